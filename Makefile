@@ -1,0 +1,51 @@
+# ctr-lite: one static, pure-Go binary.
+GO      ?= go
+BIN     ?= bin/ctr-lite
+VERSION ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
+BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
+VMRUN   ?= ../shared/vm/run.sh
+
+.PHONY: all build cross test unit integration vet test-vm test-all bench demo clean
+
+all: build
+
+build:
+	$(BUILD) -o $(BIN) ./cmd/ctr-lite
+
+# linux/arm64, linux/arm (v7) and linux/riscv64 beside the native build.
+cross: build
+	GOOS=linux GOARCH=arm64 $(BUILD) -o $(BIN)-arm64 ./cmd/ctr-lite
+	GOOS=linux GOARCH=arm GOARM=7 $(BUILD) -o $(BIN)-armv7 ./cmd/ctr-lite
+	GOOS=linux GOARCH=riscv64 $(BUILD) -o $(BIN)-riscv64 ./cmd/ctr-lite
+	@ls -l $(BIN) $(BIN)-arm64 $(BIN)-armv7 $(BIN)-riscv64
+
+vet:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+# Unit tests and real-kernel tests on this host (as root).
+test: vet
+	CGO_ENABLED=0 $(GO) test -count=1 ./...
+
+# The same tests on a pure cgroup v2 kernel (amd64), and check + the
+# primitives' tests on arm64, in throwaway VMs (../shared/vm/run.sh).
+test-vm:
+	VMRUN=$(VMRUN) .ci/vmtest.sh amd64
+	VMRUN=$(VMRUN) .ci/vmtest.sh arm64
+
+# Everything CI runs.
+test-all: test cross test-vm
+
+bench:
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A busybox rootfs and a shell in new namespaces, with a memory limit and
+# dropped capabilities (see README).
+demo: build
+	testdata/mkrootfs.sh /tmp/ctr-lite-demo/rootfs
+	examples/demo.sh $(BIN) /tmp/ctr-lite-demo/rootfs
+
+clean:
+	rm -rf bin

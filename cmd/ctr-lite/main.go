@@ -1,0 +1,180 @@
+// Command ctr-lite is a small OCI container runtime and a toolkit that runs
+// each kernel feature a container is built from on its own.
+//
+// This package is the CLI only: flags and wiring. The kernel work lives in
+// the packages it imports.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// globals are runc's global flags; they come before the subcommand.
+type globals struct {
+	root      string
+	logPath   string
+	logFormat string
+	debug     bool
+	explain   bool
+	log       *logger
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+// command is one subcommand. Each file of this package registers its own.
+type command struct {
+	name  string
+	args  string // usage after the flags, e.g. "[flags] -- CMD [ARG...]"
+	short string
+	long  string
+	// flags declares the command's flags on fs; run receives what is left.
+	flags func(fs *flag.FlagSet)
+	run   func(g *globals, fs *flag.FlagSet, args []string) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// exitError carries an exit status without a message (a child's status).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	os.Exit(mainExit(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func mainExit(argv []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("ctr-lite", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&g.root, "root", "/run/ctr-lite", "root directory for container state")
+	fs.StringVar(&g.logPath, "log", "", "append log lines to this file (default: stderr)")
+	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
+	version := fs.Bool("version", false, "print the version")
+	fs.BoolVar(version, "v", false, "print the version (shorthand)")
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(argv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *version {
+		printVersion(stdout)
+		return 0
+	}
+	log, err := newLogger(g.logPath, g.logFormat, g.debug, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctr-lite: %v\n", err)
+		return 1
+	}
+	defer log.Close()
+	g.log = log
+
+	args := fs.Args()
+	if len(args) == 0 {
+		usage(stderr, fs)
+		return 2
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		log.Errorf("unknown command %q (see ctr-lite --help)", args[0])
+		return 2
+	}
+	return runCommand(g, c, args[1:], stderr)
+}
+
+func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ctr-lite "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ctr-lite %s %s\n\n%s\n", c.name, c.args, c.short)
+		if c.long != "" {
+			fmt.Fprintf(stderr, "\n%s\n", strings.TrimSpace(c.long))
+		}
+		fmt.Fprintf(stderr, "\nFlags:\n")
+		printDefaults(stderr, fs)
+	}
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	if fs.Lookup("explain") == nil {
+		fs.BoolVar(&g.explain, "explain", false, "print each kernel step as it happens")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	err := c.run(g, fs, fs.Args())
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		g.log.Errorf("%s: %s (see ctr-lite %s --help)", c.name, ue.msg, c.name)
+		return 2
+	}
+	g.log.Errorf("%s", err)
+	return 1
+}
+
+// usageError is a mistake in how the command was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: ctr-lite [global flags] COMMAND [flags] [args]\n\n")
+	fmt.Fprintf(w, "ctr-lite is a small OCI container runtime, and a toolkit that runs each\n")
+	fmt.Fprintf(w, "kernel feature a container is made of on its own (--explain shows each step).\n\n")
+	fmt.Fprintf(w, "Commands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].short)
+	}
+	fmt.Fprintf(w, "\nGlobal flags:\n")
+	printDefaults(w, fs)
+}
+
+// printDefaults prints flags runc-style: --name (two dashes).
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, u := flag.UnquoteUsage(f)
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		line := "  " + dash + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(u, "\n", "\n    \t")
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			line += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w, line)
+	})
+}
