@@ -1,0 +1,58 @@
+package process
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// ExecStep is the last step of every setup: execve(2) of the user's
+// program, which replaces this one. path is resolved by the caller (see
+// LookPath) because after pivot_root the lookup must use the new root.
+//
+// Preconditions: the calling goroutine is locked to its OS thread
+// (runtime.LockOSThread), so that the per-thread state set before it
+// (capabilities, no_new_privs, the seccomp filter, a private fs_struct)
+// is the state the new program starts with: execve keeps the calling
+// thread's credentials and discards every other thread.
+func ExecStep(path string, args, env []string) step.Step {
+	return step.Step{
+		Op:   "execve",
+		Args: fmt.Sprintf("%q, %q", path, args),
+		Why:  "replace this process with the program; credentials, namespaces and filters stay",
+		Do: func() error {
+			return syscall.Exec(path, args, env)
+		},
+	}
+}
+
+// LookPath finds name in the PATH of env (or a default PATH), as the
+// program will see it from the current root directory.
+func LookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if _, err := os.Stat(name); err != nil {
+			return "", fmt.Errorf("executable %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range strings.Split(path, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := dir + "/" + name
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("executable %q not found in $PATH: %w", name, exec.ErrNotFound)
+}
