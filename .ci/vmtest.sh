@@ -1,0 +1,54 @@
+#!/bin/sh
+# vmtest.sh ARCH: run ctr-lite's tests inside a throwaway VM with a pure
+# cgroup v2 host (../shared/vm/run.sh), built for ARCH (amd64 or arm64).
+# The VM has only busybox: everything is built here, statically, and
+# shipped as the payload: the ctr-lite binary, one test binary per package
+# (run from a copy of the package's directory so its testdata/ resolves),
+# the integration tests, testdata/ and examples/.
+set -eu
+arch=${1:-amd64}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+vmrun=${VMRUN:-}
+for c in "$vmrun" "$top/../shared/vm/run.sh" /work/shared/vm/run.sh; do
+	[ -n "$c" ] && [ -x "$c" ] && { vmrun=$c; break; }
+done
+[ -x "$vmrun" ] || { echo "vmtest: shared/vm/run.sh not found (set VMRUN)" >&2; exit 1; }
+payload=$(mktemp -d /tmp/ctr-lite-vm.XXXXXX)
+trap 'rm -rf "$payload"' EXIT INT TERM
+
+export CGO_ENABLED=0 GOOS=linux GOARCH="$arch"
+go build -trimpath -ldflags "-s -w" -o "$payload/ctr-lite" ./cmd/ctr-lite
+cp -r testdata "$payload/testdata"
+cp -r examples "$payload/examples"
+
+# Package tests with real-kernel parts; each runs in its own directory.
+pkgs=""
+for dir in namespaces rootfs caps cgroups seccomp process check; do
+	[ -d "$dir" ] || continue
+	ls "$dir"/*_test.go >/dev/null 2>&1 || continue
+	mkdir -p "$payload/pkg/$dir"
+	go test -c -o "$payload/pkg/$dir/$dir.test" "./$dir"
+	[ -d "$dir/testdata" ] && cp -r "$dir/testdata" "$payload/pkg/$dir/testdata"
+	pkgs="$pkgs $dir"
+done
+mkdir -p "$payload/integration"
+go test -c -o "$payload/integration/integration.test" ./integration
+
+# The script the guest runs: every test binary, stop at the first failure.
+cat >"$payload/run-tests.sh" <<SCRIPT
+set -e
+export CTR_LITE_BIN=/payload/ctr-lite CTR_LITE_TESTDATA=/payload/testdata CTR_LITE_EXAMPLES=/payload/examples
+echo "== ctr-lite check ($arch)"
+/payload/ctr-lite check
+for p in $pkgs; do
+	echo "== package \$p"
+	(cd /payload/pkg/\$p && ./\$p.test -test.count=1 ${VMTEST_FLAGS:-})
+done
+echo "== integration"
+cd /payload/integration && ./integration.test -test.count=1 ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run "$VMTEST_RUN"}
+SCRIPT
+
+timeout=${VMTEST_TIMEOUT:-900}
+echo "vmtest: $arch, payload $(du -sh "$payload" | cut -f1), timeout ${timeout}s"
+"$vmrun" --arch "$arch" --mem 2048 --timeout "$timeout" --payload "$payload" -- sh /payload/run-tests.sh
