@@ -1,0 +1,66 @@
+package container
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Real-time signals as glibc numbers them (signal(7)): 34..64.
+const (
+	sigRTMin = 34
+	sigRTMax = 64
+)
+
+// ParseSignal reads a signal the way runc's kill does: a number ("9"), a
+// name with or without "SIG" in any case ("KILL", "sigterm"), or a
+// real-time signal ("RTMIN+3", "SIGRTMAX-1").
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > sigRTMax {
+			return 0, fmt.Errorf("invalid signal number %d", n)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if sig, ok := parseRT(name); ok {
+		return sig, nil
+	}
+	if sig := unix.SignalNum("SIG" + name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}
+
+func parseRT(name string) (unix.Signal, bool) {
+	base, sign, off := 0, 1, name
+	switch {
+	case strings.HasPrefix(name, "RTMIN"):
+		base, off = sigRTMin, name[len("RTMIN"):]
+	case strings.HasPrefix(name, "RTMAX"):
+		base, off = sigRTMax, name[len("RTMAX"):]
+	default:
+		return 0, false
+	}
+	if off == "" {
+		return unix.Signal(base), true
+	}
+	switch off[0] {
+	case '+':
+	case '-':
+		sign = -1
+	default:
+		return 0, false
+	}
+	n, err := strconv.Atoi(off[1:])
+	if err != nil {
+		return 0, false
+	}
+	sig := base + sign*n
+	if sig < sigRTMin || sig > sigRTMax {
+		return 0, false
+	}
+	return unix.Signal(sig), true
+}

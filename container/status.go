@@ -1,0 +1,80 @@
+package container
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// processStart reads starttime (field 22) and the state letter (field 3)
+// of /proc/PID/stat. The comm field (2) may hold spaces and parentheses,
+// so parse from the last ')'.
+func processStart(pid int) (start uint64, state byte, err error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 || i+2 >= len(data) {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := bytes.Fields(data[i+2:])
+	// f[0] is field 3 (state); starttime is field 22, i.e. f[19].
+	if len(f) < 20 {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	start, err = strconv.ParseUint(string(f[19]), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("malformed /proc/%d/stat: %w", pid, err)
+	}
+	return start, f[0][0], nil
+}
+
+// InitAlive reports whether the state's init process still runs: its PID
+// exists, is not a zombie, and started when ours did (not a recycled PID).
+func (s *State) InitAlive() bool {
+	if s.Pid <= 0 {
+		return false
+	}
+	start, st, err := processStart(s.Pid)
+	if err != nil {
+		return false
+	}
+	return st != 'Z' && st != 'X' && start == s.PidStart
+}
+
+// Status derives the OCI status (runtime.md "State") from the kernel and
+// the state directory, never from a stored field that could go stale.
+// frozen, if non-nil, tells whether the container's cgroup is frozen.
+func (s *State) Status(dir string, frozen func() bool) specs.ContainerState {
+	if s.Pid == 0 {
+		return specs.StateCreating
+	}
+	if !s.InitAlive() {
+		return specs.StateStopped
+	}
+	if _, err := os.Lstat(filepath.Join(dir, execFifo)); err == nil {
+		return specs.StateCreated
+	}
+	if frozen != nil && frozen() {
+		return "paused"
+	}
+	return specs.StateRunning
+}
+
+// signalInit sends sig to the init process if it is still ours.
+func (s *State) signalInit(sig unix.Signal) error {
+	if !s.InitAlive() {
+		return errors.New("container not running")
+	}
+	if err := unix.Kill(s.Pid, sig); err != nil {
+		return fmt.Errorf("kill pid %d: %w", s.Pid, err)
+	}
+	return nil
+}
