@@ -1,0 +1,195 @@
+package caps
+
+import (
+	"fmt"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Set is the five sets a container's process gets: the validated form of
+// the OCI process.capabilities object. Build it with FromSpec.
+//
+// A nil *Set means "leave the capabilities as they are", which is what
+// runc does when process.capabilities is absent: its steps are none.
+type Set struct {
+	Bounding    Mask
+	Effective   Mask
+	Permitted   Mask
+	Inheritable Mask
+	Ambient     Mask
+	// Ignored lists the names this program knows but the running kernel
+	// does not (a capability newer than the kernel). They were left out
+	// of the masks, as runc does; the caller should warn about them.
+	Ignored []string
+	// last is the kernel's highest capability, filled by FromSpec.
+	last Cap
+}
+
+// FromSpec validates process.capabilities into a Set.
+//
+// Unknown names: a name this program knows but the kernel does not is
+// left out and listed in Set.Ignored (runc warns and goes on). A name
+// nobody knows ("CAP_SYS_ADMN") is an error: runc warns and ignores it
+// too, but a typo that silently grants less (or, in a drop list, more)
+// than meant is better refused.
+//
+// Inheritable and ambient are whatever the spec says, empty when absent:
+// nothing is added to them (CVE-2022-29162: a non-empty inheritable set
+// let a program with file capabilities gain them inside the container).
+//
+// nil gives a nil *Set: keep the capabilities unchanged.
+func FromSpec(c *specs.LinuxCapabilities) (*Set, error) {
+	if c == nil {
+		return nil, nil
+	}
+	last, err := LastCap()
+	if err != nil {
+		return nil, err
+	}
+	return fromSpec(c, last)
+}
+
+func fromSpec(c *specs.LinuxCapabilities, last Cap) (*Set, error) {
+	s := &Set{last: last}
+	ignored := map[string]bool{}
+	lists := []struct {
+		name  string
+		names []string
+		mask  *Mask
+	}{
+		{"bounding", c.Bounding, &s.Bounding},
+		{"effective", c.Effective, &s.Effective},
+		{"permitted", c.Permitted, &s.Permitted},
+		{"inheritable", c.Inheritable, &s.Inheritable},
+		{"ambient", c.Ambient, &s.Ambient},
+	}
+	for _, l := range lists {
+		for _, n := range l.names {
+			cp, err := Parse(n)
+			if err != nil {
+				return nil, fmt.Errorf("process.capabilities.%s: %w", l.name, err)
+			}
+			if cp > last {
+				if !ignored[Name(cp)] {
+					s.Ignored = append(s.Ignored, Name(cp))
+				}
+				ignored[Name(cp)] = true
+				continue
+			}
+			*l.mask |= MaskOf(cp)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Validate checks what capset(2) and PR_CAP_AMBIENT_RAISE would refuse,
+// so a bad config fails before any change, with the names at fault.
+func (s *Set) Validate() error {
+	if s == nil {
+		return nil
+	}
+	if bad := s.Effective &^ s.Permitted; bad != 0 {
+		return fmt.Errorf("process.capabilities: effective %s not in permitted (capset(2) refuses an effective capability that is not permitted)", bad.describe())
+	}
+	if bad := s.Inheritable &^ s.Bounding; bad != 0 {
+		return fmt.Errorf("process.capabilities: inheritable %s not in bounding (capset(2) refuses to raise an inheritable capability outside the bounding set)", bad.describe())
+	}
+	if bad := s.Ambient &^ (s.Permitted & s.Inheritable); bad != 0 {
+		return fmt.Errorf("process.capabilities: ambient %s not in both permitted and inheritable (PR_CAP_AMBIENT_RAISE refuses it)", bad.describe())
+	}
+	return nil
+}
+
+// Spec is the set as an OCI process.capabilities object.
+func (s *Set) Spec() *specs.LinuxCapabilities {
+	if s == nil {
+		return nil
+	}
+	return &specs.LinuxCapabilities{
+		Bounding:    s.Bounding.Names(),
+		Effective:   s.Effective.Names(),
+		Permitted:   s.Permitted.Names(),
+		Inheritable: s.Inheritable.Names(),
+		Ambient:     s.Ambient.Names(),
+	}
+}
+
+// ParseList reads a command-line list: comma separated names (as Parse
+// takes them), or one of the words "all" (every capability of the running
+// kernel), "none" or "" (empty), "runc-default", "docker-default" (see
+// DefaultNames). It returns canonical names ("CAP_CHOWN"), for a
+// specs.LinuxCapabilities; an unknown name is ErrUnknown, naming it.
+func ParseList(list string) ([]string, error) {
+	return parseList(list, LastCap)
+}
+
+func parseList(list string, lastCap func() (Cap, error)) ([]string, error) {
+	names := []string{}
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		switch strings.ToLower(item) {
+		case "", "none":
+			continue
+		case "all":
+			last, err := lastCap()
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, UpTo(last).Names()...)
+			continue
+		}
+		if def, ok := DefaultNames(item); ok {
+			names = append(names, def...)
+			continue
+		}
+		c, err := Parse(item)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, Name(c))
+	}
+	return names, nil
+}
+
+// DefaultNames returns a well-known default list by name:
+//
+//   - "runc-default": what `runc spec` writes for bounding, effective and
+//     permitted: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE.
+//   - "docker-default": the 14 capabilities Docker (moby's
+//     oci/caps/defaults.go) gives a container; mask 00000000a80425fb.
+func DefaultNames(name string) ([]string, bool) {
+	switch strings.ToLower(name) {
+	case "runc-default":
+		return []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}, true
+	case "docker-default":
+		return []string{
+			"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
+			"CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
+			"CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+			"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+		}, true
+	}
+	return nil, false
+}
+
+// RuncDefault is the process.capabilities of `runc spec`: the three
+// runc-default capabilities in bounding, effective and permitted, and
+// nothing inheritable or ambient.
+func RuncDefault() *specs.LinuxCapabilities { return defaultSpec("runc-default") }
+
+// DockerDefault is Docker's default container capabilities in the same
+// shape: docker-default in bounding, effective and permitted.
+func DockerDefault() *specs.LinuxCapabilities { return defaultSpec("docker-default") }
+
+func defaultSpec(name string) *specs.LinuxCapabilities {
+	n, _ := DefaultNames(name)
+	return &specs.LinuxCapabilities{
+		Bounding:  append([]string(nil), n...),
+		Effective: append([]string(nil), n...),
+		Permitted: append([]string(nil), n...),
+	}
+}
