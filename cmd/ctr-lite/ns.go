@@ -1,0 +1,233 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/process"
+	"github.com/ctr-lite/ctr-lite/step"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// nsOptions are the flags of "ctr-lite ns".
+type nsOptions struct {
+	newKinds nsListFlag
+	joins    nsListFlag
+	uidMaps  nsListFlag
+	gidMaps  nsListFlag
+	hostname string
+	format   string
+}
+
+// nsListFlag is a repeatable string flag.
+type nsListFlag []string
+
+func (l *nsListFlag) String() string     { return strings.Join(*l, ",") }
+func (l *nsListFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func init() {
+	o := &nsOptions{}
+	register(&command{
+		name:  "ns",
+		args:  "[flags] -- CMD [ARG...]  |  ns show [--format json] PID",
+		short: "run a command in new or joined namespaces; show a process's namespaces",
+		long: `Runs CMD in the namespaces given, like unshare(1) and nsenter(1) together,
+and exits with its status (128+N if a signal N killed it). SIGINT, SIGTERM,
+SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH are forwarded to it. With a new pid
+namespace CMD is PID 1 there (which ignores signals it has no handler for).
+Kinds: mnt uts ipc pid net user cgroup time (or the OCI names mount, network).
+
+  ctr-lite ns --new uts,pid --hostname box -- /bin/sh
+  ctr-lite ns --join net=/proc/1234/ns/net -- ip addr
+  ctr-lite ns --new user --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- id
+  ctr-lite ns show 1234`,
+		flags: func(fs *flag.FlagSet) {
+			fs.Var(&o.newKinds, "new", "comma-separated kinds of namespace to create (repeatable)")
+			fs.Var(&o.joins, "join", "KIND=PATH: join the namespace of a file such as /proc/PID/ns/net (repeatable)")
+			fs.Var(&o.uidMaps, "uid-map", "INSIDE:OUTSIDE:COUNT uid range of a new user namespace (repeatable; default 0:<your uid>:1)")
+			fs.Var(&o.gidMaps, "gid-map", "INSIDE:OUTSIDE:COUNT gid range of a new user namespace (repeatable; default 0:<your gid>:1)")
+			fs.StringVar(&o.hostname, "hostname", "", "hostname in the new uts namespace")
+			fs.StringVar(&o.format, "format", "table", "ns show output: table or json")
+		},
+		run: o.run,
+	})
+}
+
+func (o *nsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
+	if len(args) > 0 && args[0] == "show" {
+		return o.show(g, args[1:])
+	}
+	if len(args) == 0 {
+		return usagef("missing command: ctr-lite ns [flags] -- CMD [ARG...]")
+	}
+	cfg, err := o.config(args)
+	if err != nil {
+		return err
+	}
+	var r *step.Runner
+	if g.explain {
+		r = &step.Runner{Explain: g.stderr, Prefix: "ns"}
+	}
+	// Catch the signals before the child exists, so none is lost between.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
+		unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+	p, err := namespaces.Start(cfg, r)
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				p.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	st, err := p.Wait()
+	if err != nil {
+		return fmt.Errorf("wait for %s (pid %d): %w", cfg.Path, p.Pid, err)
+	}
+	ws := st.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		return exitError{128 + int(ws.Signal())}
+	case ws.ExitStatus() != 0:
+		return exitError{ws.ExitStatus()}
+	}
+	return nil
+}
+
+// config turns the flags into a namespaces.Config.
+func (o *nsOptions) config(args []string) (*namespaces.Config, error) {
+	cfg := &namespaces.Config{Hostname: o.hostname,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Args: args}
+	newUser, newMnt := false, false
+	for _, list := range o.newKinds {
+		ks, err := namespaces.ParseKinds(list)
+		if err != nil {
+			return nil, fmt.Errorf("--new: %w", err)
+		}
+		for _, k := range ks {
+			cfg.Namespaces = append(cfg.Namespaces, specs.LinuxNamespace{Type: k.SpecType()})
+			newUser = newUser || k == namespaces.User
+			newMnt = newMnt || k == namespaces.Mount
+		}
+	}
+	joinsMnt := false
+	for _, j := range o.joins {
+		name, path, ok := strings.Cut(j, "=")
+		if !ok || path == "" {
+			return nil, usagef("--join %q: want KIND=PATH, e.g. net=/proc/1234/ns/net", j)
+		}
+		k, err := namespaces.ParseKind(name)
+		if err != nil {
+			return nil, fmt.Errorf("--join: %w", err)
+		}
+		joinsMnt = joinsMnt || k == namespaces.Mount
+		cfg.Namespaces = append(cfg.Namespaces, specs.LinuxNamespace{Type: k.SpecType(), Path: path})
+	}
+	var err error
+	if cfg.UIDMappings, err = parseMaps("--uid-map", o.uidMaps); err != nil {
+		return nil, err
+	}
+	if cfg.GIDMappings, err = parseMaps("--gid-map", o.gidMaps); err != nil {
+		return nil, err
+	}
+	if newUser {
+		uids, gids := namespaces.RootMappings()
+		if len(cfg.UIDMappings) == 0 {
+			cfg.UIDMappings = uids
+		}
+		if len(cfg.GIDMappings) == 0 {
+			cfg.GIDMappings = gids
+		}
+	}
+	if newMnt {
+		// Like unshare(1): mounts made inside stay inside.
+		cfg.RootPropagation = unix.MS_REC | unix.MS_PRIVATE
+	}
+	// execve does not search $PATH: look CMD up here, on the host, unless
+	// it is a path (then it is opened in the child, after a mnt join).
+	cfg.Path = args[0]
+	if !strings.Contains(args[0], "/") || !joinsMnt {
+		if cfg.Path, err = process.LookPath(args[0], os.Environ()); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+func parseMaps(flagName string, vals []string) ([]specs.LinuxIDMapping, error) {
+	var ms []specs.LinuxIDMapping
+	for _, v := range vals {
+		m, err := namespaces.ParseIDMapping(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flagName, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// show prints a process's namespaces: "ns show [--format json] PID".
+func (o *nsOptions) show(g *globals, args []string) error {
+	fs := flag.NewFlagSet("ctr-lite ns show", flag.ContinueOnError)
+	fs.SetOutput(g.stderr)
+	fs.StringVar(&o.format, "format", o.format, "table or json")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usagef("show: missing PID")
+	}
+	pidArg := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil { // flags after the PID
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("show: unexpected %q", fs.Arg(0))
+	}
+	pid, err := strconv.Atoi(pidArg)
+	if err != nil || pid <= 0 {
+		return usagef("show: PID %q is not a process ID", pidArg)
+	}
+	if o.format != "table" && o.format != "json" {
+		return usagef("show: --format %q: want table or json", o.format)
+	}
+	infos, err := namespaces.Show(pid)
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "KIND\tINODE\tNAMESPACE\n")
+	for _, in := range infos {
+		where := "own"
+		if in.SharedWithInit {
+			where = "shared with pid 1"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", in.Name, in.Inode, where)
+	}
+	return tw.Flush()
+}
+

@@ -1,0 +1,129 @@
+package namespaces
+
+import (
+	"syscall"
+	"unsafe" // for go:linkname and the record pointers
+)
+
+// The Go runtime's fork hooks, as package syscall uses them around its own
+// fork. They are pushed by the runtime under syscall's names and kept for
+// gVisor (runtime/proc.go, "hall of shame", go.dev/issue/67401), so the
+// linker lets this package pull them.
+
+// beforeFork blocks every signal on this thread and poisons the
+// goroutine's stack guard, so any stack growth in the child crashes
+// loudly instead of corrupting the copied heap.
+//
+//go:linkname beforeFork syscall.runtime_BeforeFork
+func beforeFork()
+
+// afterFork undoes beforeFork in the parent.
+//
+//go:linkname afterFork syscall.runtime_AfterFork
+func afterFork()
+
+// afterForkInChild resets the signal handlers to their defaults and
+// restores the signal mask, ready for execve.
+//
+//go:linkname afterForkInChild syscall.runtime_AfterForkInChild
+func afterForkInChild()
+
+// op is one raw system call the child makes. The parent computes every
+// argument (pointers to NUL-terminated strings it keeps alive, file
+// descriptor numbers) so the child only loads words and traps: after fork
+// it may not allocate, take locks or grow its stack, because the runtime's
+// other threads (that own those) did not come along.
+type op struct {
+	trap uintptr
+	args [6]uintptr
+	// check: the call must return want (a read of the go-ahead byte
+	// returns 0 if the parent died).
+	check bool
+	want  uintptr
+	// fork: the call is clone(2); the parent side (the child) reports the
+	// new pid and exits, the new process carries on with the next op.
+	fork bool
+}
+
+// record is one message the child writes to the status pipe: a kind, the
+// index of the op, and a value (the errno, or the new pid).
+type record [3]uint32
+
+const (
+	recReady uint32 = 1 // the namespaces are made: write the maps, then send the go-ahead
+	recPID   uint32 = 2 // value: pid of the process forked into the new PID namespace
+	recFail  uint32 = 3 // value: errno of op index
+)
+
+// childMem is what the child writes: records built in memory the parent
+// allocated (the child has its own copy-on-write copy of it).
+type childMem struct {
+	status uintptr // write end of the status pipe
+	pid    record
+	fail   record
+}
+
+// forkAndRun forks a single-threaded child that runs ops and never
+// returns (its last op is execve). It returns the child's pid in the
+// parent. The caller holds syscall.ForkLock.
+//
+// The child is a plain fork(2) of this process (clone with only SIGCHLD),
+// not a clone of the Go runtime: only the calling thread is copied. That is
+// the point: setns(2) of a user namespace (userns_install: "thread group
+// not empty" -> EINVAL) and of a time namespace (timens_install -> EUSERS)
+// are refused to a multithreaded caller, and every Go program is one.
+//
+// Everything after the clone in the child happens in this one frame (no
+// calls but the nosplit runtime hooks and syscall.RawSyscall6), with all
+// variables declared before the fork, as syscall.forkAndExecInChild1 does.
+//
+//go:noinline
+//go:norace
+//go:nocheckptr
+func forkAndRun(ops []op, m *childMem) (pid int, err syscall.Errno) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+		i  int
+		o  *op
+	)
+	beforeFork()
+	// clone(SIGCHLD): like fork(2). SIGCHLD is the signal the parent gets
+	// when the child dies, so wait4/waitid treat it as a normal child.
+	// (The flags are the first argument on every architecture but s390x.)
+	r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	if e != 0 || r1 != 0 {
+		afterFork()
+		return int(r1), e
+	}
+
+	// In the child: one thread, signals blocked, the runtime frozen.
+	afterForkInChild()
+	for i = 0; i < len(ops); i++ {
+		o = &ops[i]
+		r1, _, e = syscall.RawSyscall6(o.trap, o.args[0], o.args[1], o.args[2], o.args[3], o.args[4], o.args[5])
+		if e != 0 {
+			goto fail
+		}
+		if o.check && r1 != o.want {
+			e = syscall.EPIPE
+			goto fail
+		}
+		if o.fork && r1 != 0 {
+			// The intermediate process: report the pid of the one it
+			// forked (as seen from the parent's PID namespace) and exit.
+			m.pid[0], m.pid[1], m.pid[2] = recPID, uint32(i), uint32(r1)
+			syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.pid)), unsafe.Sizeof(m.pid))
+			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+	}
+	// The last op is execve, which returns only on failure.
+	i = len(ops) - 1
+	e = syscall.ENOEXEC
+fail:
+	m.fail[0], m.fail[1], m.fail[2] = recFail, uint32(i), uint32(e)
+	syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.fail)), unsafe.Sizeof(m.fail))
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 127, 0, 0)
+	}
+}

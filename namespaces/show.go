@@ -1,0 +1,71 @@
+package namespaces
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// Info is one namespace a process is in.
+type Info struct {
+	Kind Kind `json:"-"`
+	// Name is Kind's /proc name ("net"), for JSON.
+	Name string `json:"kind"`
+	// Inode identifies the namespace: two processes are in the same
+	// namespace exactly when their /proc/PID/ns/<kind> files have the same
+	// inode (and device) number. readlink shows it too: "net:[4026531840]".
+	Inode uint64 `json:"inode"`
+	// Link is what readlink(2) returns for the file.
+	Link string `json:"link"`
+	// SharedWithInit is true when PID 1 (of the reader's PID namespace) is
+	// in the same namespace: the process is not isolated in this kind.
+	SharedWithInit bool `json:"shared_with_pid1"`
+}
+
+// Show lists the namespaces of process pid, in join order. A kind the
+// kernel does not have (no /proc/PID/ns file) is left out.
+func Show(pid int) ([]Info, error) {
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		return nil, fmt.Errorf("process %d: %w", pid, err)
+	}
+	var out []Info
+	for _, k := range Kinds() {
+		ino, dev, err := nsID(k.ProcPath(pid))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		link, err := os.Readlink(k.ProcPath(pid))
+		if err != nil {
+			return nil, err
+		}
+		ino1, dev1, err := nsID(k.ProcPath(1))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Info{Kind: k, Name: k.String(), Inode: ino, Link: link,
+			SharedWithInit: ino == ino1 && dev == dev1})
+	}
+	return out, nil
+}
+
+// nsID stats a namespace file: stat(2) follows the magic link to the
+// namespace's inode on the nsfs pseudo-filesystem.
+func nsID(path string) (ino, dev uint64, err error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return 0, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	return st.Ino, uint64(st.Dev), nil
+}
+
+// Inode returns the inode number of the namespace a namespace file (such
+// as /proc/PID/ns/net or a bind mount of it) refers to.
+func Inode(path string) (uint64, error) {
+	ino, _, err := nsID(path)
+	return ino, err
+}

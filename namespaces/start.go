@@ -1,0 +1,622 @@
+package namespaces
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"github.com/ctr-lite/ctr-lite/step"
+	"golang.org/x/sys/unix"
+)
+
+// Process is a started process.
+type Process struct {
+	// Pid is its process ID as seen from the caller's PID namespace.
+	Pid int
+	p   *os.Process
+}
+
+// Wait waits for the process to exit (it is a child of the caller, even
+// when it was forked by an intermediate process: CLONE_PARENT).
+func (p *Process) Wait() (*os.ProcessState, error) { return p.p.Wait() }
+
+// Signal sends sig to the process.
+func (p *Process) Signal(sig os.Signal) error { return p.p.Signal(sig) }
+
+// Start starts c.Path in the namespaces c lists and returns once the
+// program is executing (or the child failed; the error then names the
+// step). r, which may be nil, explains each kernel step before it
+// happens; the child's steps are described by the parent.
+//
+// Order, as the kernel requires and runc follows: join the user
+// namespace, join the others, create the new ones with one unshare(2),
+// let the parent write the ID maps, become root of the user namespace,
+// set the hostname, fork once more if the PID namespace changed, execve.
+func Start(c *Config, r *step.Runner) (*Process, error) {
+	pl, err := c.validate()
+	if err != nil {
+		return nil, err
+	}
+	s := &starter{c: c, pl: pl, r: r}
+	defer s.closeAll()
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
+	return s.run()
+}
+
+// starter holds what one Start opened and built.
+type starter struct {
+	c  *Config
+	pl *plan
+	r  *step.Runner
+
+	open    []*os.File // closed when Start returns
+	nfd     int        // the child gets fds 0..nfd-1
+	srcs    []int      // srcs[i] becomes fd i in the child (-1: closed)
+	statusR *os.File   // records from the child
+	statusW *os.File   // the child's end
+	goR     *os.File   // the child's end
+	goW     *os.File   // go-ahead byte to the child
+	keep    []any      // memory the child's ops point into
+	mem     *childMem
+
+	phase1, phase2 []childStep
+	forks          bool // an intermediate process forks the final one
+}
+
+// childStep is one op the child makes, with its description.
+type childStep struct {
+	op   op
+	step step.Step
+}
+
+func (s *starter) closeAll() {
+	for _, f := range s.open {
+		f.Close()
+	}
+}
+
+// above returns a close-on-exec duplicate of fd numbered nfd or higher,
+// so that the child's dup3 into 0..nfd-1 never overwrites a source.
+func (s *starter) above(f *os.File, what string) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, s.nfd)
+	if err != nil {
+		return nil, fmt.Errorf("fcntl F_DUPFD_CLOEXEC %s: %w", what, err)
+	}
+	d := os.NewFile(uintptr(fd), f.Name())
+	s.open = append(s.open, d)
+	return d, nil
+}
+
+// prepare opens every file the child needs and builds its ops.
+func (s *starter) prepare() error {
+	c := s.c
+	files := append([]*os.File{c.Stdin, c.Stdout, c.Stderr}, c.ExtraFiles...)
+	s.nfd = len(files)
+	for i, f := range files {
+		if f == nil && i < 3 {
+			n, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			if err != nil {
+				return err
+			}
+			s.open = append(s.open, n)
+			f = n
+		}
+		if f == nil {
+			s.srcs = append(s.srcs, -1)
+			continue
+		}
+		d, err := s.above(f, fmt.Sprintf("for fd %d", i))
+		if err != nil {
+			return err
+		}
+		s.srcs = append(s.srcs, int(d.Fd()))
+	}
+	nsFiles, err := s.openJoins()
+	if err != nil {
+		return err
+	}
+	if err := s.pipes(); err != nil {
+		return err
+	}
+	return s.build(nsFiles)
+}
+
+// openJoins opens each namespace file to join and checks its kind with
+// the NS_GET_NSTYPE ioctl (ioctl_ns(2)), so a wrong path fails here, in
+// the parent, before anything is forked.
+func (s *starter) openJoins() ([]*os.File, error) {
+	var out []*os.File
+	for _, j := range s.pl.joins {
+		st := step.Step{Op: "open", Args: fmt.Sprintf("%q, O_RDONLY", j.path),
+			Why: "a file descriptor for setns(2) to join this " + j.kind.String() + " namespace"}
+		var f *os.File
+		st.Do = func() error {
+			var err error
+			if f, err = os.Open(j.path); err != nil {
+				return unwrapPath(err)
+			}
+			return nil
+		}
+		if err := s.r.RunOne(st); err != nil {
+			return nil, fmt.Errorf("join %s: %w", j.kind, err)
+		}
+		s.open = append(s.open, f)
+		t, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
+		if err != nil {
+			return nil, fmt.Errorf("join %s: %s is not a namespace file (ioctl NS_GET_NSTYPE: %w)", j.kind, j.path, err)
+		}
+		if uintptr(t) != j.kind.Flag() {
+			return nil, fmt.Errorf("join %s: %s is a %s namespace", j.kind, j.path, kindOfFlag(uintptr(t)))
+		}
+		d, err := s.above(f, j.path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func kindOfFlag(f uintptr) string {
+	for _, k := range Kinds() {
+		if k.Flag() == f {
+			return k.String()
+		}
+	}
+	return FormatFlags(f)
+}
+
+// unwrapPath keeps "open /x: no such file or directory" from repeating
+// the path the step already names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// pipes makes the two pipes between parent and child: status (child to
+// parent: ready, pid, failure; EOF once every process holding it has
+// exec'd, thanks to O_CLOEXEC) and go-ahead (parent to child).
+func (s *starter) pipes() error {
+	mk := func() (*os.File, *os.File, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, nil, fmt.Errorf("pipe: %w", err)
+		}
+		s.open = append(s.open, r, w)
+		return r, w, nil
+	}
+	var err error
+	var w, r *os.File
+	if s.statusR, w, err = mk(); err != nil {
+		return err
+	}
+	if s.statusW, err = s.moveAbove(w, "status pipe"); err != nil {
+		return err
+	}
+	if r, w, err = mk(); err != nil {
+		return err
+	}
+	if s.goR, err = s.moveAbove(r, "go-ahead pipe"); err != nil {
+		return err
+	}
+	s.goW, err = s.moveAbove(w, "go-ahead pipe")
+	return err
+}
+
+// moveAbove is above for a pipe end of ours: the original is closed at
+// once, so that a closed duplicate really closes the pipe end.
+func (s *starter) moveAbove(f *os.File, what string) (*os.File, error) {
+	d, err := s.above(f, what)
+	f.Close()
+	return d, err
+}
+
+// str returns a pointer to a NUL-terminated copy of v the child can use.
+func (s *starter) str(v string) (uintptr, error) {
+	p, err := syscall.BytePtrFromString(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %w", v, err)
+	}
+	s.keep = append(s.keep, p)
+	return uintptr(unsafe.Pointer(p)), nil
+}
+
+// strs returns a pointer to a NULL-terminated array of C strings.
+func (s *starter) strs(vs []string) (uintptr, error) {
+	a, err := syscall.SlicePtrFromStrings(vs)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %w", vs, err)
+	}
+	s.keep = append(s.keep, a)
+	return uintptr(unsafe.Pointer(&a[0])), nil
+}
+
+func sys(trap uintptr, args ...uintptr) op {
+	o := op{trap: trap}
+	copy(o.args[:], args)
+	return o
+}
+
+// build lists the child's ops. Phase 1 runs right after the fork, phase 2
+// after the parent's go-ahead (once the ID maps are written).
+func (s *starter) build(nsFiles []*os.File) error {
+	c, pl := s.c, s.pl
+	s.mem = &childMem{status: s.statusW.Fd()}
+	add1 := func(o op, st step.Step) { s.phase1 = append(s.phase1, childStep{o, st}) }
+	add2 := func(o op, st step.Step) { s.phase2 = append(s.phase2, childStep{o, st}) }
+
+	add1(sys(unix.SYS_CLOSE, s.goW.Fd()), step.Step{Op: "close", Args: fmt.Sprint(s.goW.Fd()),
+		Why: "drop the child's copy of the go-ahead pipe's write end, so it sees EOF if the parent dies"})
+	for i, src := range s.srcs {
+		if src < 0 {
+			continue
+		}
+		// dup3 (dup2 is missing on arm64) clears O_CLOEXEC on the copy:
+		// the one descriptor that survives execve.
+		add1(sys(unix.SYS_DUP3, uintptr(src), uintptr(i), 0), step.Step{Op: "dup3",
+			Args: fmt.Sprintf("%d, %d, 0", src, i), Why: "fd " + fdName(i) + " of the program"})
+	}
+	for i, j := range pl.joins {
+		add1(sys(unix.SYS_SETNS, nsFiles[i].Fd(), j.kind.Flag()), step.Step{Op: "setns",
+			Args: fmt.Sprintf("%q, %s", j.path, FormatFlags(j.kind.Flag())), Why: joinWhy(j.kind)})
+	}
+	if pl.newFlags != 0 {
+		add1(sys(unix.SYS_UNSHARE, pl.newFlags), step.Step{Op: "unshare", Args: FormatFlags(pl.newFlags),
+			Why: unshareWhy(pl)})
+	}
+	if c.RootPropagation != 0 {
+		root, err := s.str("/")
+		if err != nil {
+			return err
+		}
+		add1(sys(unix.SYS_MOUNT, 0, root, 0, c.RootPropagation, 0), step.Step{Op: "mount",
+			Args: fmt.Sprintf("NULL, \"/\", NULL, %s, NULL", propagationName(c.RootPropagation)),
+			Why:  "stop mount events propagating between this mount namespace and the old one"})
+	}
+	ready := &record{recReady}
+	s.keep = append(s.keep, ready)
+	add1(sys(unix.SYS_WRITE, s.statusW.Fd(), uintptr(unsafe.Pointer(ready)), unsafe.Sizeof(*ready)),
+		step.Step{Op: "write", Args: "status pipe, \"ready\"", Why: "tell the parent the namespaces exist"})
+	buf := new([1]byte)
+	s.keep = append(s.keep, buf)
+	o := sys(unix.SYS_READ, s.goR.Fd(), uintptr(unsafe.Pointer(buf)), 1)
+	o.check, o.want = true, 1
+	add1(o, step.Step{Op: "read", Args: "go-ahead pipe", Why: "wait for the parent (it writes the ID maps first)"})
+
+	if (pl.isNew(User) && mapsRoot(c.UIDMappings) && mapsRoot(c.GIDMappings)) || pl.byKind[User] && !pl.isNew(User) {
+		add2(sys(sysSetresgid, 0, 0, 0), step.Step{Op: "setresgid", Args: "0, 0, 0",
+			Why: "become gid 0 of the user namespace (gid first: setresuid drops the right to)"})
+		add2(sys(sysSetresuid, 0, 0, 0), step.Step{Op: "setresuid", Args: "0, 0, 0",
+			Why: "become root of the user namespace, so the capabilities survive execve"})
+	}
+	if c.Hostname != "" {
+		h, err := s.str(c.Hostname)
+		if err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+		add2(sys(unix.SYS_SETHOSTNAME, h, uintptr(len(c.Hostname))), step.Step{Op: "sethostname",
+			Args: fmt.Sprintf("%q", c.Hostname), Why: "name the new UTS namespace; the host keeps its name"})
+	}
+	if c.Dir != "" {
+		d, err := s.str(c.Dir)
+		if err != nil {
+			return fmt.Errorf("dir: %w", err)
+		}
+		add2(sys(unix.SYS_CHDIR, d), step.Step{Op: "chdir", Args: fmt.Sprintf("%q", c.Dir),
+			Why: "the program's working directory"})
+	}
+	if pl.byKind[PID] {
+		s.forks = true
+		f := sys(unix.SYS_CLONE, unix.CLONE_PARENT|uintptr(unix.SIGCHLD))
+		f.fork = true
+		add2(f, step.Step{Op: "clone", Args: FormatFlags(unix.CLONE_PARENT | uintptr(unix.SIGCHLD)),
+			Why: "a process never changes its own PID namespace, only its children's: fork the one that " +
+				pidWhere(pl) + "; CLONE_PARENT makes it ctr-lite's child, the intermediate one exits"})
+	}
+	return s.buildExec(add2)
+}
+
+func (s *starter) buildExec(add func(op, step.Step)) error {
+	c := s.c
+	args := c.Args
+	if len(args) == 0 {
+		args = []string{c.Path}
+	}
+	env := c.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	argv, err := s.strs(args)
+	if err != nil {
+		return fmt.Errorf("args: %w", err)
+	}
+	envp, err := s.strs(env)
+	if err != nil {
+		return fmt.Errorf("env: %w", err)
+	}
+	if c.ExecFile != nil {
+		d, err := s.above(c.ExecFile, "exec file")
+		if err != nil {
+			return err
+		}
+		empty, _ := s.str("")
+		add(sys(unix.SYS_EXECVEAT, d.Fd(), empty, argv, envp, unix.AT_EMPTY_PATH), step.Step{Op: "execveat",
+			Args: fmt.Sprintf("%d (%s), \"\", %q, AT_EMPTY_PATH", d.Fd(), c.ExecFile.Name(), args),
+			Why:  "run the program opened before the joins; namespaces and fds 0.." + fmt.Sprint(s.nfd-1) + " stay"})
+		return nil
+	}
+	path, err := s.str(c.Path)
+	if err != nil {
+		return fmt.Errorf("path: %w", err)
+	}
+	add(sys(unix.SYS_EXECVE, path, argv, envp), step.Step{Op: "execve", Args: fmt.Sprintf("%q, %q", c.Path, args),
+		Why: "replace the child with the program; namespaces and fds 0.." + fmt.Sprint(s.nfd-1) + " stay"})
+	return nil
+}
+
+func fdName(i int) string {
+	switch i {
+	case 0:
+		return "0 (stdin)"
+	case 1:
+		return "1 (stdout)"
+	case 2:
+		return "2 (stderr)"
+	}
+	return fmt.Sprint(i)
+}
+
+func joinWhy(k Kind) string {
+	switch k {
+	case User:
+		return "join the user namespace first: it grants the capabilities the other joins are checked against (single-threaded caller only)"
+	case PID:
+		return "sets only pid_for_children: the process forked next is born in it"
+	case Time:
+		return "needs a single-threaded caller (timens_install)"
+	case Mount:
+		return "last of the joins: it also changes the root and working directory"
+	}
+	return "join the " + k.String() + " namespace of that file"
+}
+
+func unshareWhy(pl *plan) string {
+	var w []string
+	for _, k := range pl.newKinds {
+		w = append(w, k.String())
+	}
+	why := "make new " + strings.Join(w, ", ") + " namespaces"
+	if pl.isNew(User) {
+		why += "; the user namespace is made first and owns the others"
+	}
+	if pl.isNew(PID) || pl.isNew(Time) {
+		why += "; pid/time only apply to children (and time to execve)"
+	}
+	return why
+}
+
+func pidWhere(pl *plan) string {
+	if pl.isNew(PID) {
+		return "is PID 1 of the new PID namespace"
+	}
+	return "is in the joined PID namespace"
+}
+
+func propagationName(f uintptr) string {
+	var p []string
+	for _, x := range []struct {
+		f uintptr
+		n string
+	}{{unix.MS_REC, "MS_REC"}, {unix.MS_PRIVATE, "MS_PRIVATE"}, {unix.MS_SLAVE, "MS_SLAVE"},
+		{unix.MS_SHARED, "MS_SHARED"}, {unix.MS_UNBINDABLE, "MS_UNBINDABLE"}} {
+		if f&x.f != 0 {
+			p = append(p, x.n)
+		}
+	}
+	return strings.Join(p, "|")
+}
+
+// run forks the child and drives it through both phases.
+func (s *starter) run() (*Process, error) {
+	ops := make([]op, 0, len(s.phase1)+len(s.phase2))
+	for _, cs := range append(append([]childStep{}, s.phase1...), s.phase2...) {
+		ops = append(ops, cs.op)
+	}
+	steps := append(append([]childStep{}, s.phase1...), s.phase2...)
+
+	// Describe the clone and everything the child does up to "ready"
+	// before forking: the child runs as soon as it exists.
+	clone := step.Step{Op: "clone", Args: FormatFlags(uintptr(unix.SIGCHLD)),
+		Why: "fork a single-threaded child (a copy of this thread only): setns of user/time namespaces needs one"}
+	s.r.RunOne(clone)
+	s.r.Note("the child then does:")
+	for _, cs := range s.phase1 {
+		s.r.RunOne(cs.step)
+	}
+	syscall.ForkLock.Lock()
+	pid, e := forkAndRun(ops, s.mem)
+	syscall.ForkLock.Unlock()
+	runtime.KeepAlive(s.keep)
+	if e != 0 {
+		return nil, &step.Error{Step: clone, Err: e}
+	}
+	// Only the child holds these now; closing ours makes EOF mean "done".
+	s.statusW.Close()
+	s.goR.Close()
+
+	ch := &children{first: pid}
+	rec, err := readRecord(s.statusR)
+	switch {
+	case err != nil:
+		return nil, ch.abort(fmt.Errorf("child %d: status pipe: %w", pid, err))
+	case rec[0] == recFail:
+		ch.collect(s.statusR)
+		return nil, ch.abort(childError(steps, rec))
+	case rec[0] != recReady:
+		return nil, ch.abort(fmt.Errorf("child %d: unexpected record %v", pid, rec))
+	}
+	if err := s.writeMaps(pid); err != nil {
+		return nil, ch.abort(err)
+	}
+	if len(s.phase2) > 0 {
+		s.r.Note("go-ahead; the child now does:")
+	}
+	for _, cs := range s.phase2 {
+		s.r.RunOne(cs.step)
+	}
+	if _, err := s.goW.Write([]byte{1}); err != nil {
+		return nil, ch.abort(fmt.Errorf("child %d: go-ahead pipe: %w", pid, err))
+	}
+	if err := ch.collect(s.statusR); err != nil {
+		return nil, ch.abort(err)
+	}
+	if ch.fail != nil {
+		return nil, ch.abort(childError(steps, *ch.fail))
+	}
+	final := pid
+	if s.forks {
+		if err := ch.reapFirst(); err != nil {
+			return nil, ch.abort(err)
+		}
+		if ch.second == 0 {
+			return nil, ch.abort(fmt.Errorf("child %d exited without forking", pid))
+		}
+		final = ch.second
+	}
+	p, err := os.FindProcess(final)
+	if err != nil {
+		return nil, ch.abort(err)
+	}
+	runtime.KeepAlive(s.keep)
+	runtime.KeepAlive(s.mem)
+	return &Process{Pid: final, p: p}, nil
+}
+
+// writeMaps writes the ID maps of the child's new user namespace. It is
+// the parent's job: the kernel takes a map only from a process with
+// CAP_SETUID/CAP_SETGID in the namespace's parent user namespace (or
+// for the writer's own single ID), once, in one write.
+func (s *starter) writeMaps(pid int) error {
+	if !s.pl.isNew(User) {
+		return nil
+	}
+	var steps []step.Step
+	if os.Geteuid() != 0 {
+		steps = append(steps, writeStep(fmt.Sprintf("/proc/%d/setgroups", pid), "deny",
+			"an unprivileged writer may map gids only once setgroups(2) is denied (user_namespaces(7))"))
+	}
+	steps = append(steps,
+		writeStep(fmt.Sprintf("/proc/%d/uid_map", pid), mapFile(s.c.UIDMappings),
+			"uid inside, uid outside, count: which host uids the namespace's uids are"),
+		writeStep(fmt.Sprintf("/proc/%d/gid_map", pid), mapFile(s.c.GIDMappings),
+			"the same for gids"))
+	return s.r.Run(steps...)
+}
+
+func writeStep(path, data, why string) step.Step {
+	return step.Step{Op: "write " + path, Args: fmt.Sprintf("%q", data), Why: why,
+		Do: func() error {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return unwrapPath(err)
+			}
+			_, err = f.Write([]byte(data))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return unwrapPath(err)
+		},
+		ReadBack: func() (string, error) {
+			b, err := os.ReadFile(path)
+			return strings.TrimSpace(string(b)), err
+		}}
+}
+
+func readRecord(r io.Reader) (record, error) {
+	var b [unsafe.Sizeof(record{})]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return record{}, err
+	}
+	return *(*record)(unsafe.Pointer(&b)), nil
+}
+
+// childError names the step the child failed at: "setns ...: invalid argument".
+func childError(steps []childStep, rec record) error {
+	i := int(rec[1])
+	if i >= len(steps) {
+		return fmt.Errorf("child failed at op %d: %w", i, syscall.Errno(rec[2]))
+	}
+	return &step.Error{Step: steps[i].step, Err: syscall.Errno(rec[2])}
+}
+
+// children tracks the one or two processes Start forked, so that a
+// failure leaves none behind.
+type children struct {
+	first, second int
+	fail          *record
+	firstReaped   bool
+}
+
+// collect reads records until EOF: every process holding the status pipe
+// has exec'd or exited.
+func (ch *children) collect(r io.Reader) error {
+	for {
+		rec, err := readRecord(r)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("status pipe: %w", err)
+		}
+		switch rec[0] {
+		case recPID:
+			ch.second = int(rec[2])
+		case recFail:
+			if ch.fail == nil {
+				f := rec
+				ch.fail = &f
+			}
+		}
+	}
+}
+
+// reapFirst waits for the intermediate process, which exits 0 once it has
+// forked the final one.
+func (ch *children) reapFirst() error {
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(ch.first, &ws, 0, nil); err != nil {
+		return fmt.Errorf("wait4 %d: %w", ch.first, err)
+	}
+	ch.firstReaped = true
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		return fmt.Errorf("intermediate child %d failed: %v", ch.first, ws)
+	}
+	return nil
+}
+
+// abort kills and reaps every child and returns err.
+func (ch *children) abort(err error) error {
+	for _, pid := range []int{ch.first, ch.second} {
+		if pid == 0 || (pid == ch.first && ch.firstReaped) {
+			continue
+		}
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		for {
+			if _, e := unix.Wait4(pid, &ws, 0, nil); e != unix.EINTR {
+				break
+			}
+		}
+	}
+	return err
+}
