@@ -1,0 +1,222 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// DefaultPath is the PATH a program gets when its environment has none
+// (the value runc and Docker use).
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Config is the process part of an OCI config, plus what the CLI adds.
+type Config struct {
+	// Process is config.json's "process": Args, Env, Cwd, User, Rlimits,
+	// OOMScoreAdj, NoNewPrivileges. Capabilities and the seccomp profile
+	// are applied by the caps and seccomp packages through the slots below.
+	Process specs.Process
+
+	// UserSpec, if set, replaces Process.User's uid and gid: "name",
+	// "uid", "name:group" or "uid:gid", resolved against Root's
+	// /etc/passwd and /etc/group like runc's user package (runc exec
+	// --user). A numeric uid or gid need not be in the files; a name must.
+	UserSpec string
+	// Groups are supplementary groups added to Process.User.AdditionalGids:
+	// numbers, or names looked up in Root's /etc/group.
+	Groups []string
+
+	// Hostname and Domainname are config.json's "hostname" and
+	// "domainname". Setting them needs a UTS namespace of our own.
+	Hostname, Domainname string
+	// Sysctl is config.json's "linux.sysctl": written to /proc/sys, only
+	// for sysctls that belong to a namespace the process has of its own.
+	Sysctl map[string]string
+	// Namespaces the process runs in apart from the host's (config.json's
+	// "linux.namespaces": created, or joined by path). Sysctl and Hostname
+	// are checked against it. See OwnNamespaces for the running process.
+	Namespaces []specs.LinuxNamespace
+
+	// Root is where /etc/passwd and /etc/group are read. "/" (the default)
+	// after pivot_root: the container's own files, as runc reads them.
+	Root string
+	// Proc is where a procfs is mounted (default "/proc"); sysctl and
+	// oom_score_adj are written through it after checking it is one.
+	Proc string
+
+	// KeepFDs are file descriptors above 2 that stay open across execve
+	// (runc's --preserve-fds passes 3..3+N-1). Every other one is marked
+	// close-on-exec.
+	KeepFDs []int
+
+	// BeforeUser runs as root, after cwd and before the user change: the
+	// caps package's bounding-set drop (caps.BoundingSteps()).
+	BeforeUser []step.Step
+	// AfterUser runs right after the user change: caps.ApplySteps().
+	AfterUser []step.Step
+	// Last runs after no_new_privs, right before execve: the seccomp
+	// package's load step.
+	Last []step.Step
+}
+
+// Resolved is what Steps worked out from the config and the rootfs's
+// files: what the program will run as, where and with what.
+type Resolved struct {
+	UID, GID uint32
+	Groups   []uint32
+	Home     string
+	Path     string   // the executable, found with the final PATH
+	Args     []string // argv
+	Env      []string // the final environment
+}
+
+// Resolve validates cfg and resolves the user, environment and
+// executable. It reads files (Root's /etc/passwd, the PATH) but changes
+// nothing, so bad input fails before any step ran.
+func Resolve(cfg Config) (*Resolved, error) {
+	p := cfg.Process
+	if len(p.Args) == 0 {
+		return nil, errors.New("process: no command (args is empty)")
+	}
+	if p.Cwd == "" {
+		p.Cwd = "/"
+	}
+	if !filepath.IsAbs(p.Cwd) {
+		return nil, fmt.Errorf("process: cwd %q is relative; the spec wants an absolute path in the container", p.Cwd)
+	}
+	if err := validateUTS(cfg); err != nil {
+		return nil, err
+	}
+	if err := ValidateSysctls(cfg.Sysctl, cfg.Namespaces); err != nil {
+		return nil, err
+	}
+	if err := ValidateRlimits(p.Rlimits); err != nil {
+		return nil, err
+	}
+	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
+		return nil, fmt.Errorf("process: oom_score_adj %d out of range -1000..1000", *p.OOMScoreAdj)
+	}
+	if p.User.Umask != nil && *p.User.Umask > 0o777 {
+		return nil, fmt.Errorf("process: umask %#o is more than 0777", *p.User.Umask)
+	}
+	for _, fd := range cfg.KeepFDs {
+		if fd < 3 {
+			return nil, fmt.Errorf("process: keep fd %d: 0, 1 and 2 are always kept; name fds from 3", fd)
+		}
+	}
+	root := cfg.Root
+	if root == "" {
+		root = "/"
+	}
+	u, err := resolveUser(root, cfg.UserSpec, p.User, cfg.Groups)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolved{UID: u.UID, GID: u.GID, Groups: u.Groups, Home: u.Home, Args: p.Args}
+	r.Env = finalEnv(p.Env, u.Home)
+	name := p.Args[0]
+	if strings.Contains(name, "/") && !filepath.IsAbs(name) {
+		name = filepath.Join(p.Cwd, name)
+	}
+	if r.Path, err = LookPath(name, r.Env); err != nil {
+		return nil, fmt.Errorf("process: %w", err)
+	}
+	return r, nil
+}
+
+// finalEnv adds what runc adds: PATH when the config has none (so the
+// program can find anything) and HOME from /etc/passwd when unset.
+func finalEnv(env []string, home string) []string {
+	out := append([]string(nil), env...)
+	if !hasEnv(out, "PATH") {
+		out = append(out, "PATH="+DefaultPath)
+	}
+	if !hasEnv(out, "HOME") {
+		out = append(out, "HOME="+home)
+	}
+	return out
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// validateUTS: sethostname(2) in the host's UTS namespace would rename
+// the host.
+func validateUTS(cfg Config) error {
+	if (cfg.Hostname != "" || cfg.Domainname != "") && !hasNamespace(cfg.Namespaces, specs.UTSNamespace) {
+		return errors.New("process: setting hostname or domainname needs a new UTS namespace (it would rename the host)")
+	}
+	if len(cfg.Hostname) > 64 || len(cfg.Domainname) > 64 {
+		return errors.New("process: hostname and domainname are at most 64 bytes (HOST_NAME_MAX)")
+	}
+	return nil
+}
+
+func hasNamespace(nss []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool {
+	for _, ns := range nss {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Steps validates cfg, resolves it (see Resolve) and returns the last
+// stage of a container's setup, in order, ending with execve. Call it
+// after pivot_root, on the thread that will run the steps, and keep that
+// thread locked (runtime.LockOSThread) until execve. Nothing is changed
+// until the steps run.
+func Steps(cfg Config) ([]step.Step, *Resolved, error) {
+	r, err := Resolve(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := cfg.Process
+	proc := cfg.Proc
+	if proc == "" {
+		proc = "/proc"
+	}
+	cwd := p.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	var s []step.Step
+	if cfg.Hostname != "" {
+		s = append(s, sethostnameStep(cfg.Hostname))
+	}
+	if cfg.Domainname != "" {
+		s = append(s, setdomainnameStep(cfg.Domainname))
+	}
+	s = append(s, sysctlSteps(proc, cfg.Sysctl)...)
+	s = append(s, rlimitSteps(p.Rlimits)...)
+	if p.OOMScoreAdj != nil {
+		s = append(s, oomScoreAdjStep(proc, *p.OOMScoreAdj))
+	}
+	s = append(s, cloexecStep(cfg.KeepFDs))
+	chdir := &chdirState{path: cwd}
+	s = append(s, chdir.first())
+	s = append(s, cfg.BeforeUser...)
+	s = append(s, userSteps(r)...)
+	s = append(s, cfg.AfterUser...)
+	s = append(s, chdir.retry())
+	if p.User.Umask != nil {
+		s = append(s, umaskStep(*p.User.Umask))
+	}
+	if p.NoNewPrivileges {
+		s = append(s, noNewPrivsStep())
+	}
+	s = append(s, cfg.Last...)
+	s = append(s, ExecStep(r.Path, r.Args, r.Env))
+	return s, r, nil
+}

@@ -1,0 +1,266 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+func sethostnameStep(name string) step.Step {
+	return step.Step{
+		Op:   "sethostname",
+		Args: fmt.Sprintf("%q", name),
+		Why:  "the name uname(2) reports, in this UTS namespace only",
+		Do:   func() error { return unix.Sethostname([]byte(name)) },
+	}
+}
+
+func setdomainnameStep(name string) step.Step {
+	return step.Step{
+		Op:   "setdomainname",
+		Args: fmt.Sprintf("%q", name),
+		Why:  "the NIS domain name, in this UTS namespace only",
+		Do:   func() error { return unix.Setdomainname([]byte(name)) },
+	}
+}
+
+// oomScoreAdjStep writes /proc/PID/oom_score_adj (proc(5)): the OOM
+// killer's bias for this process and what it execs or forks. Raising it
+// is free; lowering it below what it was needs CAP_SYS_RESOURCE.
+func oomScoreAdjStep(proc string, v int) step.Step {
+	rel := strconv.Itoa(os.Getpid()) + "/oom_score_adj" // not "self": a symlink
+	return step.Step{
+		Op:   "write " + proc + "/" + rel,
+		Args: strconv.Itoa(v),
+		Why:  "OOM killer bias: -1000 never, 1000 first",
+		Do: func() error {
+			old, _ := readProcFile(proc, rel)
+			err := writeProcFile(proc, rel, strconv.Itoa(v))
+			if n, perr := strconv.Atoi(old); errors.Is(err, unix.EACCES) && perr == nil && v < n {
+				return fmt.Errorf("lowering oom_score_adj from %d to %d needs CAP_SYS_RESOURCE, which this process lacks: %w", n, v, err)
+			}
+			return err
+		},
+		ReadBack: func() (string, error) { return readProcFile(proc, rel) },
+	}
+}
+
+// cloexecStep marks every fd from 3 up close-on-exec, except keep, and
+// clears the flag on keep. Marking instead of closing (runc's
+// CloseExecFrom) leaves the Go runtime's own fds working until execve.
+func cloexecStep(keep []int) step.Step {
+	args := "3..~0, CLOSE_RANGE_CLOEXEC"
+	if len(keep) > 0 {
+		args += fmt.Sprintf(", keeping %v", keep)
+	}
+	return step.Step{
+		Op:   "close_range",
+		Args: args,
+		Why:  "no fd of ours leaks into the program, only the ones it is given",
+		Do:   func() error { return markCloexec(keep) },
+	}
+}
+
+func markCloexec(keep []int) error {
+	kept := map[int]bool{}
+	for _, fd := range keep {
+		kept[fd] = true
+	}
+	if err := closeRangeCloexec(kept); err != nil {
+		if err := cloexecByProc(kept); err != nil {
+			return err
+		}
+	}
+	for _, fd := range keep {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			return fmt.Errorf("keep fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}
+
+// closeRangeCloexec uses close_range(2) (Linux 5.11) on the gaps between
+// the kept fds.
+func closeRangeCloexec(kept map[int]bool) error {
+	first := 3
+	for fd := 3; fd <= maxKept(kept); fd++ {
+		if kept[fd] {
+			if fd > first {
+				if err := unix.CloseRange(uint(first), uint(fd-1), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+					return err
+				}
+			}
+			first = fd + 1
+		}
+	}
+	return unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+}
+
+func maxKept(kept map[int]bool) int {
+	m := 0
+	for fd := range kept {
+		m = max(m, fd)
+	}
+	return m
+}
+
+// cloexecByProc is the fallback: list /proc/self/fd and mark each one.
+func cloexecByProc(kept map[int]bool) error {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("read /proc/self/fd: %w", err)
+	}
+	for _, n := range names {
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd < 3 || kept[fd] || fd == int(d.Fd()) {
+			continue
+		}
+		unix.CloseOnExec(fd) // EBADF if it closed meanwhile: nothing to do
+	}
+	return nil
+}
+
+// chdirState runs chdir twice, as runc does: first as root (a directory
+// only root may search still works), then, if that was refused, again
+// after the user change (a directory only the user may search).
+type chdirState struct {
+	path string
+	done bool
+}
+
+func (c *chdirState) first() step.Step {
+	return step.Step{
+		Op:   "chdir",
+		Args: fmt.Sprintf("%q", c.path),
+		Why:  "the program's working directory, inside the new root",
+		Do: func() error {
+			err := unix.Chdir(c.path)
+			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+				return nil // try again as the user
+			}
+			c.done = err == nil
+			return err
+		},
+	}
+}
+
+func (c *chdirState) retry() step.Step {
+	return step.Step{
+		Op:   "chdir",
+		Args: fmt.Sprintf("%q", c.path),
+		Why:  "again as the user, only if root was refused",
+		Do: func() error {
+			if c.done {
+				return nil
+			}
+			return unix.Chdir(c.path)
+		},
+	}
+}
+
+// userSteps change the credentials: groups, then gid, then uid, since
+// after setuid to a non-root user setgroups and setgid are refused.
+// PR_SET_KEEPCAPS around it keeps the permitted set for caps.ApplySteps.
+func userSteps(r *Resolved) []step.Step {
+	groups := make([]int, len(r.Groups))
+	for i, g := range r.Groups {
+		groups[i] = int(g)
+	}
+	return []step.Step{
+		{
+			Op: "prctl", Args: "PR_SET_KEEPCAPS, 1",
+			Why: "keep the permitted capabilities across setuid (this thread)",
+			Do:  func() error { return unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0) },
+		},
+		{
+			Op: "setgroups", Args: fmt.Sprint(groups),
+			Why: "supplementary groups; none of the host's root groups stay",
+			Do:  func() error { return syscall.Setgroups(groups) },
+		},
+		{
+			Op: "setgid", Args: strconv.FormatUint(uint64(r.GID), 10),
+			Why: "real, effective and saved gid, before uid: a non-root uid may not change it",
+			Do:  func() error { return syscall.Setgid(int(r.GID)) },
+		},
+		{
+			Op: "setuid", Args: strconv.FormatUint(uint64(r.UID), 10),
+			Why: "real, effective and saved uid; to non-zero it empties the effective caps",
+			Do:  func() error { return syscall.Setuid(int(r.UID)) },
+		},
+		{
+			Op: "prctl", Args: "PR_SET_KEEPCAPS, 0",
+			Why: "back to the default, so execve recomputes capabilities normally",
+			Do:  func() error { return unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0) },
+		},
+	}
+}
+
+func umaskStep(mask uint32) step.Step {
+	return step.Step{
+		Op:   "umask",
+		Args: fmt.Sprintf("%#o", mask),
+		Why:  "permission bits taken away from each file the program creates",
+		Do:   func() error { unix.Umask(int(mask)); return nil },
+	}
+}
+
+// noNewPrivsStep sets PR_SET_NO_NEW_PRIVS (prctl(2)): from here on,
+// execve never grants privileges (setuid bits, file capabilities), and an
+// unprivileged thread may install a seccomp filter.
+func noNewPrivsStep() step.Step {
+	return step.Step{
+		Op:   "prctl",
+		Args: "PR_SET_NO_NEW_PRIVS, 1",
+		Why:  "setuid binaries and file caps grant nothing; lets seccomp load without CAP_SYS_ADMIN",
+		Do:   func() error { return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) },
+		ReadBack: func() (string, error) {
+			v, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)
+			return "no_new_privs=" + strconv.Itoa(v), err
+		},
+	}
+}
+
+// OwnNamespaces lists the namespaces the calling process has apart from
+// the host's: those whose /proc/self/ns/TYPE differs from PID 1's (the
+// way runc tells a joined namespace from the host's). Use it for
+// Config.Namespaces when the process was put in namespaces by someone
+// else (ctr-lite process under unshare or ctr-lite ns).
+func OwnNamespaces(proc string) ([]specs.LinuxNamespace, error) {
+	var out []specs.LinuxNamespace
+	for _, t := range []struct {
+		file string
+		typ  specs.LinuxNamespaceType
+	}{
+		{"ipc", specs.IPCNamespace}, {"net", specs.NetworkNamespace}, {"uts", specs.UTSNamespace},
+		{"mnt", specs.MountNamespace}, {"pid", specs.PIDNamespace}, {"user", specs.UserNamespace},
+		{"cgroup", specs.CgroupNamespace}, {"time", specs.TimeNamespace},
+	} {
+		self, err := os.Readlink(proc + "/self/ns/" + t.file)
+		if err != nil {
+			continue // the kernel lacks this kind
+		}
+		host, err := os.Readlink(proc + "/1/ns/" + t.file)
+		if err != nil {
+			// Not allowed to look (ptrace access mode): cannot tell, so
+			// do not claim the namespace is ours.
+			return nil, fmt.Errorf("read %s/1/ns/%s to compare: %w", proc, t.file, err)
+		}
+		if host == self {
+			continue
+		}
+		out = append(out, specs.LinuxNamespace{Type: t.typ, Path: proc + "/self/ns/" + t.file})
+	}
+	return out, nil
+}
