@@ -1,0 +1,264 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Config is the root filesystem of one container, in the runtime-spec's
+// own types so config.json feeds straight in (see FromSpec).
+type Config struct {
+	// Rootfs is the host directory that becomes "/" (config.md "root.path"),
+	// absolute.
+	Rootfs string
+	// Readonly remounts the root read-only once everything is set up
+	// (config.md "root.readonly").
+	Readonly bool
+	// Propagation is config-linux.md "rootfsPropagation": "" (rprivate),
+	// private, rprivate, slave, rslave, shared, rshared, unbindable or
+	// runbindable. It is set on "/" after the pivot.
+	Propagation string
+	// Mounts are mounted in order (config.md "mounts"); Destination is a
+	// path inside the rootfs, Source of a bind is a host path.
+	Mounts []specs.Mount
+	// MaskedPaths are hidden: /dev/null is bound over a file, an empty
+	// read-only tmpfs over a directory (config-linux.md "maskedPaths").
+	MaskedPaths []string
+	// ReadonlyPaths are bound onto themselves and remounted read-only
+	// (config-linux.md "readonlyPaths").
+	ReadonlyPaths []string
+	// SetupDev makes the minimal /dev: DefaultDevices and Devices, and the
+	// links /dev/fd, /dev/std{in,out,err}, /dev/ptmx. FromSpec sets it
+	// unless /dev is a bind mount (runc does the same).
+	SetupDev bool
+	// Devices are created in /dev after DefaultDevices (config-linux.md
+	// "devices"); one with the path of a default device replaces it.
+	Devices []specs.LinuxDevice
+	// Console, if set, is the host path of a pty's terminal end to bind
+	// onto /dev/console (config.md "process.terminal"; the terminal code
+	// opens the pty and fills this in).
+	Console string
+	// NoPivot uses MS_MOVE + chroot(2) instead of pivot_root(2), for a
+	// rootfs that cannot be pivoted (an initramfs); runc's --no-pivot.
+	// chroot leaves the old root in the mount namespace, under the new one.
+	NoPivot bool
+}
+
+// DefaultDevices are the device nodes config-linux.md "Default Devices"
+// requires in every container (/dev/console only with a terminal, and
+// /dev/ptmx is a link to pts/ptmx, both handled apart).
+func DefaultDevices() []specs.LinuxDevice {
+	dev := func(p string, major, minor int64) specs.LinuxDevice {
+		mode := os.FileMode(0o666)
+		uid, gid := uint32(0), uint32(0)
+		return specs.LinuxDevice{Path: p, Type: "c", Major: major, Minor: minor, FileMode: &mode, UID: &uid, GID: &gid}
+	}
+	return []specs.LinuxDevice{
+		dev("/dev/null", 1, 3),
+		dev("/dev/zero", 1, 5),
+		dev("/dev/full", 1, 7),
+		dev("/dev/random", 1, 8),
+		dev("/dev/urandom", 1, 9),
+		dev("/dev/tty", 5, 0),
+	}
+}
+
+// DefaultMaskedPaths is the list `runc spec` writes into config.json.
+func DefaultMaskedPaths() []string {
+	return []string{
+		"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+		"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+		"/sys/devices/virtual/powercap",
+	}
+}
+
+// DefaultReadonlyPaths is the list `runc spec` writes into config.json.
+func DefaultReadonlyPaths() []string {
+	return []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+}
+
+// FromSpec takes the rootfs part of a config.json. Relative paths (root.path,
+// bind sources) are relative to the bundle directory (config.md "root").
+func FromSpec(spec *specs.Spec, bundle string) (Config, error) {
+	if spec == nil || spec.Root == nil || spec.Root.Path == "" {
+		return Config{}, errors.New("config: root.path is required")
+	}
+	c := Config{Rootfs: inBundle(bundle, spec.Root.Path), Readonly: spec.Root.Readonly, SetupDev: true}
+	for _, m := range spec.Mounts {
+		if opts, err := parseOptions(m); err == nil && opts.bind() {
+			m.Source = inBundle(bundle, m.Source)
+			if path.Clean(m.Destination) == "/dev" {
+				c.SetupDev = false
+			}
+		}
+		c.Mounts = append(c.Mounts, m)
+	}
+	if l := spec.Linux; l != nil {
+		c.Propagation = l.RootfsPropagation
+		c.MaskedPaths = l.MaskedPaths
+		c.ReadonlyPaths = l.ReadonlyPaths
+		c.Devices = l.Devices
+	}
+	return c, nil
+}
+
+func inBundle(bundle, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(bundle, p)
+}
+
+// knownTypes are the filesystems this package knows how to mount; others
+// must be listed in /proc/filesystems (the kernel can mount them).
+var knownTypes = map[string]bool{
+	"proc": true, "sysfs": true, "tmpfs": true, "devpts": true, "mqueue": true,
+	"cgroup": true, "cgroup2": true, "bind": true,
+}
+
+// Validate checks the config before anything is mounted, so bad input
+// fails with nothing to clean up.
+func (c *Config) Validate() error {
+	if c.Rootfs == "" {
+		return errors.New("rootfs: no path given")
+	}
+	if !filepath.IsAbs(c.Rootfs) {
+		return fmt.Errorf("rootfs %s: path is not absolute", c.Rootfs)
+	}
+	fi, err := os.Stat(c.Rootfs)
+	if err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("rootfs %s: not a directory", c.Rootfs)
+	}
+	if _, err := ParsePropagation(c.Propagation); err != nil {
+		return fmt.Errorf("rootfs propagation: %w", err)
+	}
+	for i, m := range c.Mounts {
+		if err := validateMount(m); err != nil {
+			return fmt.Errorf("mount %d (%s on %s): %w", i+1, m.Type, m.Destination, err)
+		}
+	}
+	for _, p := range c.MaskedPaths {
+		if err := inRootPath(p); err != nil {
+			return fmt.Errorf("masked path: %w", err)
+		}
+	}
+	for _, p := range c.ReadonlyPaths {
+		if err := inRootPath(p); err != nil {
+			return fmt.Errorf("readonly path: %w", err)
+		}
+	}
+	for _, d := range c.Devices {
+		if err := validateDevice(d); err != nil {
+			return fmt.Errorf("device %s: %w", d.Path, err)
+		}
+	}
+	if c.Console != "" && !filepath.IsAbs(c.Console) {
+		return fmt.Errorf("console %s: path is not absolute", c.Console)
+	}
+	return nil
+}
+
+// inRootPath checks a path meant inside the container: absolute, and not
+// the root itself.
+func inRootPath(p string) error {
+	if !path.IsAbs(p) {
+		return fmt.Errorf("%q is not an absolute path", p)
+	}
+	if path.Clean(p) == "/" {
+		return fmt.Errorf("%q is the root itself", p)
+	}
+	return nil
+}
+
+func validateMount(m specs.Mount) error {
+	if m.Destination == "" {
+		return errors.New("no destination")
+	}
+	if !path.IsAbs(m.Destination) {
+		return fmt.Errorf("destination %q is not absolute", m.Destination)
+	}
+	if path.Clean(m.Destination) == "/" {
+		return errors.New("cannot mount over the root (it is root.path)")
+	}
+	opts, err := parseOptions(m)
+	if err != nil {
+		return err
+	}
+	if opts.bind() {
+		if m.Source == "" || !filepath.IsAbs(m.Source) {
+			return fmt.Errorf("bind source %q is not an absolute host path", m.Source)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return fmt.Errorf("bind source: %w", err)
+		}
+		return nil
+	}
+	switch {
+	case m.Type == "" || m.Type == "none":
+		return fmt.Errorf("no filesystem type (and not a bind mount)")
+	case m.Type == "bind":
+		return errors.New("type bind needs a bind or rbind option")
+	case knownTypes[m.Type] || kernelHasFilesystem(m.Type):
+		return nil
+	}
+	return fmt.Errorf("unknown filesystem type %q (not in /proc/filesystems)", m.Type)
+}
+
+// kernelHasFilesystem reads /proc/filesystems ("nodev\tproc" lines).
+func kernelHasFilesystem(typ string) bool {
+	data, err := os.ReadFile("/proc/filesystems")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[len(f)-1] == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func validateDevice(d specs.LinuxDevice) error {
+	if err := inRootPath(d.Path); err != nil {
+		return err
+	}
+	switch d.Type {
+	case "c", "u", "b", "p":
+	default:
+		return fmt.Errorf("unknown device type %q (want c, u, b or p)", d.Type)
+	}
+	if d.Type != "p" && (d.Major < 0 || d.Minor < 0) {
+		return fmt.Errorf("bad device number %d:%d", d.Major, d.Minor)
+	}
+	return nil
+}
+
+// devices is DefaultDevices then Devices, a later one replacing an earlier
+// one with the same path.
+func (c *Config) devices() []specs.LinuxDevice {
+	all := append(DefaultDevices(), c.Devices...)
+	var out []specs.LinuxDevice
+	for i, d := range all {
+		replaced := false
+		for _, later := range all[i+1:] {
+			if path.Clean(later.Path) == path.Clean(d.Path) {
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, d)
+		}
+	}
+	return out
+}

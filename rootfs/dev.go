@@ -1,0 +1,170 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// devLinks are the symlinks a program expects in /dev (config-linux.md
+// "Default Devices" for ptmx; the rest as every runtime makes them).
+var devLinks = []struct{ name, target string }{
+	{"fd", "/proc/self/fd"},
+	{"stdin", "/proc/self/fd/0"},
+	{"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"},
+	{"ptmx", "pts/ptmx"}, // the devpts instance mounted at /dev/pts
+}
+
+// devSteps makes the minimal /dev: the device nodes, the links, and
+// /dev/console when a terminal is wanted.
+func (s *setup) devSteps() []step.Step {
+	var steps []step.Step
+	for _, d := range s.cfg.devices() {
+		steps = append(steps, s.deviceStep(d))
+	}
+	for _, l := range devLinks {
+		steps = append(steps, s.linkStep(l.name, l.target))
+	}
+	if s.cfg.Console != "" {
+		steps = append(steps, step.Step{
+			Op:   "mount",
+			Args: fmt.Sprintf("%q, %q, \"\", MS_BIND", s.cfg.Console, s.host("/dev/console")),
+			Why:  "the terminal's pty is the container's console",
+			Do:   func() error { return s.bind(s.cfg.Console, "/dev/console", unix.MS_BIND) },
+		})
+	}
+	return steps
+}
+
+// devMode is the mknod(2) mode: the file type and the permission bits.
+func devMode(d specs.LinuxDevice) uint32 {
+	perm := uint32(0o666)
+	if d.FileMode != nil {
+		perm = uint32(d.FileMode.Perm())
+	}
+	switch d.Type {
+	case "b":
+		return unix.S_IFBLK | perm
+	case "p":
+		return unix.S_IFIFO | perm
+	}
+	return unix.S_IFCHR | perm
+}
+
+func (s *setup) deviceStep(d specs.LinuxDevice) step.Step {
+	mode := devMode(d)
+	rdev := unix.Mkdev(uint32(d.Major), uint32(d.Minor))
+	return step.Step{
+		Op:   "mknod",
+		Args: fmt.Sprintf("%q, %s|%#o, %d:%d", s.host(d.Path), fileType(mode), mode&0o7777, d.Major, d.Minor),
+		Why:  "a device the container may use (bound from the host where mknod is not allowed)",
+		Do:   func() error { return s.makeDevice(d, mode, rdev) },
+	}
+}
+
+func fileType(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFBLK:
+		return "S_IFBLK"
+	case unix.S_IFIFO:
+		return "S_IFIFO"
+	}
+	return "S_IFCHR"
+}
+
+// makeDevice creates one node with mknodat(2) in its directory, opened
+// in-root. In a user namespace mknod of a device fails with EPERM; the
+// host's node is then bound onto an empty file, as runc does.
+func (s *setup) makeDevice(d specs.LinuxDevice, mode uint32, rdev uint64) error {
+	p := path.Clean(d.Path)
+	dir, err := s.mkdirAll(path.Dir(p))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	dfd, name := int(dir.Fd()), path.Base(p)
+	err = unix.Mknodat(dfd, name, mode, int(rdev))
+	switch {
+	case errors.Is(err, unix.EEXIST):
+		return sameDevice(dfd, name, mode, rdev)
+	case errors.Is(err, unix.EPERM) && mode&unix.S_IFMT != unix.S_IFIFO:
+		return s.bindDevice(p, mode, rdev)
+	case err != nil:
+		return err
+	}
+	// mknod's mode went through the umask; set what the config says.
+	if err := unix.Fchmodat(dfd, name, mode&0o7777, 0); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	uid, gid := -1, -1
+	if d.UID != nil {
+		uid = int(*d.UID)
+	}
+	if d.GID != nil {
+		gid = int(*d.GID)
+	}
+	if err := unix.Fchownat(dfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("chown: %w", err)
+	}
+	return nil
+}
+
+// sameDevice accepts an existing node only if it is the device wanted
+// (a rootfs may ship its own /dev/null); anything else is an error.
+func sameDevice(dfd int, name string, mode uint32, rdev uint64) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || (mode&unix.S_IFMT != unix.S_IFIFO && st.Rdev != rdev) {
+		return fmt.Errorf("%s exists and is not that device", name)
+	}
+	return nil
+}
+
+// bindDevice binds the host's node at the same path, after checking it
+// is the same device (the host path is trusted, the rootfs is not).
+func (s *setup) bindDevice(p string, mode uint32, rdev uint64) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return fmt.Errorf("mknod not allowed, and host %s: %w", p, err)
+	}
+	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || st.Rdev != rdev {
+		return fmt.Errorf("mknod not allowed, and host %s is another device", p)
+	}
+	return s.bind(p, p, unix.MS_BIND)
+}
+
+// linkStep makes /dev/NAME -> TARGET; an existing entry is kept, except
+// /dev/ptmx, which must lead to this container's devpts.
+func (s *setup) linkStep(name, target string) step.Step {
+	return step.Step{
+		Op:   "symlink",
+		Args: fmt.Sprintf("%q, %q", target, s.host("/dev/"+name)),
+		Why:  "the links programs expect in /dev",
+		Do: func() error {
+			dir, err := s.mkdirAll("/dev")
+			if err != nil {
+				return err
+			}
+			defer dir.Close()
+			dfd := int(dir.Fd())
+			if name == "ptmx" {
+				if err := unix.Unlinkat(dfd, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+					return fmt.Errorf("unlink /dev/ptmx: %w", err)
+				}
+			}
+			if err := unix.Symlinkat(target, dfd, name); err != nil && !errors.Is(err, os.ErrExist) {
+				return err
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,54 @@
+// Package rootfs makes a directory the root of a process, the way an OCI
+// runtime does (config.md "root", "mounts"; config-linux.md
+// "rootfsPropagation", "maskedPaths", "readonlyPaths", "devices").
+//
+// Steps turns a Config into the ordered kernel steps:
+//
+//  1. statfs /proc/thread-self/fd: it must be a real procfs (see Security);
+//     open the host's /dev/null if paths are to be masked.
+//  2. mount("", "/", MS_REC|MS_PRIVATE) (MS_SLAVE for rootfsPropagation
+//     slave/rslave), so nothing we mount reaches the host.
+//  3. bind the rootfs onto itself: pivot_root(2) needs a mount point.
+//  4. each config mount in order (proc, sysfs, tmpfs, devpts, mqueue,
+//     cgroup2, bind/rbind), then for a bind the MS_REMOUNT|MS_BIND that
+//     applies ro/nosuid/..., then its propagation changes.
+//  5. the minimal /dev (Config.SetupDev): mknod null, zero, full, random,
+//     urandom, tty and Config.Devices (bound from the host where mknod is
+//     not allowed, as in a user namespace), the links fd, stdin, stdout,
+//     stderr, ptmx -> pts/ptmx, and /dev/console when Config.Console is set.
+//  6. masked paths, readonly paths, then the root remounted read-only.
+//  7. pivot_root(".", ".") and umount2(".", MNT_DETACH) of the old root
+//     stacked on top, or (NoPivot) MS_MOVE onto "/" and chroot(".");
+//     then chdir("/").
+//  8. rootfsPropagation on the new "/".
+//
+// runc masks and remounts after the pivot; here step 6 comes before it, so
+// that /dev/null and /proc/thread-self are the host's, opened and checked
+// by us, never a path the rootfs's own mounts could have replaced. The
+// result is the same mount tree.
+//
+// # Security
+//
+// Every path inside the rootfs is resolved inside it: ".." and symlinks
+// are followed as if the rootfs were "/" (openat2(2) RESOLVE_IN_ROOT via
+// github.com/cyphar/filepath-securejoin/pathrs-lite), directories are
+// created one component at a time by fd (CVE-2024-45310), and a mount
+// target is opened O_PATH, checked, and mounted on as
+// /proc/thread-self/fd/N, so a symlink swapped in after the check cannot
+// redirect the mount (CVE-2021-30465). A masked file gets the host's
+// /dev/null, opened by us and checked to be char 1:3 (CVE-2025-31133).
+//
+// After the pivot, /proc is whatever the container mounted there. Code
+// that writes to /proc later (sysctl, oom_score_adj, LSM attributes) must
+// check that the file it opened is on a real procfs (CheckProcfs), or a
+// container could redirect the write (CVE-2025-52881).
+//
+// # Preconditions
+//
+// The caller runs the steps on one goroutine locked to its OS thread
+// (runtime.LockOSThread) that is already in a private mount namespace
+// (UnshareStep: unshare(CLONE_NEWNS), which implies CLONE_FS, so the
+// mounts, the pivot and the chdir affect only that thread), and ends with
+// process.ExecStep on the same thread. Nothing is undone on failure: the
+// namespace goes away with the process, and with it every mount.
+package rootfs

@@ -1,0 +1,417 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// setup is the state the steps share while they run: handles opened by
+// one step and used by the next. It lives only as long as the steps.
+type setup struct {
+	cfg      Config
+	rootReal string   // the rootfs with host symlinks resolved, for checks
+	root     *os.File // the rootfs bind mount, opened after the bind
+	devNull  *os.File // the host's /dev/null, checked to be char 1:3
+}
+
+// UnshareStep gives this thread its own copy of the mount table
+// (unshare(2) CLONE_NEWNS, which implies CLONE_FS: its own root and cwd),
+// so the steps of Steps change nothing the host sees. The calling
+// goroutine must be locked to its OS thread (runtime.LockOSThread).
+func UnshareStep() step.Step {
+	return step.Step{
+		Op:   "unshare",
+		Args: "CLONE_NEWNS",
+		Why:  "a private copy of the mount table for this thread; the host's stays as it is",
+		Do:   func() error { return unix.Unshare(unix.CLONE_NEWNS) },
+	}
+}
+
+// Steps validates c and returns the ordered steps that make c.Rootfs the
+// root of the calling thread. See the package doc for the preconditions.
+func Steps(c Config) ([]step.Step, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	real, err := filepath.EvalSymlinks(c.Rootfs)
+	if err != nil {
+		return nil, fmt.Errorf("rootfs: %w", err)
+	}
+	s := &setup{cfg: c, rootReal: real}
+	var steps []step.Step
+	steps = append(steps, s.checkProcStep())
+	if len(c.MaskedPaths) > 0 {
+		steps = append(steps, s.openDevNullStep())
+	}
+	steps = append(steps, s.prepareSteps()...)
+	for _, m := range c.Mounts {
+		steps = append(steps, s.mountSteps(m)...)
+	}
+	if c.SetupDev {
+		steps = append(steps, s.devSteps()...)
+	}
+	for _, p := range c.MaskedPaths {
+		steps = append(steps, s.maskStep(p))
+	}
+	for _, p := range c.ReadonlyPaths {
+		steps = append(steps, s.readonlySteps(p)...)
+	}
+	if c.Readonly {
+		steps = append(steps, s.readonlyRootStep())
+	}
+	if c.NoPivot {
+		steps = append(steps, s.chrootSteps()...)
+	} else {
+		steps = append(steps, s.pivotSteps()...)
+	}
+	if c.Propagation != "" {
+		steps = append(steps, s.propagationStep())
+	}
+	return steps, nil
+}
+
+// host is the host path of p inside the rootfs, for --explain only: the
+// steps themselves resolve p in-root, by fd.
+func (s *setup) host(p string) string {
+	return filepath.Join(s.rootReal, path.Clean("/"+p))
+}
+
+func (s *setup) checkProcStep() step.Step {
+	return step.Step{
+		Op:   "statfs",
+		Args: "/proc/thread-self/fd",
+		Why:  "mount targets are passed as /proc/thread-self/fd/N: /proc must be a real procfs",
+		Do: func() error {
+			f, err := os.OpenFile("/proc/thread-self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return CheckProcfs(f)
+		},
+	}
+}
+
+func (s *setup) openDevNullStep() step.Step {
+	return step.Step{
+		Op:   "open",
+		Args: `"/dev/null", O_PATH`,
+		Why:  "what masks a file: the host's own /dev/null, checked to be char 1:3 (CVE-2025-31133)",
+		Do: func() error {
+			f, err := os.OpenFile("/dev/null", unix.O_PATH|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			var st unix.Stat_t
+			if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+				f.Close()
+				return fmt.Errorf("fstat: %w", err)
+			}
+			if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+				f.Close()
+				return errors.New("not the null device (char 1:3)")
+			}
+			s.devNull = f
+			return nil
+		},
+	}
+}
+
+// prepareSteps: propagation of "/", the rootfs bound on itself, and the
+// handle every later step resolves paths in.
+func (s *setup) prepareSteps() []step.Step {
+	prop := uintptr(unix.MS_REC | unix.MS_PRIVATE)
+	why := "no mount or unmount of ours propagates to the host (mount_namespaces(7))"
+	if p, _ := ParsePropagation(s.cfg.Propagation); p&unix.MS_SLAVE != 0 {
+		prop = unix.MS_REC | unix.MS_SLAVE
+		why = "rootfsPropagation slave: the host's mounts reach us, ours never reach it"
+	}
+	return []step.Step{
+		{
+			Op:   "mount",
+			Args: fmt.Sprintf(`"", "/", "", %s`, FormatFlags(prop)),
+			Why:  why,
+			Do:   func() error { return unix.Mount("", "/", "", prop, "") },
+		},
+		{
+			Op:   "mount",
+			Args: fmt.Sprintf("%q, %q, \"\", MS_BIND|MS_REC", s.rootReal, s.rootReal),
+			Why:  "pivot_root(2) needs the new root to be a mount point",
+			Do: func() error {
+				return unix.Mount(s.rootReal, s.rootReal, "", unix.MS_BIND|unix.MS_REC, "")
+			},
+		},
+		{
+			Op:   "open",
+			Args: fmt.Sprintf("%q, O_PATH|O_DIRECTORY", s.rootReal),
+			Why:  "every later path is resolved inside this fd and never leaves it (RESOLVE_IN_ROOT)",
+			Do: func() error {
+				f, err := os.OpenFile(s.rootReal, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return err
+				}
+				s.root = f
+				return nil
+			},
+		},
+	}
+}
+
+// mountSteps mounts one config mount: the mount itself onto a pinned
+// target, then (for a bind) the remount that applies ro/nosuid/..., then
+// each propagation change, which mount(2) only takes alone.
+func (s *setup) mountSteps(m specs.Mount) []step.Step {
+	opts, _ := parseOptions(m) // validated
+	dest := path.Clean(m.Destination)
+	var steps []step.Step
+	if opts.bind() {
+		flags := opts.flags & (unix.MS_BIND | unix.MS_REC)
+		steps = append(steps, step.Step{
+			Op:   "mount",
+			Args: fmt.Sprintf("%q, %q, \"\", %s", m.Source, s.host(dest), FormatFlags(flags)),
+			Why:  "bind mount; the target is opened in-root and mounted on by fd",
+			Do:   func() error { return s.bind(m.Source, dest, flags) },
+		})
+		if rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 || opts.clear != 0 {
+			steps = append(steps, s.remountStep(dest, rest, opts.clear,
+				"a bind mount takes its ro/nosuid/... flags only on a remount"))
+		}
+	} else {
+		steps = append(steps, s.fsMountStep(m, dest, opts))
+	}
+	for _, p := range opts.propagation {
+		p := p
+		steps = append(steps, step.Step{
+			Op:   "mount",
+			Args: fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(p)),
+			Why:  "propagation type of this mount (mount_namespaces(7))",
+			Do: func() error {
+				t, err := s.open(dest)
+				if err != nil {
+					return err
+				}
+				defer t.Close()
+				return unix.Mount("", fdPath(t), "", p, "")
+			},
+		})
+	}
+	return steps
+}
+
+// fsMountStep mounts a filesystem (proc, tmpfs, ...) on a directory it
+// creates in-root.
+func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.Step {
+	fstype, source := m.Type, m.Source
+	if fstype == "cgroup" {
+		// The v1 per-controller layout comes with the cgroups package;
+		// until then both types get the unified hierarchy.
+		fstype = "cgroup2"
+	}
+	if source == "" {
+		source = fstype
+	}
+	data := strings.Join(opts.data, ",")
+	return step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf("%q, %q, %q, %s, %q", source, s.host(dest), fstype, FormatFlags(opts.flags), data),
+		Why:  "a new " + fstype + " instance; the target directory is made and pinned in-root",
+		Do: func() error {
+			t, err := s.mkdirAll(dest)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			return unix.Mount(source, fdPath(t), fstype, opts.flags, data)
+		},
+	}
+}
+
+// bind binds the host path source onto dest in the rootfs, both pinned by
+// fd; dest is created as a directory or a file to match source.
+func (s *setup) bind(source, dest string, flags uintptr) error {
+	src, err := os.OpenFile(source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	srcDir, err := isDir(src)
+	if err != nil {
+		return err
+	}
+	var t *os.File
+	if srcDir {
+		t, err = s.mkdirAll(dest)
+	} else {
+		t, err = s.createFile(dest)
+	}
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	dstDir, err := isDir(t)
+	if err != nil {
+		return err
+	}
+	if srcDir != dstDir {
+		return fmt.Errorf("%s in rootfs: source and destination are not both directories", dest)
+	}
+	return unix.Mount(fdPath(src), fdPath(t), "", flags, "")
+}
+
+// remountStep sets flags on the mount now at dest (MS_REMOUNT|MS_BIND
+// changes one mount's flags without touching the filesystem).
+func (s *setup) remountStep(dest string, want, clear uintptr, why string) step.Step {
+	return step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(unix.MS_REMOUNT|unix.MS_BIND|want)),
+		Why:  why,
+		Do: func() error {
+			t, err := s.open(dest) // re-resolved: now the new mount's root
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			return s.remount(t, want, clear)
+		},
+	}
+}
+
+func (s *setup) remount(t *os.File, want, clear uintptr) error {
+	have, err := keptFlags(t)
+	if err != nil {
+		return err
+	}
+	return unix.Mount("", fdPath(t), "", unix.MS_REMOUNT|unix.MS_BIND|remountFlags(want, clear, have), "")
+}
+
+// maskStep hides p (config-linux.md "maskedPaths"). A missing path is
+// skipped: there is nothing to hide.
+func (s *setup) maskStep(p string) step.Step {
+	return step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf(`"/dev/null" (file) or "tmpfs" ro (directory), %q`, s.host(p)),
+		Why:  "masked path: reads give nothing",
+		Do: func() error {
+			t, err := s.open(p)
+			if errors.Is(err, unix.ENOENT) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			dir, err := isDir(t)
+			if err != nil {
+				return err
+			}
+			if dir {
+				return unix.Mount("tmpfs", fdPath(t), "tmpfs", unix.MS_RDONLY, "")
+			}
+			return unix.Mount(fdPath(s.devNull), fdPath(t), "", unix.MS_BIND, "")
+		},
+	}
+}
+
+// readonlySteps binds p onto itself and remounts it read-only
+// (config-linux.md "readonlyPaths"); a missing path is skipped.
+func (s *setup) readonlySteps(p string) []step.Step {
+	bind := step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf(`%q, %q, "", MS_BIND|MS_REC`, s.host(p), s.host(p)),
+		Why:  "readonly path: a mount of its own, so it can be made read-only alone",
+		Do: func() error {
+			t, err := s.open(p)
+			if errors.Is(err, unix.ENOENT) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			return unix.Mount(fdPath(t), fdPath(t), "", unix.MS_BIND|unix.MS_REC, "")
+		},
+	}
+	ro := s.remountStep(p, unix.MS_RDONLY, 0, "readonly path: read-only, nosuid/nodev/noexec kept as they were")
+	do := ro.Do
+	ro.Do = func() error {
+		if err := do(); !errors.Is(err, unix.ENOENT) {
+			return err
+		}
+		return nil
+	}
+	return []step.Step{bind, ro}
+}
+
+func (s *setup) readonlyRootStep() step.Step {
+	return step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf(`"", %q, "", MS_REMOUNT|MS_BIND|MS_RDONLY`, s.rootReal),
+		Why:  "root.readonly: the rootfs mount read-only (its submounts keep their own flags)",
+		Do:   func() error { return s.remount(s.root, unix.MS_RDONLY, 0) },
+	}
+}
+
+// pivotSteps: pivot_root(".", ".") stacks the old root on top of the new
+// one at "/"; unmounting "." then drops it and every host mount with it.
+func (s *setup) pivotSteps() []step.Step {
+	return []step.Step{
+		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: "pivot_root(\".\", \".\") works on the cwd",
+			Do: func() error { return unix.Fchdir(int(s.root.Fd())) }},
+		{Op: "pivot_root", Args: `".", "."`, Why: "the rootfs becomes /; the old root now sits on top of it",
+			Do: func() error { return unix.PivotRoot(".", ".") }},
+		{Op: "mount", Args: `"", ".", "", MS_SLAVE|MS_REC`, Why: "the old root: our unmount must not propagate anywhere",
+			Do: func() error { return unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, "") }},
+		{Op: "umount2", Args: `".", MNT_DETACH`, Why: "drop the old root: the host's mounts are gone from this namespace",
+			Do: func() error { return unix.Unmount(".", unix.MNT_DETACH) }},
+		{Op: "chdir", Args: `"/"`, Why: "start in the new root",
+			Do: s.chdirRoot},
+	}
+}
+
+// chrootSteps: the rootfs is moved onto "/" and chroot(2)ed into; the old
+// root stays underneath, so chroot is weaker than pivot_root (runc's
+// --no-pivot).
+func (s *setup) chrootSteps() []step.Step {
+	return []step.Step{
+		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: "work from inside the rootfs",
+			Do: func() error { return unix.Fchdir(int(s.root.Fd())) }},
+		{Op: "mount", Args: `".", "/", "", MS_MOVE`, Why: "move the rootfs mount over the old /",
+			Do: func() error { return unix.Mount(".", "/", "", unix.MS_MOVE, "") }},
+		{Op: "chroot", Args: `"."`, Why: "make it this thread's root directory",
+			Do: func() error { return unix.Chroot(".") }},
+		{Op: "chdir", Args: `"/"`, Why: "start in the new root",
+			Do: s.chdirRoot},
+	}
+}
+
+// chdirRoot is the last step that needs the handles; it closes them.
+func (s *setup) chdirRoot() error {
+	if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	for _, f := range []*os.File{s.root, s.devNull} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	return nil
+}
+
+func (s *setup) propagationStep() step.Step {
+	p, _ := ParsePropagation(s.cfg.Propagation)
+	return step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf(`"", "/", "", %s`, FormatFlags(p)),
+		Why:  "rootfsPropagation, set on the new root once it is /",
+		Do:   func() error { return unix.Mount("", "/", "", p, "") },
+	}
+}
