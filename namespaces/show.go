@@ -19,16 +19,25 @@ type Info struct {
 	Inode uint64 `json:"inode"`
 	// Link is what readlink(2) returns for the file.
 	Link string `json:"link"`
-	// SharedWithInit is true when PID 1 (of the reader's PID namespace) is
-	// in the same namespace: the process is not isolated in this kind.
-	SharedWithInit bool `json:"shared_with_pid1"`
+	// Shared is true when process Reference is in the same namespace:
+	// the process is not isolated from it in this kind.
+	Shared bool `json:"shared"`
+	// Reference is the process compared with: PID 1 (of the reader's PID
+	// namespace), or the reader itself when PID 1's namespace files may
+	// not be read (the ptrace access check of proc(5), for example when
+	// PID 1 holds a capability the reader lacks).
+	Reference int `json:"compared_with_pid"`
 }
 
-// Show lists the namespaces of process pid, in join order. A kind the
-// kernel does not have (no /proc/PID/ns file) is left out.
+// Show lists the namespaces of process pid, in join order, each compared
+// with PID 1's. A kind the kernel does not have is left out.
 func Show(pid int) ([]Info, error) {
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
 		return nil, fmt.Errorf("process %d: %w", pid, err)
+	}
+	ref := 1
+	if _, _, err := nsID(User.ProcPath(1)); errors.Is(err, fs.ErrPermission) {
+		ref = os.Getpid()
 	}
 	var out []Info
 	for _, k := range Kinds() {
@@ -43,12 +52,12 @@ func Show(pid int) ([]Info, error) {
 		if err != nil {
 			return nil, err
 		}
-		ino1, dev1, err := nsID(k.ProcPath(1))
+		rino, rdev, err := nsID(k.ProcPath(ref))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, Info{Kind: k, Name: k.String(), Inode: ino, Link: link,
-			SharedWithInit: ino == ino1 && dev == dev1})
+			Shared: ino == rino && dev == rdev, Reference: ref})
 	}
 	return out, nil
 }

@@ -68,6 +68,7 @@ type starter struct {
 
 	phase1, phase2 []childStep
 	forks          bool // an intermediate process forks the final one
+	joinsUser      bool // a user namespace is joined
 }
 
 // childStep is one op the child makes, with its description.
@@ -133,7 +134,13 @@ func (s *starter) prepare() error {
 // the parent, before anything is forked.
 func (s *starter) openJoins() ([]*os.File, error) {
 	var out []*os.File
+	var joins []join
 	for _, j := range s.pl.joins {
+		if j.kind == User && sameAsSelf(j) {
+			// setns(2) refuses the caller's own user namespace (EINVAL).
+			s.r.Note("already in the user namespace of %s: not joining it", j.path)
+			continue
+		}
 		st := step.Step{Op: "open", Args: fmt.Sprintf("%q, O_RDONLY", j.path),
 			Why: "a file descriptor for setns(2) to join this " + j.kind.String() + " namespace"}
 		var f *os.File
@@ -160,8 +167,21 @@ func (s *starter) openJoins() ([]*os.File, error) {
 			return nil, err
 		}
 		out = append(out, d)
+		joins = append(joins, j)
+		s.joinsUser = s.joinsUser || j.kind == User
 	}
+	s.pl.joins = joins
 	return out, nil
+}
+
+// sameAsSelf reports whether j names the namespace this process is in.
+func sameAsSelf(j join) bool {
+	ino, dev, err := nsID(j.path)
+	if err != nil {
+		return false // open reports it
+	}
+	sino, sdev, err := nsID("/proc/self/ns/" + j.kind.String())
+	return err == nil && ino == sino && dev == sdev
 }
 
 func kindOfFlag(f uintptr) string {
@@ -293,7 +313,7 @@ func (s *starter) build(nsFiles []*os.File) error {
 	o.check, o.want = true, 1
 	add1(o, step.Step{Op: "read", Args: "go-ahead pipe", Why: "wait for the parent (it writes the ID maps first)"})
 
-	if (pl.isNew(User) && mapsRoot(c.UIDMappings) && mapsRoot(c.GIDMappings)) || pl.byKind[User] && !pl.isNew(User) {
+	if (pl.isNew(User) && mapsRoot(c.UIDMappings) && mapsRoot(c.GIDMappings)) || s.joinsUser {
 		add2(sys(sysSetresgid, 0, 0, 0), step.Step{Op: "setresgid", Args: "0, 0, 0",
 			Why: "become gid 0 of the user namespace (gid first: setresuid drops the right to)"})
 		add2(sys(sysSetresuid, 0, 0, 0), step.Step{Op: "setresuid", Args: "0, 0, 0",

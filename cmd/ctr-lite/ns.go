@@ -219,15 +219,17 @@ func (o *nsOptions) show(g *globals, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(infos)
 	}
+	if len(infos) > 0 && infos[0].Reference != 1 {
+		fmt.Fprintf(g.stderr, "ctr-lite: note: /proc/1/ns is not readable; compared with ctr-lite itself (pid %d)\n", infos[0].Reference)
+	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "KIND\tINODE\tNAMESPACE\n")
 	for _, in := range infos {
 		where := "own"
-		if in.SharedWithInit {
-			where = "shared with pid 1"
+		if in.Shared {
+			where = fmt.Sprintf("shared with pid %d", in.Reference)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", in.Name, in.Inode, where)
 	}
 	return tw.Flush()
 }
-
