@@ -3,6 +3,7 @@ module github.com/ctr-lite/ctr-lite
 go 1.26.8
 
 require (
+	github.com/cilium/ebpf v0.17.3 // indirect
 	github.com/containerd/console v1.0.5 // indirect
 	github.com/coreos/go-systemd/v22 v22.6.0 // indirect
 	github.com/cyphar/filepath-securejoin v0.7.0 // indirect

@@ -1,0 +1,20 @@
+// Package cgroups puts processes in control groups and limits what they
+// may use: memory, pids, CPU time and placement, block I/O weight, huge
+// pages and device access (cgroups(7)).
+//
+// The kernel offers two interfaces. cgroup v1 has one hierarchy per
+// controller (/sys/fs/cgroup/memory, /sys/fs/cgroup/pids, ...), so a
+// container's cgroup is one directory in each. cgroup v2 has a single
+// hierarchy (/sys/fs/cgroup) where a directory has every controller its
+// parent enabled in cgroup.subtree_control. A "hybrid" host mounts the v1
+// controllers and also a cgroup2 hierarchy at /sys/fs/cgroup/unified with
+// no (or few) controllers; a runtime uses the v1 controllers there and
+// joins the v2 cgroup of the same name too, as runc does.
+//
+// The file writing is done by github.com/opencontainers/cgroups (runc's
+// own cgroup code: fs for v1, fs2 for v2, devices for the v1 allow/deny
+// lists and the v2 eBPF device filter). This package converts the OCI
+// runtime-spec's LinuxResources to its types, validates them, and turns
+// each operation into step.Steps that --explain shows together with the
+// values the kernel holds afterwards.
+package cgroups

@@ -1,0 +1,484 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	lcg "github.com/opencontainers/cgroups"
+	_ "github.com/opencontainers/cgroups/devices" // registers the v1 devices.allow/deny and v2 eBPF handlers
+	"github.com/opencontainers/cgroups/fs"
+	"github.com/opencontainers/cgroups/fs2"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// Manager is one cgroup, named by a path as runc takes it (the spec's
+// linux.cgroupsPath): "/a/b" is relative to the root of each hierarchy,
+// "a/b" to the calling process's own cgroup in each hierarchy (on v2: to
+// its parent, as runc does). Creating it makes one directory per v1
+// hierarchy (plus the cgroup2 one on a hybrid host), or one on v2.
+type Manager struct {
+	path    string
+	mode    Mode
+	res     *lcg.Resources
+	lib     lcg.Manager       // fs (v1, hybrid) or fs2 (v2) manager
+	dirs    map[string]string // hierarchy ("memory", "name=systemd"; "" for cgroup2) -> directory
+	created []string          // topmost directories Create made, for Cleanup
+}
+
+// New validates path and r and prepares a Manager; it changes nothing in
+// the kernel. r may be nil (no limits).
+func New(path string, r *specs.LinuxResources) (*Manager, error) {
+	if path == "" || filepath.Clean("/"+path) == "/" {
+		return nil, fmt.Errorf("cgroup path %q: want a path like /ctr-lite/NAME", path)
+	}
+	if strings.Contains(path, ":") {
+		return nil, fmt.Errorf("cgroup path %q: systemd paths (slice:prefix:name) are not supported", path)
+	}
+	mode := HostMode()
+	res, err := ToResources(r, mode)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{path: path, mode: mode, res: res}
+	cg := &lcg.Cgroup{Path: path, Resources: res}
+	if mode == Unified {
+		lib, err := fs2.NewManager(cg, "")
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		m.lib, m.dirs = lib, map[string]string{"": lib.Path("")}
+	} else {
+		// Hybrid: fs also joins the cgroup2 hierarchy at
+		// /sys/fs/cgroup/unified (its "" entry), like runc 1.1.
+		lib, err := fs.NewManager(cg, nil)
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		m.lib, m.dirs = lib, lib.GetPaths()
+		if len(res.HugetlbLimit) > 0 && m.dirs["hugetlb"] == "" {
+			return nil, fmt.Errorf("hugepageLimits: no hugetlb hierarchy in cgroup v1 on this %s host", mode)
+		}
+	}
+	return m, nil
+}
+
+// Mode is the host's cgroup mode the Manager works in.
+func (m *Manager) Mode() Mode { return m.mode }
+
+// Path is the cgroup path as given.
+func (m *Manager) Path() string { return m.path }
+
+// Dirs lists the cgroup's directories, one per hierarchy, sorted.
+func (m *Manager) Dirs() []string {
+	var d []string
+	for _, p := range m.dirs {
+		d = append(d, p)
+	}
+	sort.Strings(d)
+	return d
+}
+
+// dir is where controller's files are.
+func (m *Manager) dir(ctrl string) string {
+	if m.mode == Unified {
+		return m.dirs[""]
+	}
+	return m.dirs[ctrl]
+}
+
+// Exists tells whether any of the cgroup's directories exists.
+func (m *Manager) Exists() bool {
+	for _, d := range m.dirs {
+		if _, err := os.Stat(d); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateStep makes the directories (mkdir(2) in each hierarchy; the
+// kernel fills each with its controller's files). It fails if the cgroup
+// exists already, so that Cleanup only ever removes what it made.
+func (m *Manager) CreateStep() step.Step {
+	return step.Step{
+		Op:   "mkdir",
+		Args: strings.Join(m.Dirs(), " "),
+		Why:  "a cgroup is a directory in each hierarchy; the kernel adds the controllers' files",
+		Do: func() error {
+			if m.Exists() {
+				return fmt.Errorf("cgroup %s already exists", m.path)
+			}
+			m.created = nil
+			for _, d := range m.dirs {
+				top := ""
+				for p := d; !exists(p); p = filepath.Dir(p) {
+					top = p
+				}
+				if top != "" {
+					m.created = append(m.created, top)
+				}
+			}
+			err := m.lib.Apply(-1) // -1: create, add no process
+			if d := m.dirs["devices"]; err == nil && d != "" {
+				// fs skips the devices hierarchy when no rules are
+				// given; make it anyway so the process joins it (and
+				// inherits the parent's list) like every other.
+				err = os.MkdirAll(d, 0o755)
+			}
+			if err != nil {
+				m.Cleanup()
+			}
+			return err
+		},
+		ReadBack: func() (string, error) {
+			var s []string
+			for _, d := range m.Dirs() {
+				procs, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+				if err != nil {
+					return "", err
+				}
+				s = append(s, fmt.Sprintf("%s (%d processes)", d, len(strings.Fields(string(procs)))))
+			}
+			return strings.Join(s, ", "), nil
+		},
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// Cleanup removes the directories CreateStep made (rmdir(2), deepest
+// first), for when a later step failed. Errors are joined.
+func (m *Manager) Cleanup() error {
+	var errs []error
+	for _, top := range m.created {
+		if err := lcg.RemovePath(top); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.created = nil
+	return errors.Join(errs...)
+}
+
+var why = map[string]string{
+	"cpuset":  "pin the group to these CPUs and memory nodes",
+	"memory":  "cap the group's memory; the kernel reclaims, then OOM-kills, above it",
+	"cpu":     "share CPU by weight and cap it to quota per period",
+	"pids":    "fork/clone fails with EAGAIN once the group has this many tasks",
+	"blkio":   "share block I/O by weight",
+	"hugetlb": "cap huge page use",
+	"devices": "which device nodes the group may open or mknod (v1: lists; v2: an eBPF program on the cgroup)",
+	"unified": "write cgroup v2 files as given",
+}
+
+// SetSteps write the Manager's limits, one step per controller that has
+// any (the read-back shows the kernel's files afterwards).
+func (m *Manager) SetSteps() []step.Step {
+	return m.setSteps(m.res)
+}
+
+func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
+	var steps []step.Step
+	for _, ctrl := range append(controllerOrder, "unified") {
+		w := writes(ctrl, r, m.mode)
+		if len(w) == 0 {
+			continue
+		}
+		part := only(ctrl, r)
+		dir := m.dir(ctrl)
+		steps = append(steps, step.Step{
+			Op:   "write",
+			Args: dir + ": " + strings.Join(w, " "),
+			Why:  why[ctrl],
+			Do:   func() error { return m.lib.Set(part) },
+			ReadBack: func() (string, error) {
+				fv, err := readFiles(dir, ctrl, m.mode)
+				return joinValues(fv), err
+			},
+		})
+	}
+	return steps
+}
+
+// only copies the fields of r that controller ctrl sets.
+func only(ctrl string, r *lcg.Resources) *lcg.Resources {
+	p := &lcg.Resources{SkipDevices: true, MemoryCheckBeforeUpdate: r.MemoryCheckBeforeUpdate}
+	switch ctrl {
+	case "cpuset":
+		p.CpusetCpus, p.CpusetMems = r.CpusetCpus, r.CpusetMems
+	case "memory":
+		p.Memory, p.MemoryReservation, p.MemorySwap = r.Memory, r.MemoryReservation, r.MemorySwap
+		p.MemorySwappiness, p.OomKillDisable = r.MemorySwappiness, r.OomKillDisable
+	case "cpu":
+		p.CpuShares, p.CpuWeight, p.CpuQuota, p.CpuPeriod, p.CpuBurst = r.CpuShares, r.CpuWeight, r.CpuQuota, r.CpuPeriod, r.CpuBurst
+		p.CpuRtRuntime, p.CpuRtPeriod, p.CPUIdle = r.CpuRtRuntime, r.CpuRtPeriod, r.CPUIdle
+	case "pids":
+		p.PidsLimit = r.PidsLimit
+	case "blkio":
+		p.BlkioWeight, p.BlkioLeafWeight, p.BlkioWeightDevice = r.BlkioWeight, r.BlkioLeafWeight, r.BlkioWeightDevice
+		p.BlkioThrottleReadBpsDevice, p.BlkioThrottleWriteBpsDevice = r.BlkioThrottleReadBpsDevice, r.BlkioThrottleWriteBpsDevice
+		p.BlkioThrottleReadIOPSDevice, p.BlkioThrottleWriteIOPSDevice = r.BlkioThrottleReadIOPSDevice, r.BlkioThrottleWriteIOPSDevice
+	case "hugetlb":
+		p.HugetlbLimit = r.HugetlbLimit
+	case "devices":
+		p.Devices, p.SkipDevices = r.Devices, false
+	case "unified":
+		p.Unified = r.Unified
+	}
+	return p
+}
+
+// UpdateSteps are SetSteps for new limits on an existing cgroup (what
+// `runc update --resources` does). A memory limit below the current
+// usage is refused on v2 too (where the kernel would OOM-kill to meet
+// it instead of refusing with EBUSY as v1 does).
+func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
+	res, err := ToResources(r, m.mode)
+	if err != nil {
+		return nil, err
+	}
+	res.MemoryCheckBeforeUpdate = true
+	if len(res.HugetlbLimit) > 0 && m.dir("hugetlb") == "" {
+		return nil, fmt.Errorf("hugepageLimits: no hugetlb hierarchy in cgroup v1 on this %s host", m.mode)
+	}
+	steps := m.setSteps(res)
+	if len(steps) == 0 {
+		return nil, errors.New("no limits given")
+	}
+	return append([]step.Step{m.existsStep()}, steps...), nil
+}
+
+// existsStep fails when the cgroup does not exist (before writing
+// into it would create files in a missing directory's place).
+func (m *Manager) existsStep() step.Step {
+	return step.Step{
+		Op:   "stat",
+		Args: strings.Join(m.Dirs(), " "),
+		Why:  "the cgroup must exist",
+		Do: func() error {
+			if !m.Exists() {
+				return fmt.Errorf("cgroup %s does not exist", m.path)
+			}
+			return nil
+		},
+	}
+}
+
+// AddStep moves process pid (all its threads) into the cgroup: a write
+// of the pid to cgroup.procs in every hierarchy.
+func (m *Manager) AddStep(pid int) step.Step {
+	return step.Step{
+		Op:   "write",
+		Args: fmt.Sprintf("cgroup.procs=%d in %s", pid, strings.Join(m.Dirs(), " ")),
+		Why:  "move the process (all its threads); its children are born here",
+		Do: func() error {
+			if pid <= 0 {
+				return fmt.Errorf("pid %d: not a process id", pid)
+			}
+			if !m.Exists() {
+				return fmt.Errorf("cgroup %s does not exist", m.path)
+			}
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				return fmt.Errorf("pid %d: %w", pid, err)
+			}
+			return m.lib.AddPid("", pid)
+		},
+		ReadBack: func() (string, error) {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+			return "/proc/" + strconv.Itoa(pid) + "/cgroup: " + strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", " "), err
+		},
+	}
+}
+
+// ApplySteps are what a runtime does for a container: create, set the
+// limits, add pid (if pid > 0). Run them with Apply to clean up on
+// failure.
+func (m *Manager) ApplySteps(pid int) []step.Step {
+	steps := append([]step.Step{m.CreateStep()}, m.SetSteps()...)
+	if pid > 0 {
+		steps = append(steps, m.AddStep(pid))
+	}
+	return steps
+}
+
+// Apply runs ApplySteps and, if one fails, removes what was created:
+// nothing is left behind.
+func (m *Manager) Apply(r *step.Runner, pid int) error {
+	if err := r.Run(m.ApplySteps(pid)...); err != nil {
+		if cerr := m.Cleanup(); cerr != nil {
+			return fmt.Errorf("%w (cleanup: %v)", err, cerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// FreezeStep freezes (or thaws) every process in the cgroup: v1 writes
+// freezer.state FROZEN/THAWED, v2 cgroup.freeze 1/0; both wait until the
+// kernel reports the new state.
+func (m *Manager) FreezeStep(freeze bool) step.Step {
+	state, file, val, why := lcg.Frozen, "freezer.state", "FROZEN", "stop every task in the group (they can't see it: no signal)"
+	if !freeze {
+		state, val, why = lcg.Thawed, "THAWED", "let the group's tasks run again"
+	}
+	dir := m.dir("freezer")
+	if m.mode == Unified {
+		file, val = "cgroup.freeze", map[bool]string{true: "1", false: "0"}[freeze]
+	}
+	return step.Step{
+		Op:   "write",
+		Args: filepath.Join(dir, file) + "=" + val,
+		Why:  why,
+		Do: func() error {
+			if !m.Exists() {
+				return fmt.Errorf("cgroup %s does not exist", m.path)
+			}
+			return m.lib.Freeze(state)
+		},
+		ReadBack: func() (string, error) {
+			fv, err := readFiles(dir, "freezer", m.mode)
+			return joinValues(fv), err
+		},
+	}
+}
+
+// Show reads the limit files of every controller, as the kernel holds
+// them now.
+func (m *Manager) Show() ([]FileValue, error) {
+	if !m.Exists() {
+		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
+	}
+	var all []FileValue
+	for _, ctrl := range controllerOrder {
+		dir := m.dir(ctrl)
+		if dir == "" {
+			continue
+		}
+		fv, err := readFiles(dir, ctrl, m.mode)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fv...)
+	}
+	return all, nil
+}
+
+// Pids lists the processes in the cgroup and its descendants.
+func (m *Manager) Pids() ([]int, error) {
+	if !m.Exists() {
+		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
+	}
+	return m.lib.GetAllPids()
+}
+
+// DeleteSteps remove the cgroup from every hierarchy (rmdir(2), which
+// the kernel refuses with EBUSY while processes are in it). With kill,
+// the processes are killed first (v2: cgroup.kill; v1: SIGKILL to each,
+// with the group frozen so none can fork meanwhile).
+func (m *Manager) DeleteSteps(kill bool) []step.Step {
+	steps := []step.Step{m.existsStep()}
+	if kill {
+		steps = append(steps, m.killStep())
+	} else {
+		steps = append(steps, step.Step{
+			Op:   "read",
+			Args: "cgroup.procs",
+			Why:  "rmdir fails while processes are in the group",
+			Do: func() error {
+				pids, err := m.lib.GetAllPids()
+				if err != nil {
+					return err
+				}
+				if len(pids) > 0 {
+					return fmt.Errorf("cgroup %s still has processes %v (kill them first)", m.path, pids)
+				}
+				return nil
+			},
+		})
+	}
+	return append(steps, step.Step{
+		Op:   "rmdir",
+		Args: strings.Join(m.Dirs(), " "),
+		Why:  "an empty cgroup is removed like a directory",
+		Do:   m.lib.Destroy,
+		ReadBack: func() (string, error) {
+			var left []string
+			for _, d := range m.Dirs() {
+				if exists(d) {
+					left = append(left, d)
+				}
+			}
+			if len(left) == 0 {
+				return "no directory left", nil
+			}
+			return "left: " + strings.Join(left, " "), nil
+		},
+	})
+}
+
+func (m *Manager) killStep() step.Step {
+	kill := filepath.Join(m.dir(""), "cgroup.kill")
+	if m.mode != Unified || !exists(kill) {
+		kill = ""
+	}
+	args := "SIGKILL to each process in cgroup.procs"
+	if kill != "" {
+		args = kill + "=1"
+	}
+	return step.Step{
+		Op:   "kill",
+		Args: args,
+		Why:  "rmdir needs an empty group",
+		Do: func() error {
+			if kill != "" {
+				if err := os.WriteFile(kill, []byte("1"), 0); err != nil {
+					return err
+				}
+			} else {
+				if m.dir("freezer") != "" {
+					_ = m.lib.Freeze(lcg.Frozen) // best effort: no fork races
+				}
+				pids, err := m.lib.GetAllPids()
+				if err != nil {
+					return err
+				}
+				for _, p := range pids {
+					if err := syscall.Kill(p, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+						return fmt.Errorf("kill %d: %w", p, err)
+					}
+				}
+				if m.dir("freezer") != "" {
+					_ = m.lib.Freeze(lcg.Thawed) // killed tasks die when thawed
+				}
+			}
+			return m.waitEmpty()
+		},
+	}
+}
+
+// waitEmpty waits for killed processes to leave the group (they do in
+// exit(2), before their parent reaps them).
+func (m *Manager) waitEmpty() error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids, err := m.lib.GetAllPids()
+		if err != nil || len(pids) == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup %s: processes %v still there after SIGKILL", m.path, pids)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,97 @@
+package cgroups
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	lcg "github.com/opencontainers/cgroups"
+)
+
+// Mode is how the host mounts cgroups.
+type Mode int
+
+const (
+	// Legacy: only v1 hierarchies, one per controller (or group of them).
+	Legacy Mode = iota
+	// Hybrid: v1 controllers plus a cgroup2 hierarchy at
+	// /sys/fs/cgroup/unified (controllers not bound to a v1 hierarchy).
+	Hybrid
+	// Unified: a single cgroup2 hierarchy at /sys/fs/cgroup.
+	Unified
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Legacy:
+		return "v1"
+	case Hybrid:
+		return "hybrid"
+	case Unified:
+		return "v2"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// HostMode tells the host's mode from the filesystem type of
+// /sys/fs/cgroup (cgroup2 means unified) and /sys/fs/cgroup/unified.
+func HostMode() Mode {
+	switch {
+	case lcg.IsCgroup2UnifiedMode():
+		return Unified
+	case lcg.IsCgroup2HybridMode():
+		return Hybrid
+	}
+	return Legacy
+}
+
+// Hierarchy is one mounted cgroup hierarchy.
+type Hierarchy struct {
+	Version     int    // 1 or 2
+	Mountpoint  string // e.g. /sys/fs/cgroup/memory
+	Controllers []string
+}
+
+// Hierarchies lists the cgroup hierarchies mounted in this mount namespace
+// (from /proc/self/mountinfo): for v1 the controllers are the mount's
+// options, for v2 the root's cgroup.controllers.
+func Hierarchies() ([]Hierarchy, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var hs []Hierarchy
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		// "36 25 0:31 / /sys/fs/cgroup/memory rw,... - cgroup cgroup rw,memory"
+		pre, post, ok := strings.Cut(s.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		mnt := pf[4]
+		switch qf[0] {
+		case "cgroup":
+			h := Hierarchy{Version: 1, Mountpoint: mnt}
+			for _, o := range strings.Split(qf[2], ",") {
+				if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent") && o != "clone_children" && o != "noprefix" && o != "xattr" {
+					h.Controllers = append(h.Controllers, o)
+				}
+			}
+			hs = append(hs, h)
+		case "cgroup2":
+			b, err := os.ReadFile(filepath.Join(mnt, "cgroup.controllers"))
+			if err != nil {
+				return nil, err
+			}
+			hs = append(hs, Hierarchy{Version: 2, Mountpoint: mnt, Controllers: strings.Fields(string(b))})
+		}
+	}
+	return hs, s.Err()
+}

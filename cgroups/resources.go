@@ -1,0 +1,316 @@
+package cgroups
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	lcg "github.com/opencontainers/cgroups"
+	devcfg "github.com/opencontainers/cgroups/devices/config"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Kernel limits on the values (see the kernel's cgroup-v1/*.rst and
+// cgroup-v2.rst). Checking them first gives an error that names the
+// field instead of an EINVAL from a write.
+const (
+	minShares, maxShares = 2, 262144                    // cpu.shares (v1)
+	minPeriod, maxPeriod = 1000, 1000000                // cpu.cfs_period_us: 1 ms .. 1 s
+	minQuota             = 1000                         // cpu.cfs_quota_us: at least 1 ms
+	minWeight, maxWeight = 1, 10000                     // cpu.weight (v2)
+	minBlkio, maxBlkio   = 10, 1000                     // blkio.weight (v1); io.weight is 1..10000
+	maxSwappiness        = 100                          // memory.swappiness
+	unlimited            = -1                           // "max"/no limit in the spec's int64 fields
+	cpusetList           = `^\d+(-\d+)?(,\d+(-\d+)?)*$` // cpuset.cpus/mems: "0-3,5"
+	unifiedKey           = `^[a-z_]+\.[a-z0-9_.]+$`     // "memory.high"
+)
+
+var (
+	cpusetRe  = regexp.MustCompile(cpusetList)
+	unifiedRe = regexp.MustCompile(unifiedKey)
+)
+
+// ToResources validates r and converts it to the library's Resources for
+// a host in mode. Field names in errors are the spec's JSON names
+// ("memory.limit"). A nil r gives empty Resources. Device rules are kept
+// as given (the library treats a non-empty list as an allow-list after
+// its first rule: start with {"allow":false,"access":"rwm"} to deny all);
+// an empty list leaves the device controller alone (SkipDevices).
+func ToResources(r *specs.LinuxResources, mode Mode) (*lcg.Resources, error) {
+	c := &lcg.Resources{SkipDevices: true}
+	if r == nil {
+		return c, nil
+	}
+	for _, conv := range []func(*specs.LinuxResources, *lcg.Resources, Mode) error{
+		convMemory, convCPU, convPids, convBlockIO, convHugetlb, convDevices, convUnified, convUnsupported,
+	} {
+		if err := conv(r, c, mode); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func convMemory(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+	m := r.Memory
+	if m == nil {
+		return nil
+	}
+	page := int64(os.Getpagesize())
+	if m.Limit != nil {
+		v := *m.Limit
+		switch {
+		case v < unlimited:
+			return fmt.Errorf("memory.limit: %d is negative (use -1 for no limit)", v)
+		case v > 0 && v < page:
+			// The kernel rounds the limit down to whole pages: 0 bytes.
+			return fmt.Errorf("memory.limit: %d bytes is below one page (%d bytes): no process could run", v, page)
+		}
+		c.Memory = v
+	}
+	if m.Reservation != nil {
+		v := *m.Reservation
+		if v < unlimited {
+			return fmt.Errorf("memory.reservation: %d is negative (use -1 for none)", v)
+		}
+		if c.Memory > 0 && v > c.Memory {
+			return fmt.Errorf("memory.reservation: %d is above memory.limit %d", v, c.Memory)
+		}
+		c.MemoryReservation = v
+	}
+	if m.Swap != nil {
+		// The spec's swap is memory+swap (v1's memory.memsw.limit_in_bytes).
+		v := *m.Swap
+		switch {
+		case v < unlimited:
+			return fmt.Errorf("memory.swap: %d is negative (use -1 for unlimited swap)", v)
+		case v > 0 && c.Memory == 0:
+			return fmt.Errorf("memory.swap: %d needs memory.limit (swap is memory+swap)", v)
+		case v > 0 && v < c.Memory:
+			return fmt.Errorf("memory.swap: %d (memory+swap) is below memory.limit %d", v, c.Memory)
+		}
+		c.MemorySwap = v
+	}
+	if m.Swappiness != nil {
+		if *m.Swappiness > maxSwappiness {
+			return fmt.Errorf("memory.swappiness: %d is above %d", *m.Swappiness, maxSwappiness)
+		}
+		c.MemorySwappiness = m.Swappiness
+	}
+	if m.DisableOOMKiller != nil {
+		c.OomKillDisable = *m.DisableOOMKiller
+	}
+	if m.CheckBeforeUpdate != nil {
+		c.MemoryCheckBeforeUpdate = *m.CheckBeforeUpdate
+	}
+	// memory.kernel and kernelTCP: kernel memory is always accounted
+	// with user memory now (kmem limits were removed in Linux 5.16 and
+	// are deprecated in the spec); ignored like runc does.
+	return nil
+}
+
+func convCPU(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
+	p := r.CPU
+	if p == nil {
+		return nil
+	}
+	if p.Shares != nil && *p.Shares != 0 {
+		v := *p.Shares
+		if v < minShares || v > maxShares {
+			return fmt.Errorf("cpu.shares: %d is outside %d..%d", v, minShares, maxShares)
+		}
+		c.CpuShares = v
+		if mode == Unified {
+			// v2 has cpu.weight (1..10000) instead: convert like runc.
+			c.CpuWeight = lcg.ConvertCPUSharesToCgroupV2Value(v)
+			c.CpuShares = 0
+		}
+	}
+	if p.Quota != nil && *p.Quota != 0 {
+		v := *p.Quota
+		if v < unlimited || (v > 0 && v < minQuota) {
+			return fmt.Errorf("cpu.quota: %d must be -1 (no limit) or at least %d microseconds", v, minQuota)
+		}
+		c.CpuQuota = v
+	}
+	if p.Period != nil && *p.Period != 0 {
+		v := *p.Period
+		if v < minPeriod || v > maxPeriod {
+			return fmt.Errorf("cpu.period: %d is outside %d..%d microseconds", v, minPeriod, maxPeriod)
+		}
+		c.CpuPeriod = v
+	}
+	if p.Burst != nil {
+		c.CpuBurst = p.Burst
+	}
+	if p.RealtimeRuntime != nil {
+		c.CpuRtRuntime = *p.RealtimeRuntime
+	}
+	if p.RealtimePeriod != nil {
+		c.CpuRtPeriod = *p.RealtimePeriod
+	}
+	if p.Idle != nil {
+		c.CPUIdle = p.Idle
+	}
+	for name, v := range map[string]string{"cpu.cpus": p.Cpus, "cpu.mems": p.Mems} {
+		if v != "" && !cpusetRe.MatchString(v) {
+			return fmt.Errorf("%s: %q is not a list like \"0-3,5\"", name, v)
+		}
+	}
+	c.CpusetCpus, c.CpusetMems = p.Cpus, p.Mems
+	return nil
+}
+
+func convPids(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+	if r.Pids == nil || r.Pids.Limit == nil {
+		return nil
+	}
+	if v := *r.Pids.Limit; v < unlimited {
+		return fmt.Errorf("pids.limit: %d is negative (use -1 for no limit)", v)
+	}
+	c.PidsLimit = r.Pids.Limit
+	return nil
+}
+
+func convBlockIO(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+	b := r.BlockIO
+	if b == nil {
+		return nil
+	}
+	weight := func(name string, w *uint16) (uint16, error) {
+		if w == nil || *w == 0 {
+			return 0, nil
+		}
+		if *w < minBlkio || *w > maxBlkio {
+			return 0, fmt.Errorf("%s: %d is outside %d..%d", name, *w, minBlkio, maxBlkio)
+		}
+		return *w, nil
+	}
+	var err error
+	if c.BlkioWeight, err = weight("blockIO.weight", b.Weight); err != nil {
+		return err
+	}
+	if c.BlkioLeafWeight, err = weight("blockIO.leafWeight", b.LeafWeight); err != nil {
+		return err
+	}
+	for i, d := range b.WeightDevice {
+		name := fmt.Sprintf("blockIO.weightDevice[%d]", i)
+		if d.Major < 0 || d.Minor < 0 {
+			return fmt.Errorf("%s: device %d:%d is negative", name, d.Major, d.Minor)
+		}
+		w, err := weight(name+".weight", d.Weight)
+		if err != nil {
+			return err
+		}
+		lw, err := weight(name+".leafWeight", d.LeafWeight)
+		if err != nil {
+			return err
+		}
+		c.BlkioWeightDevice = append(c.BlkioWeightDevice, lcg.NewWeightDevice(d.Major, d.Minor, w, lw))
+	}
+	for _, t := range []struct {
+		name string
+		in   []specs.LinuxThrottleDevice
+		out  *[]*lcg.ThrottleDevice
+	}{
+		{"blockIO.throttleReadBpsDevice", b.ThrottleReadBpsDevice, &c.BlkioThrottleReadBpsDevice},
+		{"blockIO.throttleWriteBpsDevice", b.ThrottleWriteBpsDevice, &c.BlkioThrottleWriteBpsDevice},
+		{"blockIO.throttleReadIOPSDevice", b.ThrottleReadIOPSDevice, &c.BlkioThrottleReadIOPSDevice},
+		{"blockIO.throttleWriteIOPSDevice", b.ThrottleWriteIOPSDevice, &c.BlkioThrottleWriteIOPSDevice},
+	} {
+		for i, d := range t.in {
+			if d.Major < 0 || d.Minor < 0 {
+				return fmt.Errorf("%s[%d]: device %d:%d is negative", t.name, i, d.Major, d.Minor)
+			}
+			*t.out = append(*t.out, lcg.NewThrottleDevice(d.Major, d.Minor, d.Rate))
+		}
+	}
+	return nil
+}
+
+func convHugetlb(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+	sizes := lcg.HugePageSizes() // from /sys/kernel/mm/hugepages: "2MB", "1GB"
+	for i, h := range r.HugepageLimits {
+		if !slices.Contains(sizes, h.Pagesize) {
+			return fmt.Errorf("hugepageLimits[%d].pageSize: %q is not a huge page size of this kernel (have %s)",
+				i, h.Pagesize, strings.Join(sizes, ", "))
+		}
+		c.HugetlbLimit = append(c.HugetlbLimit, &lcg.HugepageLimit{Pagesize: h.Pagesize, Limit: h.Limit})
+	}
+	return nil
+}
+
+func convDevices(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+	for i, d := range r.Devices {
+		rule, err := deviceRule(d)
+		if err != nil {
+			return fmt.Errorf("devices[%d]: %w", i, err)
+		}
+		c.Devices = append(c.Devices, rule)
+	}
+	c.SkipDevices = len(c.Devices) == 0
+	return nil
+}
+
+// deviceRule converts one spec rule; a missing type, major or minor is a
+// wildcard ('a', '*'), missing access is "rwm".
+func deviceRule(d specs.LinuxDeviceCgroup) (*devcfg.Rule, error) {
+	rule := &devcfg.Rule{Allow: d.Allow, Major: devcfg.Wildcard, Minor: devcfg.Wildcard, Permissions: "rwm"}
+	switch d.Type {
+	case "", "a":
+		rule.Type = devcfg.WildcardDevice
+	case "b":
+		rule.Type = devcfg.BlockDevice
+	case "c":
+		rule.Type = devcfg.CharDevice
+	default:
+		return nil, fmt.Errorf("type %q is not a, b or c", d.Type)
+	}
+	if d.Major != nil {
+		if *d.Major < devcfg.Wildcard {
+			return nil, fmt.Errorf("major %d is negative", *d.Major)
+		}
+		rule.Major = *d.Major
+	}
+	if d.Minor != nil {
+		if *d.Minor < devcfg.Wildcard {
+			return nil, fmt.Errorf("minor %d is negative", *d.Minor)
+		}
+		rule.Minor = *d.Minor
+	}
+	if d.Access != "" {
+		if strings.Trim(d.Access, "rwm") != "" {
+			return nil, fmt.Errorf("access %q is not made of r, w and m", d.Access)
+		}
+		rule.Permissions = devcfg.Permissions(d.Access)
+	}
+	return rule, nil
+}
+
+func convUnified(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
+	if len(r.Unified) == 0 {
+		return nil
+	}
+	if mode != Unified {
+		return fmt.Errorf("unified: cgroup v2 files, but this host's cgroups are %s", mode)
+	}
+	for k := range r.Unified {
+		if !unifiedRe.MatchString(k) {
+			return fmt.Errorf("unified: %q is not a cgroup file name like \"memory.high\"", k)
+		}
+	}
+	c.Unified = r.Unified
+	return nil
+}
+
+func convUnsupported(r *specs.LinuxResources, _ *lcg.Resources, _ Mode) error {
+	if r.Network != nil {
+		return fmt.Errorf("network: net_cls/net_prio limits are not supported")
+	}
+	if len(r.Rdma) > 0 {
+		return fmt.Errorf("rdma: rdma limits are not supported")
+	}
+	return nil
+}
