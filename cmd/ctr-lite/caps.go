@@ -29,7 +29,8 @@ permitted sets; inheritable and ambient start empty. --all sets bounding,
 effective and permitted; --bounding etc. then replace one set; --drop
 removes from all five. The command runs as the current user (in a
 container, the process package changes user between the bounding drop and
-capset).
+capset). As uid 0, execve gives the program permitted = bounding |
+inheritable (capabilities(7)), so for root the bounding set is what counts.
 
   decode HEX   names of the bits of a mask, one a line (capsh --decode)
   show PID     the five sets of a process, from /proc/PID/status
