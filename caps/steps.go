@@ -120,7 +120,15 @@ func (s Set) capset() error {
 	c.Set(capability.EFFECTIVE, s.Effective.Caps()...)
 	c.Set(capability.PERMITTED, s.Permitted.Caps()...)
 	c.Set(capability.INHERITABLE, s.Inheritable.Caps()...)
-	return c.Apply(capability.CAPS)
+	err = c.Apply(capability.CAPS)
+	if errors.Is(err, syscall.EPERM) {
+		// Name the usual cause: asking for more than the thread has.
+		if st, rerr := ReadStatus(0); rerr == nil && s.Permitted&^st.Permitted != 0 {
+			return fmt.Errorf("%w (%s not in this thread's permitted set, which can only shrink)",
+				err, (s.Permitted &^ st.Permitted).describe())
+		}
+	}
+	return err
 }
 
 func (s *Set) lastCap() (Cap, error) {

@@ -122,7 +122,7 @@ func TestDroppedCapabilityCannotComeBack(t *testing.T) {
 	inner := []string{"--", binary, "caps", "--all", "CAP_CHOWN,CAP_SETPCAP", "--", "/bin/busybox", "true"}
 	mustCtrLite(t, append([]string{"caps", "--drop", "CAP_KILL"}, inner...)...)
 	r := ctrLite(t, append([]string{"caps", "--drop", "CAP_CHOWN"}, inner...)...)
-	want := "ctr-lite: capset effective=CAP_CHOWN,CAP_SETPCAP permitted=CAP_CHOWN,CAP_SETPCAP inheritable=none: operation not permitted"
+	want := "ctr-lite: capset effective=CAP_CHOWN,CAP_SETPCAP permitted=CAP_CHOWN,CAP_SETPCAP inheritable=none: operation not permitted (CAP_CHOWN not in this thread's permitted set, which can only shrink)"
 	if r.code == 0 || strings.TrimSpace(r.stderr) != want {
 		t.Errorf("regain CAP_CHOWN: %s\nwant error %q", r, want)
 	}
