@@ -145,7 +145,7 @@ func (s *setup) prepareSteps() []step.Step {
 		{
 			Op:   "mount",
 			Args: fmt.Sprintf("%q, %q, \"\", MS_BIND|MS_REC", s.rootReal, s.rootReal),
-			Why:  "pivot_root(2) needs the new root to be a mount point",
+			Why:  "the new root must be a mount point (for pivot_root(2) or MS_MOVE)",
 			Do: func() error {
 				return unix.Mount(s.rootReal, s.rootReal, "", unix.MS_BIND|unix.MS_REC, "")
 			},
