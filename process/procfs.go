@@ -91,10 +91,7 @@ func writeProcFile(proc, rel, val string) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write %s/%s: %w", proc, rel, err)
-	}
-	return nil
+	return err // the step's Op names the file
 }
 
 func readProcFile(proc, rel string) (string, error) {

@@ -233,11 +233,17 @@ func noNewPrivsStep() step.Step {
 }
 
 // OwnNamespaces lists the namespaces the calling process has apart from
-// the host's: those whose /proc/self/ns/TYPE differs from PID 1's (the
-// way runc tells a joined namespace from the host's). Use it for
-// Config.Namespaces when the process was put in namespaces by someone
-// else (ctr-lite process under unshare or ctr-lite ns).
+// the host's, for Config.Namespaces when someone else (ctr-lite ns,
+// unshare) put it in them. The host's are PID 1's, the way runc tells a
+// joined namespace from the host's. When PID 1's /proc/1/ns may not be
+// read (the ptrace access check of proc(5): PID 1 may hold capabilities
+// we lack), the parent's are used instead: right under "ctr-lite ns", too
+// cautious (never too lax) under a shell that is itself in the namespace.
 func OwnNamespaces(proc string) ([]specs.LinuxNamespace, error) {
+	ref := proc + "/1/ns/"
+	if _, err := os.Readlink(ref + "user"); errors.Is(err, os.ErrPermission) {
+		ref = fmt.Sprintf("%s/%d/ns/", proc, os.Getppid())
+	}
 	var out []specs.LinuxNamespace
 	for _, t := range []struct {
 		file string
@@ -251,16 +257,13 @@ func OwnNamespaces(proc string) ([]specs.LinuxNamespace, error) {
 		if err != nil {
 			continue // the kernel lacks this kind
 		}
-		host, err := os.Readlink(proc + "/1/ns/" + t.file)
+		host, err := os.Readlink(ref + t.file)
 		if err != nil {
-			// Not allowed to look (ptrace access mode): cannot tell, so
-			// do not claim the namespace is ours.
-			return nil, fmt.Errorf("read %s/1/ns/%s to compare: %w", proc, t.file, err)
+			return nil, fmt.Errorf("read %s%s to compare: %w", ref, t.file, err)
 		}
-		if host == self {
-			continue
+		if host != self {
+			out = append(out, specs.LinuxNamespace{Type: t.typ, Path: proc + "/self/ns/" + t.file})
 		}
-		out = append(out, specs.LinuxNamespace{Type: t.typ, Path: proc + "/self/ns/" + t.file})
 	}
 	return out, nil
 }
