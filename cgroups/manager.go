@@ -87,6 +87,47 @@ func (m *Manager) Dirs() []string {
 	return d
 }
 
+// dirList is Dirs in short form for messages:
+// "/sys/fs/cgroup/{cpu,memory,...}/a/b" when they differ only in the
+// hierarchy.
+func (m *Manager) dirList() string {
+	d := m.Dirs()
+	if len(d) < 2 {
+		return strings.Join(d, " ")
+	}
+	// Split each into prefix/hierarchy/suffix with the same prefix and
+	// suffix (segments) for all.
+	segs := make([][]string, len(d))
+	for i, p := range d {
+		segs[i] = strings.Split(p, "/")
+	}
+	n := len(segs[0])
+	for _, s := range segs {
+		if len(s) != n {
+			return strings.Join(d, " ")
+		}
+	}
+	hi := -1 // the one segment where they differ
+	for j := 0; j < n; j++ {
+		for _, s := range segs[1:] {
+			if s[j] != segs[0][j] {
+				if hi >= 0 && hi != j {
+					return strings.Join(d, " ")
+				}
+				hi = j
+			}
+		}
+	}
+	if hi < 0 {
+		return d[0]
+	}
+	var hs []string
+	for _, s := range segs {
+		hs = append(hs, s[hi])
+	}
+	return strings.Join(segs[0][:hi], "/") + "/{" + strings.Join(hs, ",") + "}/" + strings.Join(segs[0][hi+1:], "/")
+}
+
 // dir is where controller's files are.
 func (m *Manager) dir(ctrl string) string {
 	if m.mode == Unified {
@@ -111,7 +152,7 @@ func (m *Manager) Exists() bool {
 func (m *Manager) CreateStep() step.Step {
 	return step.Step{
 		Op:   "mkdir",
-		Args: strings.Join(m.Dirs(), " "),
+		Args: m.dirList(),
 		Why:  "a cgroup is a directory in each hierarchy; the kernel adds the controllers' files",
 		Do: func() error {
 			if m.Exists() {
@@ -264,7 +305,7 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 func (m *Manager) existsStep() step.Step {
 	return step.Step{
 		Op:   "stat",
-		Args: strings.Join(m.Dirs(), " "),
+		Args: m.dirList(),
 		Why:  "the cgroup must exist",
 		Do: func() error {
 			if !m.Exists() {
@@ -280,7 +321,7 @@ func (m *Manager) existsStep() step.Step {
 func (m *Manager) AddStep(pid int) step.Step {
 	return step.Step{
 		Op:   "write",
-		Args: fmt.Sprintf("cgroup.procs=%d in %s", pid, strings.Join(m.Dirs(), " ")),
+		Args: fmt.Sprintf("cgroup.procs=%d in %s", pid, m.dirList()),
 		Why:  "move the process (all its threads); its children are born here",
 		Do: func() error {
 			if pid <= 0 {
@@ -409,7 +450,7 @@ func (m *Manager) DeleteSteps(kill bool) []step.Step {
 	}
 	return append(steps, step.Step{
 		Op:   "rmdir",
-		Args: strings.Join(m.Dirs(), " "),
+		Args: m.dirList(),
 		Why:  "an empty cgroup is removed like a directory",
 		Do:   m.lib.Destroy,
 		ReadBack: func() (string, error) {

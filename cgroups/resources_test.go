@@ -1,0 +1,180 @@
+package cgroups
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	lcg "github.com/opencontainers/cgroups"
+	devcfg "github.com/opencontainers/cgroups/devices/config"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func i64(v int64) *int64   { return &v }
+func u64(v uint64) *uint64 { return &v }
+func u16(v uint16) *uint16 { return &v }
+func bl(v bool) *bool      { return &v }
+
+func TestToResourcesConvertsEachField(t *testing.T) {
+	tests := []struct {
+		name string
+		mode Mode
+		in   specs.LinuxResources
+		want lcg.Resources
+	}{
+		{"empty", Hybrid, specs.LinuxResources{}, lcg.Resources{SkipDevices: true}},
+		{"memory", Legacy, specs.LinuxResources{Memory: &specs.LinuxMemory{
+			Limit: i64(64 << 20), Reservation: i64(32 << 20), Swap: i64(128 << 20), Swappiness: u64(10), DisableOOMKiller: bl(true),
+		}}, lcg.Resources{SkipDevices: true, Memory: 64 << 20, MemoryReservation: 32 << 20, MemorySwap: 128 << 20, MemorySwappiness: u64(10), OomKillDisable: true}},
+		{"memory unlimited", Unified, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(-1), Swap: i64(-1)}},
+			lcg.Resources{SkipDevices: true, Memory: -1, MemorySwap: -1}},
+		{"pids", Hybrid, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, lcg.Resources{SkipDevices: true, PidsLimit: i64(10)}},
+		{"cpu v1", Hybrid, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Cpus: "0-1", Mems: "0"}},
+			lcg.Resources{SkipDevices: true, CpuShares: 512, CpuQuota: 50000, CpuPeriod: 100000, CpusetCpus: "0-1", CpusetMems: "0"}},
+		{"cpu shares become weight on v2", Unified, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1024)}},
+			lcg.Resources{SkipDevices: true, CpuWeight: lcg.ConvertCPUSharesToCgroupV2Value(1024)}},
+		{"blkio", Legacy, specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(500), WeightDevice: []specs.LinuxWeightDevice{
+			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Weight: u16(300)}}}},
+			lcg.Resources{SkipDevices: true, BlkioWeight: 500, BlkioWeightDevice: []*lcg.WeightDevice{lcg.NewWeightDevice(8, 0, 300, 0)}}},
+		{"devices", Hybrid, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rw"}}},
+			lcg.Resources{Devices: []*devcfg.Rule{
+				{Type: devcfg.WildcardDevice, Major: -1, Minor: -1, Permissions: "rwm", Allow: false},
+				{Type: devcfg.CharDevice, Major: 1, Minor: 3, Permissions: "rw", Allow: true}}}},
+		{"unified", Unified, specs.LinuxResources{Unified: map[string]string{"memory.high": "1000000"}},
+			lcg.Resources{SkipDevices: true, Unified: map[string]string{"memory.high": "1000000"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ToResources(&tt.in, tt.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestToResourcesRejectsImpossibleValues(t *testing.T) {
+	tests := []struct {
+		name string
+		mode Mode
+		in   specs.LinuxResources
+		want string
+	}{
+		{"negative memory", Hybrid, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(-5)}}, "memory.limit: -5 is negative"},
+		{"memory below a page", Hybrid, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1)}}, "memory.limit: 1 bytes is below one page"},
+		{"swap below memory", Hybrid, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(64 << 20), Swap: i64(32 << 20)}}, "memory.swap"},
+		{"swap without memory", Unified, specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(32 << 20)}}, "needs memory.limit"},
+		{"reservation above limit", Hybrid, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1 << 20), Reservation: i64(2 << 20)}}, "memory.reservation"},
+		{"swappiness", Hybrid, specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u64(101)}}, "memory.swappiness"},
+		{"negative pids", Hybrid, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-2)}}, "pids.limit: -2"},
+		{"shares", Hybrid, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1)}}, "cpu.shares: 1"},
+		{"tiny quota", Hybrid, specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(10)}}, "cpu.quota: 10"},
+		{"period", Unified, specs.LinuxResources{CPU: &specs.LinuxCPU{Period: u64(5)}}, "cpu.period: 5"},
+		{"cpus syntax", Hybrid, specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-x"}}, "cpu.cpus"},
+		{"blkio weight", Hybrid, specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(5)}}, "blockIO.weight: 5"},
+		{"hugetlb size", Hybrid, specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "3MB", Limit: 1}}}, "hugepageLimits[0].pageSize"},
+		{"device type", Hybrid, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "x"}}}, "devices[0]: type"},
+		{"device access", Hybrid, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "rx"}}}, "devices[0]: access"},
+		{"unified on v1", Hybrid, specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}, "unified: cgroup v2 files"},
+		{"unified key", Unified, specs.LinuxResources{Unified: map[string]string{"../x": "1"}}, "unified: \"../x\""},
+		{"network", Unified, specs.LinuxResources{Network: &specs.LinuxNetwork{}}, "network"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ToResources(&tt.in, tt.mode)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	good := map[string]int64{"0": 0, "4096": 4096, "64k": 64 << 10, "64m": 64 << 20, "64M": 64 << 20,
+		"1g": 1 << 30, "2GB": 2 << 30, "1t": 1 << 40, "-1": -1, "max": -1}
+	for in, want := range good {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "m", "-5m", "-2", "12q", "1.5g", "99999999999g"} {
+		if got, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
+func TestParseDeviceRule(t *testing.T) {
+	d, err := ParseDeviceRule(false, "c 1:3 rwm")
+	if err != nil || d.Allow || d.Type != "c" || *d.Major != 1 || *d.Minor != 3 || d.Access != "rwm" {
+		t.Errorf("c 1:3 rwm: %+v %v", d, err)
+	}
+	d, err = ParseDeviceRule(true, "b *:* m")
+	if err != nil || !d.Allow || d.Type != "b" || d.Major != nil || d.Minor != nil || d.Access != "m" {
+		t.Errorf("b *:* m: %+v %v", d, err)
+	}
+	if d, err = ParseDeviceRule(true, "a"); err != nil || d.Type != "a" || d.Access != "rwm" {
+		t.Errorf("a: %+v %v", d, err)
+	}
+	for _, in := range []string{"", "c", "x 1:3 r", "c 1-3 r", "c a:3 r", "c 1:3 rx", "c 1:3 r extra"} {
+		if _, err := ParseDeviceRule(true, in); err == nil {
+			t.Errorf("ParseDeviceRule(%q): no error", in)
+		}
+	}
+}
+
+func TestParseHugetlb(t *testing.T) {
+	h, err := ParseHugetlb("2MB=64m")
+	if err != nil || h.Pagesize != "2MB" || h.Limit != 64<<20 {
+		t.Errorf("2MB=64m: %+v %v", h, err)
+	}
+	for _, in := range []string{"2MB", "=1", "2MB=x"} {
+		if _, err := ParseHugetlb(in); err == nil {
+			t.Errorf("ParseHugetlb(%q): no error", in)
+		}
+	}
+}
+
+func TestWritesNameTheKernelFilesOfEachMode(t *testing.T) {
+	r := &lcg.Resources{Memory: 64 << 20, MemorySwap: 128 << 20, PidsLimit: i64(10), CpuQuota: 50000, CpuPeriod: 100000}
+	tests := []struct {
+		ctrl string
+		mode Mode
+		want []string
+	}{
+		{"memory", Hybrid, []string{"memory.limit_in_bytes=67108864", "memory.memsw.limit_in_bytes=134217728"}},
+		{"memory", Unified, []string{"memory.max=67108864", "memory.swap.max=67108864"}},
+		{"pids", Hybrid, []string{"pids.max=10"}},
+		{"cpu", Hybrid, []string{"cpu.cfs_period_us=100000", "cpu.cfs_quota_us=50000"}},
+		{"cpu", Unified, []string{"cpu.max=50000 100000"}},
+		{"blkio", Unified, nil},
+	}
+	for _, tt := range tests {
+		if got := writes(tt.ctrl, r, tt.mode); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("writes(%s, %s) = %q, want %q", tt.ctrl, tt.mode, got, tt.want)
+		}
+	}
+}
+
+func TestDirListIsShortWhenOnlyTheHierarchyDiffers(t *testing.T) {
+	m := &Manager{dirs: map[string]string{"memory": "/sys/fs/cgroup/memory/a/b", "pids": "/sys/fs/cgroup/pids/a/b"}}
+	if got, want := m.dirList(), "/sys/fs/cgroup/{memory,pids}/a/b"; got != want {
+		t.Errorf("dirList = %q, want %q", got, want)
+	}
+	m.dirs["memory"] = "/sys/fs/cgroup/memory/own/a/b"
+	if got := m.dirList(); !strings.Contains(got, " ") {
+		t.Errorf("dirList = %q, want both paths in full", got)
+	}
+}
+
+func TestNewRejectsBadPaths(t *testing.T) {
+	for _, p := range []string{"", "/", "/..", "system.slice:ctr:x"} {
+		if _, err := New(p, nil); err == nil {
+			t.Errorf("New(%q): no error", p)
+		}
+	}
+}
