@@ -91,7 +91,11 @@ func writeProcFile(proc, rel, val string) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err // the step's Op names the file
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the step's Op names the file already
+	}
+	return err
 }
 
 func readProcFile(proc, rel string) (string, error) {
