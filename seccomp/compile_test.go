@@ -1,0 +1,442 @@
+package seccomp
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	allow = unix.SECCOMP_RET_ALLOW
+	kill  = unix.SECCOMP_RET_KILL_PROCESS
+)
+
+func errno(e uint32) uint32 { return unix.SECCOMP_RET_ERRNO | e }
+
+func mustArch(t *testing.T, name string) Arch {
+	t.Helper()
+	a, err := LookupArch(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func compileJSON(t *testing.T, native, js string) *Filter {
+	t.Helper()
+	cfg, err := Decode([]byte(js))
+	if err != nil {
+		t.Fatalf("decode: %v\n%s", err, js)
+	}
+	f, err := Compile(cfg, mustArch(t, native))
+	if err != nil {
+		t.Fatalf("compile: %v\n%s", err, js)
+	}
+	return f
+}
+
+// sys runs the filter for syscall name made through ABI abi.
+func sys(t *testing.T, f *Filter, abi, name string, args ...uint64) uint32 {
+	t.Helper()
+	a := mustArch(t, abi)
+	nr, ok := a.Syscall(name)
+	if !ok {
+		t.Fatalf("%s is no syscall on %s", name, abi)
+	}
+	c := call{arch: a.Audit, nr: nr}
+	copy(c.args[:], args)
+	return runBPF(t, f.Program, c, f.Arch.BigEndian)
+}
+
+func wantRet(t *testing.T, what string, got, want uint32) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: got %s, want %s", what, ActionString(got), ActionString(want))
+	}
+}
+
+func TestSyscallTables(t *testing.T) {
+	for _, tc := range []struct {
+		arch, name string
+		nr         uint32
+	}{
+		{"SCMP_ARCH_X86_64", "execve", 59},
+		{"SCMP_ARCH_X86_64", "mkdir", 83},
+		{"SCMP_ARCH_X86", "execve", 11},
+		{"SCMP_ARCH_X86", "socketcall", 102},
+		{"SCMP_ARCH_X32", "getpid", 0x40000000 | 39},
+		{"SCMP_ARCH_X32", "execve", 0x40000000 | 520}, // x32's own entry
+		{"SCMP_ARCH_AARCH64", "mkdirat", 34},
+		{"SCMP_ARCH_ARM", "execve", 11}, // EABI numbers, no 0x900000 OABI base
+		{"SCMP_ARCH_ARM", "cacheflush", 0x0f0002},
+		{"SCMP_ARCH_RISCV64", "riscv_flush_icache", 259},
+		{"SCMP_ARCH_S390X", "execve", 11},
+		{"SCMP_ARCH_PPC64LE", "execve", 11},
+		{"SCMP_ARCH_MIPS", "execve", 4011},
+		{"SCMP_ARCH_MIPSEL64", "execve", 5057},
+		{"SCMP_ARCH_LOONGARCH64", "execve", 221},
+	} {
+		a := mustArch(t, tc.arch)
+		nr, ok := a.Syscall(tc.name)
+		if !ok || nr != tc.nr {
+			t.Errorf("%s %s = %#x, %v; want %#x", tc.arch, tc.name, nr, ok, tc.nr)
+		}
+		if n, _ := a.SyscallName(tc.nr); n != tc.name {
+			t.Errorf("%s SyscallName(%#x) = %q, want %q", tc.arch, tc.nr, n, tc.name)
+		}
+	}
+	for _, absent := range []struct{ arch, name string }{
+		{"SCMP_ARCH_X32", "uselib"},           // "64"-only in syscall_64.tbl
+		{"SCMP_ARCH_AARCH64", "open"},         // asm-generic has only openat
+		{"SCMP_ARCH_X86_64", "socketcall"},    // i386 multiplexer
+		{"SCMP_ARCH_X86_64", "riscv_hwprobe"}, // another arch's own
+	} {
+		if nr, ok := mustArch(t, absent.arch).Syscall(absent.name); ok {
+			t.Errorf("%s %s = %d, want absent", absent.arch, absent.name, nr)
+		}
+	}
+	for _, a := range Arches() {
+		if a.column() < 0 {
+			t.Errorf("%s has no column in the generated table", a.Name)
+		}
+		if _, ok := a.Syscall("exit_group"); !ok {
+			t.Errorf("%s: exit_group missing: table not generated?", a.Name)
+		}
+	}
+}
+
+func TestLookupArch(t *testing.T) {
+	for in, want := range map[string]specs.Arch{
+		"amd64": specs.ArchX86_64, "x86_64": specs.ArchX86_64, "SCMP_ARCH_X86_64": specs.ArchX86_64,
+		"arm64": specs.ArchAARCH64, "386": specs.ArchX86, "SCMP_ARCH_X32": specs.ArchX32,
+	} {
+		a, err := LookupArch(in)
+		if err != nil || a.Name != want {
+			t.Errorf("LookupArch(%q) = %v, %v; want %s", in, a.Name, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"SCMP_ARCH_S390":  "not supported",
+		"SCMP_ARCH_VAX":   "unknown architecture",
+		"SCMP_ARCH_SHEB":  "not supported",
+		"x86-64-ish-typo": "unknown architecture",
+	} {
+		if _, err := LookupArch(in); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), in) {
+			t.Errorf("LookupArch(%q) = %v, want error with %q", in, err, want)
+		}
+	}
+	if _, err := NativeArch(); err != nil {
+		t.Errorf("NativeArch: %v", err)
+	}
+}
+
+func TestActions(t *testing.T) {
+	for _, tc := range []struct {
+		rule string
+		want uint32
+	}{
+		{`"action": "SCMP_ACT_KILL"`, unix.SECCOMP_RET_KILL_THREAD},
+		{`"action": "SCMP_ACT_KILL_THREAD"`, unix.SECCOMP_RET_KILL_THREAD},
+		{`"action": "SCMP_ACT_KILL_PROCESS"`, unix.SECCOMP_RET_KILL_PROCESS},
+		{`"action": "SCMP_ACT_TRAP"`, unix.SECCOMP_RET_TRAP},
+		{`"action": "SCMP_ACT_ERRNO"`, errno(1)}, // EPERM when errnoRet is absent
+		{`"action": "SCMP_ACT_ERRNO", "errnoRet": 13`, errno(13)},
+		{`"action": "SCMP_ACT_ERRNO", "errnoRet": 0`, errno(0)},
+		{`"action": "SCMP_ACT_TRACE"`, unix.SECCOMP_RET_TRACE | 1},
+		{`"action": "SCMP_ACT_TRACE", "errnoRet": 4242`, unix.SECCOMP_RET_TRACE | 4242},
+		{`"action": "SCMP_ACT_LOG"`, unix.SECCOMP_RET_LOG},
+	} {
+		f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], `+tc.rule+`}]}`)
+		wantRet(t, tc.rule, sys(t, f, "amd64", "mkdir"), tc.want)
+		wantRet(t, tc.rule+" (other syscall)", sys(t, f, "amd64", "getpid"), allow)
+	}
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]}`)
+	wantRet(t, "defaultErrnoRet", sys(t, f, "amd64", "mkdir"), errno(38))
+	wantRet(t, "allowed", sys(t, f, "amd64", "getpid"), allow)
+}
+
+// ref is the meaning of each operator (libseccomp: unsigned 64-bit).
+func ref(op specs.LinuxSeccompOperator, arg, v, v2 uint64) bool {
+	switch op {
+	case specs.OpEqualTo:
+		return arg == v
+	case specs.OpNotEqual:
+		return arg != v
+	case specs.OpLessThan:
+		return arg < v
+	case specs.OpLessEqual:
+		return arg <= v
+	case specs.OpGreaterThan:
+		return arg > v
+	case specs.OpGreaterEqual:
+		return arg >= v
+	case specs.OpMaskedEqual:
+		return arg&v == v2
+	}
+	panic(op)
+}
+
+// TestOperatorsAtBoundaries checks all seven operators against their
+// meaning, for values whose high and low words differ in every way,
+// on a little-endian, a big-endian and a 32-bit ABI.
+func TestOperatorsAtBoundaries(t *testing.T) {
+	values := []uint64{0, 5, 0xffffffff, 0x100000000, 0x100000005, 0x2fffffffe, 0xffffffffffffffff, 0x8000000000000000}
+	var args []uint64
+	for _, v := range values {
+		args = append(args, v-1, v, v+1, v^0xffffffff00000000, v^0xffffffff)
+	}
+	type abi struct{ native, arch string }
+	for _, x := range []abi{{"amd64", "amd64"}, {"s390x", "s390x"}, {"ppc64", "ppc64"}, {"amd64", "386"}, {"arm", "arm"}, {"mips", "mips"}} {
+		for op := range ops {
+			for _, v := range values {
+				v2 := v & 0x0000ffff0000ff00 // a valueTwo for MASKED_EQ that some args hit
+				js := fmt.Sprintf(`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"],
+					"syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 7,
+					"args": [{"index": 2, "op": %q, "value": %d, "valueTwo": %d}]}]}`, op, v, v2)
+				f := compileJSON(t, x.native, js)
+				a := mustArch(t, x.arch)
+				for _, arg := range append(args, v2, v2|0xf0f0) {
+					want := ref(op, arg, v, v2)
+					if a.Bits == 32 {
+						// 32-bit ABIs carry 32-bit arguments; only the low word counts.
+						want = ref(op, uint64(uint32(arg)), uint64(uint32(v)), uint64(uint32(v2)))
+					}
+					exp := uint32(allow)
+					if want {
+						exp = errno(7)
+					}
+					got := sys(t, f, x.arch, "ioctl", 0, 0, arg)
+					if got != exp {
+						t.Fatalf("%s on %s: args[2]=%#x %s %#x (valueTwo %#x): got %s, want %s",
+							x.arch, x.native, arg, op, v, v2, ActionString(got), ActionString(exp))
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestArgumentRules(t *testing.T) {
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+		 "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 1}, {"index": 1, "op": "SCMP_CMP_EQ", "value": 9}]},
+		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 2,
+		 "args": [{"index": 1, "op": "SCMP_CMP_EQ", "value": 15}]},
+		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 3,
+		 "args": [{"index": 0, "op": "SCMP_CMP_GE", "value": 10}, {"index": 0, "op": "SCMP_CMP_LE", "value": 20}]},
+		{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4},
+		{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5, "args": [{"index": 5, "op": "SCMP_CMP_NE", "value": 0}]}
+	]}`)
+	for _, tc := range []struct {
+		name string
+		args []uint64
+		want uint32
+	}{
+		{"kill", []uint64{1, 9}, errno(1)},               // both args of rule 0: AND
+		{"kill", []uint64{1, 8}, allow},                  // one arg only
+		{"kill", []uint64{2, 9}, allow},                  // the other only
+		{"kill", []uint64{1, 15}, errno(2)},              // rule 1: rules OR
+		{"kill", []uint64{15, 15}, errno(2)},             // first matching rule wins
+		{"kill", []uint64{15, 0}, errno(3)},              // range: two conditions on one arg AND
+		{"kill", []uint64{21, 0}, allow},                 // outside the range
+		{"kill", []uint64{9, 0}, allow},                  // below it
+		{"getpid", []uint64{0}, errno(4)},                // the rule without arguments
+		{"getpid", []uint64{0, 0, 0, 0, 0, 1}, errno(5)}, // argument rules first
+		{"mkdir", nil, allow},
+	} {
+		wantRet(t, fmt.Sprintf("%s%v", tc.name, tc.args), sys(t, f, "amd64", tc.name, tc.args...), tc.want)
+	}
+}
+
+// TestForeignArchitecturesAreRejected: an x86_64 filter sees int 0x80
+// (AUDIT_ARCH_I386) and x32 (nr | 0x40000000) calls; unless the profile
+// lists those ABIs they kill the process, whatever the default action.
+func TestForeignArchitecturesAreRejected(t *testing.T) {
+	deny := `"syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]`
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", `+deny+`}`)
+	wantRet(t, "x86_64 getpid", sys(t, f, "amd64", "getpid"), allow)
+	wantRet(t, "x86_64 mkdir", sys(t, f, "amd64", "mkdir"), errno(13))
+	wantRet(t, "i386 getpid", sys(t, f, "386", "getpid"), kill)
+	wantRet(t, "x32 getpid", sys(t, f, "x32", "getpid"), kill)
+	wantRet(t, "aarch64 getpid", sys(t, f, "arm64", "getpid"), kill)
+	wantRet(t, "nr -1", runBPF(t, f.Program, call{arch: unix.AUDIT_ARCH_X86_64, nr: 0xffffffff}, false), allow)
+
+	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], `+deny+`}`)
+	wantRet(t, "i386 getpid", sys(t, f, "386", "getpid"), allow)
+	wantRet(t, "i386 mkdir (nr 39)", sys(t, f, "386", "mkdir"), errno(13))
+	wantRet(t, "x32 getpid", sys(t, f, "x32", "getpid"), allow)
+	wantRet(t, "x32 mkdir", sys(t, f, "x32", "mkdir"), errno(13))
+	wantRet(t, "x86_64 mkdir", sys(t, f, "amd64", "mkdir"), errno(13))
+	wantRet(t, "x86_64 getpid", sys(t, f, "amd64", "getpid"), allow)
+
+	f = compileJSON(t, "arm64", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_ARM"], `+deny+`}`)
+	wantRet(t, "aarch64 mkdir (absent there)", sys(t, f, "arm64", "mkdirat"), allow)
+	wantRet(t, "aarch32 mkdir", sys(t, f, "arm", "mkdir"), errno(13))
+	wantRet(t, "x86_64 on arm64", sys(t, f, "amd64", "mkdir"), kill)
+}
+
+// TestLongPrograms: 8-bit jump offsets must not limit profiles. 400
+// rules with distinct actions, and one syscall with 120 argument rules,
+// all still decide right.
+func TestLongPrograms(t *testing.T) {
+	a := mustArch(t, "amd64")
+	var rules []string
+	want := map[string]uint32{}
+	cond := map[string]bool{}
+	for i := range syscallTable {
+		e := &syscallTable[i]
+		if len(rules) == 400 {
+			break
+		}
+		if _, ok := a.Syscall(e.name); !ok || e.name == "ioctl" {
+			continue
+		}
+		n := uint32(len(rules)%300 + 1)
+		if len(rules)%3 == 0 {
+			// Every third rule also has an argument condition.
+			cond[e.name] = true
+			rules = append(rules, fmt.Sprintf(`{"names": [%q], "action": "SCMP_ACT_ERRNO", "errnoRet": %d, "args": [{"index": 1, "op": "SCMP_CMP_GT", "value": 4294967296}]}`, e.name, n))
+		} else {
+			rules = append(rules, fmt.Sprintf(`{"names": [%q], "action": "SCMP_ACT_ERRNO", "errnoRet": %d}`, e.name, n))
+		}
+		want[e.name] = n
+	}
+	for i := range 120 {
+		rules = append(rules, fmt.Sprintf(`{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": %d, "args": [{"index": 1, "op": "SCMP_CMP_EQ", "value": %d}]}`, 1000+i, 0x5400+i))
+	}
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [`+strings.Join(rules, ",")+`]}`)
+	if len(f.Program) < 600 {
+		t.Fatalf("program only %d instructions: not a long program", len(f.Program))
+	}
+	long := 0
+	for _, c := range f.Comments {
+		if strings.HasPrefix(c, "long jump") {
+			long++
+		}
+	}
+	if long == 0 {
+		t.Errorf("no long jump in a %d-instruction program", len(f.Program))
+	}
+	for name, n := range want {
+		small := errno(n)
+		if cond[name] {
+			small = allow
+		}
+		wantRet(t, name+" arg1 small", sys(t, f, "amd64", name, 0, 1), small)
+		wantRet(t, name, sys(t, f, "amd64", name, 0, 1<<33), errno(n))
+	}
+	for i := range 120 {
+		wantRet(t, fmt.Sprintf("ioctl %#x", 0x5400+i), sys(t, f, "amd64", "ioctl", 3, uint64(0x5400+i)), errno(uint32(1000+i)))
+	}
+	wantRet(t, "ioctl other", sys(t, f, "amd64", "ioctl", 3, 0x1234), allow)
+	wantRet(t, "i386", sys(t, f, "386", "getpid"), kill)
+}
+
+func TestBadProfiles(t *testing.T) {
+	for _, tc := range []struct{ js, want string }{
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "frobnicate"], "action": "SCMP_ACT_ERRNO"}]}`, `unknown syscall "frobnicate"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_Z80"]}`, `unknown architecture "SCMP_ARCH_Z80"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_PARISC"]}`, `SCMP_ARCH_PARISC is not supported`},
+		{`{"defaultAction": "SCMP_ACT_PERHAPS"}`, `unknown action "SCMP_ACT_PERHAPS"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_MAYBE"}]}`, `unknown action "SCMP_ACT_MAYBE"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "op": "SCMP_CMP_ALMOST", "value": 1}]}]}`, `unknown operator "SCMP_CMP_ALMOST"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "op": "SCMP_CMP_EQ", "value": 1}]}]}`, `index 6 out of range`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`, `SCMP_ACT_NOTIFY needs a seccomp listener`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}`, `listenerPath "/run/agent.sock"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}`, `unknown seccomp flag "SECCOMP_FILTER_FLAG_FAST"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, `needs a seccomp listener`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ALLOW", "errnoRet": 1}]}`, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE`},
+		{`{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000}`, `errnoRet 5000 out of range`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}, {"names": ["mkdir"], "action": "SCMP_ACT_KILL"}]}`, `mkdir already has the action ERRNO(1)`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}`, `syscalls[0]: no names`},
+	} {
+		cfg, err := Decode([]byte(tc.js))
+		if err == nil {
+			_, err = Compile(cfg, mustArch(t, "amd64"))
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s\n  got error %v, want %q", tc.js, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("error is not one line: %q", err)
+		}
+	}
+}
+
+func TestDecode(t *testing.T) {
+	for _, tc := range []struct{ js, want string }{
+		{"{\n\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\"syscalls\": [\n", "malformed JSON"},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": []}`, `unknown field "archMap"`},
+		{`{"ociVersion": "1.2.0", "linux": {}}`, "no linux.seccomp"},
+		{`{"syscalls": []}`, "defaultAction missing"},
+		{`[1, 2]`, "malformed JSON"},
+	} {
+		if _, err := Decode([]byte(tc.js)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Decode(%s) = %v, want error with %q", tc.js, err, tc.want)
+		}
+	}
+	if _, err := Decode([]byte("{\n\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("syntax error without line: %v", err)
+	}
+	cfg, err := Decode([]byte(`{"ociVersion": "1.2.0", "process": {"args": ["sh"]}, "linux": {"namespaces": [], "seccomp": {"defaultAction": "SCMP_ACT_LOG"}}}`))
+	if err != nil || cfg.DefaultAction != specs.ActLog {
+		t.Errorf("config.json: %+v, %v", cfg, err)
+	}
+}
+
+// TestTestdataProfiles compiles the shipped profiles for every ABI as
+// native: they must fit the kernel's limit and decide a few known calls.
+func TestTestdataProfiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.json")
+	if len(files) < 3 {
+		t.Fatalf("testdata has %d profiles", len(files))
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, a := range Arches() {
+			if a.Name == specs.ArchX32 {
+				continue
+			}
+			f, err := Compile(cfg, a)
+			if err != nil {
+				t.Fatalf("%s for %s: %v", file, a.Name, err)
+			}
+			if _, ok := a.Syscall("exit_group"); ok && strings.Contains(file, "docker") {
+				wantRet(t, file+" exit_group on "+string(a.Name), sys(t, f, string(a.Name), "exit_group"), allow)
+				wantRet(t, file+" kexec_load on "+string(a.Name), sys(t, f, string(a.Name), "kexec_load"), errno(1))
+			}
+		}
+	}
+}
+
+func TestDump(t *testing.T) {
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}`)
+	var out bytes.Buffer
+	if err := f.Dump(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"0000: ld  [4]", "jeq #0xc000003e", "ret #0x80000000", "ld  [0]",
+		"jeq #83 ", "; mkdir", "; mkdirat", "ret #0x0005000d", "ERRNO(13)", "default action",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dump lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n := strings.Count(out.String(), "\n"); n != len(f.Program)+1 {
+		t.Errorf("dump has %d lines for %d instructions", n, len(f.Program))
+	}
+}
