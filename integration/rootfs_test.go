@@ -345,3 +345,29 @@ func TestUserGivesBadRootfsInput(t *testing.T) {
 		})
 	}
 }
+
+// TestUserSetsRootfsPropagation: rootfsPropagation is set on the new "/"
+// after the pivot, and a mount's own propagation option on that mount;
+// mountinfo shows them in its optional fields (proc(5)).
+func TestUserSetsRootfsPropagation(t *testing.T) {
+	requireRoot(t)
+	rootfs := newRootfs(t)
+	for _, tc := range []struct{ prop, want string }{{"rshared", " shared:"}, {"unbindable", " unbindable "}} {
+		r := mustInRootfs(t, rootfs, []string{"--propagation", tc.prop, "--proc", "--mount", "tmpfs:tmpfs:/tmp:nosuid,shared"},
+			"cat", "/proc/self/mountinfo")
+		var root, tmp string
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if f := strings.Fields(line); len(f) > 4 && f[4] == "/" {
+				root = line
+			} else if len(f) > 4 && f[4] == "/tmp" {
+				tmp = line
+			}
+		}
+		if !strings.Contains(root, tc.want) {
+			t.Errorf("--propagation %s: / is %q, want %q", tc.prop, root, tc.want)
+		}
+		if !strings.Contains(tmp, " shared:") {
+			t.Errorf("tmpfs with option shared: /tmp is %q", tmp)
+		}
+	}
+}

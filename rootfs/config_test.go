@@ -92,7 +92,7 @@ func TestStepsOrder(t *testing.T) {
 			"mknod /dev/null", "mknod /dev/zero", "mknod /dev/full", "mknod /dev/random", "mknod /dev/urandom", "mknod /dev/tty",
 			"symlink /dev/fd", "symlink /dev/stdin", "symlink /dev/stdout", "symlink /dev/stderr", "symlink /dev/ptmx",
 			"mount /proc/kcore", "mount /proc/sys", "mount MS_REMOUNT", "mount MS_RDONLY",
-			"fchdir", "pivot_root", "mount MS_SLAVE", "umount2 MNT_DETACH", "chdir",
+			"open /", "fchdir", "pivot_root", "fchdir old", "mount MS_SLAVE", "umount2 MNT_DETACH", "chdir",
 			"mount / MS_SHARED",
 		}},
 		{name: "chroot, slave", c: Config{Rootfs: dir, NoPivot: true, Propagation: "rslave"}, want: []string{

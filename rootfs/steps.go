@@ -361,13 +361,28 @@ func (s *setup) readonlyRootStep() step.Step {
 }
 
 // pivotSteps: pivot_root(".", ".") stacks the old root on top of the new
-// one at "/"; unmounting "." then drops it and every host mount with it.
+// one at "/"; unmounting it then drops every host mount with it. The old
+// root is opened first and fchdir'ed to after the pivot, because the
+// kernel does not promise what the cwd is after pivot_root(2) (runc does
+// the same).
 func (s *setup) pivotSteps() []step.Step {
+	var oldRoot *os.File
 	return []step.Step{
+		{Op: "open", Args: `"/", O_DIRECTORY`, Why: "a handle on the old root, to unmount it after the pivot",
+			Do: func() error {
+				f, err := os.OpenFile("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				oldRoot = f
+				return err
+			}},
 		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: "pivot_root(\".\", \".\") works on the cwd",
 			Do: func() error { return unix.Fchdir(int(s.root.Fd())) }},
 		{Op: "pivot_root", Args: `".", "."`, Why: "the rootfs becomes /; the old root now sits on top of it",
 			Do: func() error { return unix.PivotRoot(".", ".") }},
+		{Op: "fchdir", Args: `old root`, Why: "stand on the old root to unmount it",
+			Do: func() error {
+				defer oldRoot.Close()
+				return unix.Fchdir(int(oldRoot.Fd()))
+			}},
 		{Op: "mount", Args: `"", ".", "", MS_SLAVE|MS_REC`, Why: "the old root: our unmount must not propagate anywhere",
 			Do: func() error { return unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, "") }},
 		{Op: "umount2", Args: `".", MNT_DETACH`, Why: "drop the old root: the host's mounts are gone from this namespace",
