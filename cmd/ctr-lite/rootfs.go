@@ -45,7 +45,7 @@ Examples:
   ctr-lite rootfs --proc --readonly --tmpfs /tmp /tmp/rootfs sh
   ctr-lite rootfs --mount bind:/srv/data:/data:ro,nosuid /tmp/rootfs -- ls /data
   ctr-lite rootfs --proc --default-paths --mask /etc/hostname /tmp/rootfs -- sh
-  ctr-lite --explain rootfs --chroot --proc /tmp/rootfs -- true`,
+  ctr-lite rootfs --explain --chroot --proc /tmp/rootfs -- true`,
 		flags: f.declare,
 		run: func(g *globals, fs *flag.FlagSet, args []string) error {
 			return f.run(g, args)
@@ -55,11 +55,11 @@ Examples:
 
 func (f *rootfsFlags) declare(fs *flag.FlagSet) {
 	addMount := func(m specs.Mount) { f.cfg.Mounts = append(f.cfg.Mounts, m) }
-	fs.BoolVar(&f.pivot, "pivot", true, "make ROOTFS the root with pivot_root(2) (default)")
+	fs.BoolVar(&f.pivot, "pivot", true, "make ROOTFS the root with pivot_root(2)")
 	fs.BoolVar(&f.chroot, "chroot", false, "use MS_MOVE + chroot(2) instead of pivot_root (runc --no-pivot)")
 	fs.BoolVar(&f.cfg.Readonly, "readonly", false, "remount the root read-only once set up (root.readonly)")
-	fs.StringVar(&f.cfg.Propagation, "propagation", "", "rootfsPropagation: private, rprivate, slave, rslave,\nshared, rshared, unbindable or runbindable (default: rprivate)")
-	fs.Func("mount", "mount TYPE:SOURCE:DEST[:OPT,OPT...] (repeatable), e.g.\ntmpfs:tmpfs:/run:mode=755 or bind:/host/dir:/mnt:ro", func(s string) error {
+	fs.StringVar(&f.cfg.Propagation, "propagation", "", "rootfsPropagation `TYPE` of the new /: private, rprivate, slave,\nrslave, shared, rshared, unbindable or runbindable (default: rprivate)")
+	fs.Func("mount", "mount `TYPE:SOURCE:DEST[:OPT,...]` (repeatable), e.g.\ntmpfs:tmpfs:/run:mode=755 or bind:/host/dir:/mnt:ro", func(s string) error {
 		m, err := rootfs.ParseMountSpec(s)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func (f *rootfsFlags) declare(fs *flag.FlagSet) {
 		f.cfg.ReadonlyPaths = append(f.cfg.ReadonlyPaths, s)
 		return nil
 	})
-	fs.BoolVar(&f.defaultPaths, "default-paths", false, "add the masked and readonly paths `runc spec` writes\n(/proc/kcore, /proc/sys, /sys/firmware, ...)")
+	fs.BoolVar(&f.defaultPaths, "default-paths", false, "add the masked and readonly paths that runc spec writes\n(/proc/kcore, /proc/sys, /sys/firmware, ...)")
 }
 
 // minimalDev is the /dev of `runc spec`'s config.json.
