@@ -336,6 +336,28 @@ func TestLongPrograms(t *testing.T) {
 	}
 	wantRet(t, "ioctl other", sys(t, f, "amd64", "ioctl", 3, 0x1234), allow)
 	wantRet(t, "i386", sys(t, f, "386", "getpid"), kill)
+
+	// With i386 listed, its section lies behind the long x86_64 one: the
+	// arch dispatch itself needs a long jump.
+	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"], "syscalls": [`+strings.Join(rules, ",")+`]}`)
+	if f.Program[1].Jt != 0 || f.Comments[2] != "long jump (true branch)" {
+		t.Errorf("arch dispatch: %+v %q", f.Program[1], f.Comments[2])
+	}
+	i386 := mustArch(t, "386")
+	checked := 0
+	for name, n := range want {
+		if _, ok := i386.Syscall(name); !ok {
+			continue
+		}
+		checked++
+		// i386 compares the low word only: 1 > 0 there, 2^33+1 > 2^32 on x86_64.
+		wantRet(t, "i386 "+name, sys(t, f, "386", name, 0, 1<<33|1), errno(n))
+		wantRet(t, "x86_64 "+name, sys(t, f, "amd64", name, 0, 1<<33|1), errno(n))
+	}
+	if checked < 200 {
+		t.Errorf("only %d i386 syscalls checked", checked)
+	}
+	wantRet(t, "i386 ioctl", sys(t, f, "386", "ioctl", 3, 0x5401), errno(1001))
 }
 
 func TestBadProfiles(t *testing.T) {
