@@ -340,8 +340,8 @@ func TestLongPrograms(t *testing.T) {
 	// With i386 listed, its section lies behind the long x86_64 one: the
 	// arch dispatch itself needs a long jump.
 	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"], "syscalls": [`+strings.Join(rules, ",")+`]}`)
-	if f.Program[1].Jt != 0 || f.Comments[2] != "long jump (true branch)" {
-		t.Errorf("arch dispatch: %+v %q", f.Program[1], f.Comments[2])
+	if f.Comments[2] != "arch is SCMP_ARCH_X86" || f.Program[2].Jt != 0 || f.Comments[3] != "long jump (true branch)" {
+		t.Errorf("arch dispatch to i386 is no long jump: %+v %q, next %q", f.Program[2], f.Comments[2], f.Comments[3])
 	}
 	i386 := mustArch(t, "386")
 	checked := 0
