@@ -36,6 +36,8 @@ type command struct {
 	// flags declares the command's flags on fs; run receives what is left.
 	flags func(fs *flag.FlagSet)
 	run   func(g *globals, fs *flag.FlagSet, args []string) error
+	// hidden commands are not listed in --help (the container's init).
+	hidden bool
 }
 
 var commands = map[string]*command{}
@@ -148,7 +150,10 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "kernel feature a container is made of on its own (--explain shows each step).\n\n")
 	fmt.Fprintf(w, "Commands:\n")
 	names := make([]string, 0, len(commands))
-	for n := range commands {
+	for n, c := range commands {
+		if c.hidden {
+			continue
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)

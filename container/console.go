@@ -1,0 +1,84 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/containerd/console"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// DialConsoleSocket connects to --console-socket in the caller (before the
+// container exists), so a path that is not a listening AF_UNIX socket is
+// a clear error and nothing is left behind.
+func DialConsoleSocket(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return nil, fmt.Errorf("console socket %s is not a socket", path)
+	}
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	defer conn.Close()
+	f, err := conn.File()
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	return f, nil
+}
+
+// newPtyFrom makes a pseudo-terminal pair from an opened ptmx (the
+// container's own devpts instance) and sizes it to process.consoleSize.
+func newPtyFrom(ptmx *os.File, size *specs.Box) (console.Console, string, error) {
+	pty, slave, err := console.NewPtyFromFile(ptmx)
+	if err != nil {
+		return nil, "", fmt.Errorf("open pty: %w", err)
+	}
+	if size != nil {
+		if err := pty.Resize(console.WinSize{Height: uint16(size.Height), Width: uint16(size.Width)}); err != nil {
+			pty.Close()
+			return nil, "", fmt.Errorf("set console size: %w", err)
+		}
+	}
+	return pty, slave, nil
+}
+
+// sendPty passes the pty master over the console socket with SCM_RIGHTS,
+// as runc does: conmon and containerd-shim receive it there.
+func sendPty(sock *os.File, pty console.Console) error {
+	name := pty.Name()
+	oob := unix.UnixRights(int(pty.Fd()))
+	if err := unix.Sendmsg(int(sock.Fd()), []byte(name), oob, nil, 0); err != nil {
+		return fmt.Errorf("send pty master over console socket: %w", err)
+	}
+	return nil
+}
+
+// attachTty makes the pty slave this process's stdin, stdout and stderr
+// and its controlling terminal: setsid(2), then ioctl(TIOCSCTTY).
+func attachTty(slavePath string) error {
+	fd, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open pty slave %s: %w", slavePath, err)
+	}
+	defer unix.Close(fd)
+	for i := 0; i < 3; i++ {
+		if err := unix.Dup3(fd, i, 0); err != nil {
+			return fmt.Errorf("dup pty slave to fd %d: %w", i, err)
+		}
+	}
+	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("ioctl TIOCSCTTY: %w", err)
+	}
+	return nil
+}

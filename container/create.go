@@ -1,0 +1,314 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/caps"
+	"github.com/ctr-lite/ctr-lite/cgroups"
+	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/rootfs"
+	"github.com/ctr-lite/ctr-lite/seccomp"
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// CreateOpts are `create`'s flags (runc's names).
+type CreateOpts struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	// PreserveFds passes the caller's fds 3..3+N-1 to the container.
+	PreserveFds int
+	// Stdio of the container's process when it has no terminal: the
+	// caller's, passed through unchanged (conmon's and shims' pipes).
+	Stdin, Stdout, Stderr *os.File
+	// Explain, when non-nil, receives each kernel step as it happens.
+	Explain io.Writer
+}
+
+// Container is a created container and, for `run`, its init process.
+type Container struct {
+	Root   Root
+	State  State
+	Init   *namespaces.Process
+	cgroup *cgroups.Manager
+}
+
+// Create sets up a container and leaves its process waiting for Start
+// (runtime.md "create"): namespaces, cgroup, mounts, capabilities and
+// seccomp are in place when Create returns. On failure nothing is left:
+// no state directory, cgroup, mount or process.
+func (r Root) Create(o CreateOpts) (c *Container, err error) {
+	spec, rootfsPath, err := LoadBundle(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateForCreate(spec, o); err != nil {
+		return nil, err
+	}
+	bundle, _ := filepath.Abs(o.Bundle)
+	cg, err := cgroups.New(cgroupPath(spec, o.ID), spec.Linux.Resources)
+	if err != nil {
+		return nil, err
+	}
+	var console *os.File
+	if o.ConsoleSocket != "" {
+		if !spec.Process.Terminal {
+			return nil, errors.New("--console-socket given but process.terminal is false")
+		}
+		if console, err = DialConsoleSocket(o.ConsoleSocket); err != nil {
+			return nil, err
+		}
+		defer console.Close()
+	} else if spec.Process.Terminal {
+		return nil, errors.New("process.terminal is true but no --console-socket was given")
+	}
+
+	h, err := r.Reserve(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	run := &step.Runner{Explain: o.Explain, Prefix: "create"}
+	c = &Container{Root: r, cgroup: cg}
+	defer func() {
+		if err != nil {
+			c.abort(h)
+		}
+		h.Close()
+	}()
+	h.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Config: spec,
+		CgroupPath: cg.Path(), Created: time.Now().UTC(), Owner: ownerName(os.Geteuid())}
+	if err := mkfifo(h.FifoPath(), run); err != nil {
+		return c, err
+	}
+	if err := c.startInit(h, spec, o, console, run); err != nil {
+		return c, err
+	}
+	c.State = h.State
+	if err := h.Save(); err != nil {
+		return c, err
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, h.State.Pid); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// validateForCreate checks everything that can be checked before any
+// change to the system, so bad input leaves nothing behind.
+func validateForCreate(spec *specs.Spec, o CreateOpts) error {
+	if err := ValidateID(o.ID); err != nil {
+		return err
+	}
+	if o.PreserveFds < 0 {
+		return fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
+	}
+	rc, err := rootfs.FromSpec(spec, o.Bundle)
+	if err != nil {
+		return err
+	}
+	if err := rc.Validate(); err != nil {
+		return err
+	}
+	if _, err := caps.FromSpec(spec.Process.Capabilities); err != nil {
+		return err
+	}
+	if spec.Linux.Seccomp != nil {
+		native, err := seccomp.NativeArch()
+		if err != nil {
+			return err
+		}
+		if _, err := seccomp.Compile(spec.Linux.Seccomp, native); err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+	}
+	if spec.Linux.IntelRdt != nil {
+		return errors.New("linux.intelRdt is not supported")
+	}
+	if p := spec.Process; p.ApparmorProfile != "" || p.SelinuxLabel != "" {
+		if err := checkLSM(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cgroupPath is linux.cgroupsPath, or runc's default: a cgroup named
+// after the container under the runtime's own (a relative path).
+func cgroupPath(spec *specs.Spec, id string) string {
+	if spec.Linux.CgroupsPath != "" {
+		return spec.Linux.CgroupsPath
+	}
+	return id
+}
+
+func mkfifo(path string, run *step.Runner) error {
+	return run.RunOne(step.Step{
+		Op:   "mkfifo",
+		Args: path + ", 0622",
+		Why:  "the init blocks opening it for writing until `start` opens it for reading",
+		Do: func() error {
+			old := unix.Umask(0)
+			defer unix.Umask(old)
+			return unix.Mkfifo(path, 0o622)
+		},
+	})
+}
+
+// startInit starts the container's init (this binary, re-executed as
+// "ctr-lite init") in the container's namespaces, puts it in the cgroup,
+// sends it the config, runs the createRuntime hooks when it asks, and
+// waits until it is ready and waiting on the exec FIFO.
+func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console *os.File, run *step.Runner) error {
+	parentSock, childSock, err := socketPair()
+	if err != nil {
+		return err
+	}
+	defer parentSock.Close()
+	defer childSock.Close()
+	fifo, err := os.OpenFile(h.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return fmt.Errorf("open /proc/self/exe: %w", err)
+	}
+	defer self.Close()
+
+	// fds 3..3+N-1 are the preserved ones (runc's --preserve-fds), then
+	// the sync socket, the FIFO and the console socket.
+	var extra []*os.File
+	for i := 0; i < o.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	syncFd := 3 + len(extra)
+	extra = append(extra, childSock, fifo)
+	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec,
+		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, FifoFd: syncFd + 1, ConsoleFd: -1,
+		PreserveFds: o.PreserveFds, Explain: o.Explain != nil}
+	if console != nil {
+		cfg.ConsoleFd = syncFd + 2
+		extra = append(extra, console)
+	}
+	ns := &namespaces.Config{
+		Namespaces:  spec.Linux.Namespaces,
+		UIDMappings: spec.Linux.UIDMappings,
+		GIDMappings: spec.Linux.GIDMappings,
+		ExecFile:    self,
+		Path:        "/proc/self/exe",
+		Args:        []string{"ctr-lite", "init"},
+		Env:         []string{initEnv + "=" + strconv.Itoa(syncFd)},
+		Stdin:       o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
+		ExtraFiles: extra,
+	}
+	p, err := namespaces.Start(ns, run)
+	if err != nil {
+		return err
+	}
+	c.Init = p
+	start, _, err := processStart(p.Pid)
+	if err != nil {
+		return fmt.Errorf("init process %d: %w", p.Pid, err)
+	}
+	h.State.Pid, h.State.PidStart = p.Pid, start
+	childSock.Close()
+	// The init blocks on its first read until it is in the cgroup, so
+	// every process it makes is counted and limited from the start.
+	if err := c.cgroup.Apply(run, p.Pid); err != nil {
+		return err
+	}
+	if err := sendMsg(parentSock, &cfg); err != nil {
+		return err
+	}
+	return c.awaitInit(parentSock, h)
+}
+
+// awaitInit reads the init's messages until it is ready.
+func (c *Container) awaitInit(sock *os.File, h *Handle) error {
+	for {
+		var m syncMsg
+		if err := recvMsg(sock, &m); err != nil {
+			return fmt.Errorf("init process exited before it was ready: %w", err)
+		}
+		switch m.Type {
+		case msgReady:
+			return nil
+		case msgError:
+			return errors.New(m.Error)
+		case msgHooks:
+			st := ociState(&h.State, specs.StateCreating)
+			if err := runHooks("createRuntime", createRuntimeHooks(h.State.Config), st); err != nil {
+				sendMsg(sock, &syncMsg{Type: msgError, Error: err.Error()})
+				return err
+			}
+			if err := sendMsg(sock, &syncMsg{Type: msgGo}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("init sent unknown message %q", m.Type)
+		}
+	}
+}
+
+// createRuntimeHooks are the prestart hooks (deprecated, run first as
+// runc does) and the createRuntime hooks.
+func createRuntimeHooks(s *specs.Spec) []specs.Hook {
+	if s.Hooks == nil {
+		return nil
+	}
+	return append(append([]specs.Hook(nil), s.Hooks.Prestart...), s.Hooks.CreateRuntime...) //nolint:staticcheck // prestart is deprecated but still honoured
+}
+
+// abort undoes a failed create: kill the init, remove its cgroup and the
+// state directory.
+func (c *Container) abort(h *Handle) {
+	if c.Init != nil {
+		c.Init.Signal(unix.SIGKILL)
+		c.Init.Wait()
+	}
+	if c.cgroup != nil {
+		c.cgroup.Cleanup()
+		if c.cgroup.Exists() {
+			(&step.Runner{}).Run(c.cgroup.DeleteSteps(true)...)
+		}
+	}
+	h.Remove()
+}
+
+// ownerName is the user name of uid (runc's "owner"), or the number.
+func ownerName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(uid)
+}
+
+// writePidFile writes the init's pid atomically (a reader never sees a
+// partial number), as runc does.
+func writePidFile(path string, pid int) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("pid file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runHooks runs each hook in order (config.md "POSIX-platform Hooks"):
+// the container's state JSON on stdin, hook.Path with hook.Args and
+// hook.Env, killed after hook.Timeout seconds. The first failure stops
+// the list and is returned, naming the hook.
+func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("%s hooks: encode state: %w", kind, err)
+	}
+	for i, h := range hooks {
+		if err := runHook(h, data); err != nil {
+			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+		}
+	}
+	return nil
+}
+
+func runHook(h specs.Hook, state []byte) error {
+	ctx := context.Background()
+	if h.Timeout != nil {
+		if *h.Timeout <= 0 {
+			return fmt.Errorf("timeout %d must be positive", *h.Timeout)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, h.Path)
+	if len(h.Args) > 0 {
+		cmd.Args = h.Args
+	}
+	cmd.Env = h.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{}
+	}
+	cmd.Stdin = bytes.NewReader(state)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("timed out after %ds", *h.Timeout)
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && out.Len() > 0 {
+			return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
+		}
+		return err
+	}
+	return nil
+}
+
+// ociState is the state the spec defines (runtime.md "State"), given to
+// hooks on stdin and printed by `ctr-lite state`.
+func ociState(s *State, status specs.ContainerState) *specs.State {
+	st := &specs.State{
+		Version: specs.Version,
+		ID:      s.ID,
+		Status:  status,
+		Bundle:  s.Bundle,
+	}
+	if status != specs.StateStopped {
+		st.Pid = s.Pid
+	}
+	if s.Config != nil {
+		st.Annotations = s.Config.Annotations
+	}
+	return st
+}

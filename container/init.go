@@ -1,0 +1,206 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/caps"
+	"github.com/ctr-lite/ctr-lite/process"
+	"github.com/ctr-lite/ctr-lite/rootfs"
+	"github.com/ctr-lite/ctr-lite/seccomp"
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// initEnv names the environment variable that tells a re-executed
+// ctr-lite it is a container's init, and on which fd its sync socket is.
+const initEnv = "_CTR_LITE_INIT"
+
+// IsInit reports whether this process was started as a container's init.
+func IsInit() bool { return os.Getenv(initEnv) != "" }
+
+// Init is the container's init: it runs in the container's namespaces
+// and cgroup, sets up the root filesystem and the process, waits for
+// `start` on the exec FIFO and execs the container's program. It returns
+// only on failure, after telling the runtime why.
+//
+// Preconditions: the main goroutine is locked to the main thread
+// (runtime.LockOSThread in an init function), so every per-thread setting
+// (capabilities, no_new_privs, seccomp) is on the thread that execs.
+func Init() error {
+	fd, err := strconv.Atoi(os.Getenv(initEnv))
+	if err != nil {
+		return fmt.Errorf("init: bad %s: %w", initEnv, err)
+	}
+	os.Unsetenv(initEnv)
+	sock := os.NewFile(uintptr(fd), "sync")
+	var cfg initConfig
+	if err := recvMsg(sock, &cfg); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	err = runInit(sock, &cfg)
+	// Only failures get here: on success the last step was execve.
+	sendMsg(sock, &syncMsg{Type: msgError, Error: err.Error()})
+	return err
+}
+
+func runInit(sock *os.File, cfg *initConfig) error {
+	spec := cfg.Spec
+	run := &step.Runner{Prefix: "init"}
+	if cfg.Explain {
+		run.Explain = os.Stderr
+	}
+	// Hooks in the runtime's namespaces (createRuntime), then ours
+	// (createContainer), both before the root changes.
+	if len(createRuntimeHooks(spec)) > 0 {
+		if err := sendMsg(sock, &syncMsg{Type: msgHooks}); err != nil {
+			return err
+		}
+		var m syncMsg
+		if err := recvMsg(sock, &m); err != nil {
+			return err
+		}
+		if m.Type != msgGo {
+			return errors.New("runtime did not let the init go on after the createRuntime hooks")
+		}
+	}
+	st := &State{ID: cfg.ID, Bundle: cfg.Bundle, Pid: os.Getpid(), Config: spec}
+	if spec.Hooks != nil {
+		if err := runHooks("createContainer", spec.Hooks.CreateContainer, ociState(st, specs.StateCreating)); err != nil {
+			return err
+		}
+	}
+	if err := setupRootfs(cfg, run); err != nil {
+		return err
+	}
+	if spec.Process.Terminal {
+		if err := setupConsole(cfg, run); err != nil {
+			return err
+		}
+	}
+	steps, err := processSteps(sock, cfg, st, run)
+	if err != nil {
+		return err
+	}
+	return run.Run(steps...)
+}
+
+func setupRootfs(cfg *initConfig, run *step.Runner) error {
+	rc, err := rootfs.FromSpec(cfg.Spec, cfg.Bundle)
+	if err != nil {
+		return err
+	}
+	rc.NoPivot = cfg.NoPivot
+	steps, err := rootfs.Steps(rc)
+	if err != nil {
+		return err
+	}
+	return run.Run(steps...)
+}
+
+// processSteps is the last stage in runc's order (see package process):
+// the bounding set is dropped before the user change, the other sets
+// after it; seccomp is loaded last, after no_new_privs, so the profile
+// constrains as little of our own setup as possible.
+func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) ([]step.Step, error) {
+	spec := cfg.Spec
+	cs, err := caps.FromSpec(spec.Process.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	var filter []step.Step
+	if spec.Linux.Seccomp != nil {
+		native, err := seccomp.NativeArch()
+		if err != nil {
+			return nil, err
+		}
+		f, err := seccomp.Compile(spec.Linux.Seccomp, native)
+		if err != nil {
+			return nil, fmt.Errorf("linux.seccomp: %w", err)
+		}
+		filter = append(filter, seccomp.LoadStep(f))
+	}
+	pc := process.Config{
+		Process:    *spec.Process,
+		Hostname:   spec.Hostname,
+		Domainname: spec.Domainname,
+		Sysctl:     spec.Linux.Sysctl,
+		Namespaces: spec.Linux.Namespaces,
+		BeforeUser: cs.BoundingSteps(),
+		AfterUser:  cs.ApplySteps(),
+	}
+	for i := 0; i < cfg.PreserveFds; i++ {
+		pc.KeepFDs = append(pc.KeepFDs, 3+i)
+	}
+	ready := readyStep(sock, cfg)
+	wait := []step.Step{ready}
+	if !cfg.Exec {
+		wait = append(wait, waitStartStep(cfg.FifoFd))
+		if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
+			wait = append(wait, hooksStep("startContainer", spec.Hooks.StartContainer, st))
+		}
+	}
+	lsm := lsmSteps(spec.Process)
+	if spec.Process.NoNewPrivileges {
+		pc.Last = append(append(lsm, filter...), wait...)
+	} else {
+		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN:
+		// load it while we still hold it, before the user change.
+		pc.BeforeUser = append(filter, pc.BeforeUser...)
+		pc.Last = append(lsm, wait...)
+	}
+	steps, _, err := process.Steps(pc)
+	return steps, err
+}
+
+// readyStep tells the runtime the container is set up: `create` may
+// record it as created and exit.
+func readyStep(sock *os.File, cfg *initConfig) step.Step {
+	return step.Step{
+		Op:  "write sync socket",
+		Why: "tell the runtime the container is set up",
+		Do: func() error {
+			err := sendMsg(sock, &syncMsg{Type: msgReady})
+			sock.Close()
+			return err
+		},
+	}
+}
+
+// waitStartStep blocks until `start`: open(2) of a FIFO for writing
+// returns only once a reader opened it. The FIFO is reached through its
+// O_PATH fd in /proc/self/fd: its host path is outside our root now.
+func waitStartStep(fifoFd int) step.Step {
+	path := "/proc/self/fd/" + strconv.Itoa(fifoFd)
+	return step.Step{
+		Op:   "open",
+		Args: path + ", O_WRONLY",
+		Why:  "wait for `ctr-lite start` to open the exec FIFO",
+		Do: func() error {
+			fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("open exec fifo: %w", err)
+			}
+			defer unix.Close(fd)
+			if _, err := unix.Write(fd, []byte("0")); err != nil {
+				return fmt.Errorf("write exec fifo: %w", err)
+			}
+			unix.Close(fifoFd)
+			return nil
+		},
+	}
+}
+
+func hooksStep(kind string, hooks []specs.Hook, st *State) step.Step {
+	return step.Step{
+		Op:  "run " + kind + " hooks",
+		Why: "config.md: in the container's namespaces, after start, before the program",
+		Do: func() error {
+			return runHooks(kind, hooks, ociState(st, specs.StateCreated))
+		},
+	}
+}
