@@ -25,8 +25,8 @@ func setupConsole(cfg *initConfig, run *step.Runner) error {
 	sock := os.NewFile(uintptr(cfg.ConsoleFd), "console-socket")
 	defer sock.Close()
 	var slave string
-	return run.Run(
-		step.Step{
+	steps := []step.Step{
+		{
 			Op: "open", Args: "/dev/pts/ptmx, O_RDWR|O_NOCTTY",
 			Why: "a new pty pair on the container's devpts",
 			Do: func() error {
@@ -43,17 +43,20 @@ func setupConsole(cfg *initConfig, run *step.Runner) error {
 				return sendPty(sock, pty)
 			},
 		},
-		step.Step{
+	}
+	if !cfg.Exec {
+		steps = append(steps, step.Step{
 			Op: "mount", Args: "<pty>, /dev/console, MS_BIND",
 			Why: "/dev/console is the container's terminal",
 			Do:  func() error { return bindConsole(slave) },
-		},
-		step.Step{
-			Op: "dup3+setsid+ioctl", Args: "TIOCSCTTY",
-			Why: "the terminal becomes stdin/stdout/stderr and the controlling terminal",
-			Do:  func() error { return attachTty(slave) },
-		},
-	)
+		})
+	}
+	steps = append(steps, step.Step{
+		Op: "dup3+setsid+ioctl", Args: "TIOCSCTTY",
+		Why: "the terminal becomes stdin/stdout/stderr and the controlling terminal",
+		Do:  func() error { return attachTty(slave) },
+	})
+	return run.Run(steps...)
 }
 
 // openDevpts opens /dev/pts/NAME, refusing symlinks on the way and

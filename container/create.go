@@ -36,6 +36,10 @@ type CreateOpts struct {
 	Stdin, Stdout, Stderr *os.File
 	// Explain, when non-nil, receives each kernel step as it happens.
 	Explain io.Writer
+
+	// consoleConn stands in for ConsoleSocket when run proxies the
+	// terminal itself.
+	consoleConn *os.File
 }
 
 // Container is a created container and, for `run`, its init process.
@@ -59,12 +63,16 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	bundle, _ := filepath.Abs(o.Bundle)
-	cg, err := cgroups.New(cgroupPath(spec, o.ID), spec.Linux.Resources)
+	cg, err := cgroups.New(cgroupPath(spec, o.ID), containerResources(spec))
 	if err != nil {
 		return nil, err
 	}
-	var console *os.File
-	if o.ConsoleSocket != "" {
+	console := o.consoleConn
+	if console != nil {
+		if !spec.Process.Terminal {
+			return nil, errors.New("internal: console connection without process.terminal")
+		}
+	} else if o.ConsoleSocket != "" {
 		if !spec.Process.Terminal {
 			return nil, errors.New("--console-socket given but process.terminal is false")
 		}
@@ -174,17 +182,39 @@ func mkfifo(path string, run *step.Runner) error {
 // sends it the config, runs the createRuntime hooks when it asks, and
 // waits until it is ready and waiting on the exec FIFO.
 func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console *os.File, run *step.Runner) error {
+	fifo, err := os.OpenFile(h.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec,
+		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds,
+		Explain: o.Explain != nil}
+	sp := spawn{cfg: &cfg, namespaces: spec.Linux.Namespaces, uidMap: spec.Linux.UIDMappings,
+		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
+		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
+	return sp.start(c, h, run, c.cgroup.Apply)
+}
+
+// spawn is one start of "ctr-lite init": for create, or for exec.
+type spawn struct {
+	cfg                   *initConfig
+	namespaces            []specs.LinuxNamespace
+	uidMap, gidMap        []specs.LinuxIDMapping
+	fifo, console         *os.File
+	stdin, stdout, stderr *os.File
+}
+
+// start starts the init, lets place put it in its cgroup before it runs,
+// sends it its config and waits until it is ready. c.Init is set as soon
+// as the process exists, so a caller's cleanup can kill it.
+func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*step.Runner, int) error) error {
 	parentSock, childSock, err := socketPair()
 	if err != nil {
 		return err
 	}
 	defer parentSock.Close()
 	defer childSock.Close()
-	fifo, err := os.OpenFile(h.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
-	}
-	defer fifo.Close()
 	self, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return fmt.Errorf("open /proc/self/exe: %w", err)
@@ -193,28 +223,31 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console
 
 	// fds 3..3+N-1 are the preserved ones (runc's --preserve-fds), then
 	// the sync socket, the FIFO and the console socket.
+	cfg := sp.cfg
 	var extra []*os.File
-	for i := 0; i < o.PreserveFds; i++ {
+	for i := 0; i < cfg.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
 	}
 	syncFd := 3 + len(extra)
-	extra = append(extra, childSock, fifo)
-	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec,
-		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, FifoFd: syncFd + 1, ConsoleFd: -1,
-		PreserveFds: o.PreserveFds, Explain: o.Explain != nil}
-	if console != nil {
-		cfg.ConsoleFd = syncFd + 2
-		extra = append(extra, console)
+	extra = append(extra, childSock)
+	cfg.FifoFd, cfg.ConsoleFd = -1, -1
+	if sp.fifo != nil {
+		cfg.FifoFd = 3 + len(extra)
+		extra = append(extra, sp.fifo)
+	}
+	if sp.console != nil {
+		cfg.ConsoleFd = 3 + len(extra)
+		extra = append(extra, sp.console)
 	}
 	ns := &namespaces.Config{
-		Namespaces:  spec.Linux.Namespaces,
-		UIDMappings: spec.Linux.UIDMappings,
-		GIDMappings: spec.Linux.GIDMappings,
+		Namespaces:  sp.namespaces,
+		UIDMappings: sp.uidMap,
+		GIDMappings: sp.gidMap,
 		ExecFile:    self,
 		Path:        "/proc/self/exe",
 		Args:        []string{"ctr-lite", "init"},
 		Env:         []string{initEnv + "=" + strconv.Itoa(syncFd)},
-		Stdin:       o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
+		Stdin:       sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
 		ExtraFiles: extra,
 	}
 	p, err := namespaces.Start(ns, run)
@@ -226,14 +259,16 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console
 	if err != nil {
 		return fmt.Errorf("init process %d: %w", p.Pid, err)
 	}
-	h.State.Pid, h.State.PidStart = p.Pid, start
+	if h != nil {
+		h.State.Pid, h.State.PidStart = p.Pid, start
+	}
 	childSock.Close()
 	// The init blocks on its first read until it is in the cgroup, so
 	// every process it makes is counted and limited from the start.
-	if err := c.cgroup.Apply(run, p.Pid); err != nil {
+	if err := place(run, p.Pid); err != nil {
 		return err
 	}
-	if err := sendMsg(parentSock, &cfg); err != nil {
+	if err := sendMsg(parentSock, cfg); err != nil {
 		return err
 	}
 	return c.awaitInit(parentSock, h)
@@ -252,6 +287,9 @@ func (c *Container) awaitInit(sock *os.File, h *Handle) error {
 		case msgError:
 			return errors.New(m.Error)
 		case msgHooks:
+			if h == nil {
+				return errors.New("init asked for hooks during exec")
+			}
 			st := ociState(&h.State, specs.StateCreating)
 			if err := runHooks("createRuntime", createRuntimeHooks(h.State.Config), st); err != nil {
 				sendMsg(sock, &syncMsg{Type: msgError, Error: err.Error()})

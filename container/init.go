@@ -54,6 +54,9 @@ func runInit(sock *os.File, cfg *initConfig) error {
 	if cfg.Explain {
 		run.Explain = os.Stderr
 	}
+	if cfg.Exec {
+		return runExecInit(sock, cfg, run)
+	}
 	// Hooks in the runtime's namespaces (createRuntime), then ours
 	// (createContainer), both before the root changes.
 	if len(createRuntimeHooks(spec)) > 0 {
@@ -83,6 +86,21 @@ func runInit(sock *os.File, cfg *initConfig) error {
 		}
 	}
 	steps, err := processSteps(sock, cfg, st, run)
+	if err != nil {
+		return err
+	}
+	return run.Run(steps...)
+}
+
+// runExecInit is the init of `exec`: the namespaces already hold the
+// container's root, so only the terminal and the process are set up.
+func runExecInit(sock *os.File, cfg *initConfig, run *step.Runner) error {
+	if cfg.Spec.Process.Terminal {
+		if err := setupConsole(cfg, run); err != nil {
+			return err
+		}
+	}
+	steps, err := processSteps(sock, cfg, &State{ID: cfg.ID}, run)
 	if err != nil {
 		return err
 	}
@@ -126,12 +144,13 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 	}
 	pc := process.Config{
 		Process:    *spec.Process,
-		Hostname:   spec.Hostname,
-		Domainname: spec.Domainname,
-		Sysctl:     spec.Linux.Sysctl,
 		Namespaces: spec.Linux.Namespaces,
 		BeforeUser: cs.BoundingSteps(),
 		AfterUser:  cs.ApplySteps(),
+	}
+	if !cfg.Exec {
+		// The container's, set once by its init; exec joins them.
+		pc.Hostname, pc.Domainname, pc.Sysctl = spec.Hostname, spec.Domainname, spec.Linux.Sysctl
 	}
 	for i := 0; i < cfg.PreserveFds; i++ {
 		pc.KeepFDs = append(pc.KeepFDs, 3+i)

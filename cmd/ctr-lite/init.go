@@ -26,7 +26,12 @@ func init() {
 			if !container.IsInit() {
 				return usagef("init is started by create and run, not by hand")
 			}
-			return container.Init()
+			// The init reports its error to create over the sync
+			// socket; create prints it.
+			if err := container.Init(); err != nil {
+				return exitError{code: 1}
+			}
+			return nil
 		},
 	})
 }

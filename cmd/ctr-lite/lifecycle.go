@@ -270,3 +270,37 @@ func explainWriter(f *os.File) io.Writer {
 	}
 	return f
 }
+
+func init() {
+	var cf createFlags
+	var detach, keep bool
+	register(&command{
+		name:  "run",
+		args:  "[flags] ID",
+		short: "create and start a container; in the foreground, wait and return its exit status",
+		long: `In the foreground, run forwards signals to the container, proxies its
+terminal when process.terminal is set and no --console-socket is given,
+returns its exit status (128+N if signal N killed it) and deletes it
+unless --keep.`,
+		flags: func(fs *flag.FlagSet) {
+			cf.add(fs)
+			fs.BoolVar(&detach, "detach", false, "return once the container runs")
+			fs.BoolVar(&detach, "d", false, "shorthand for --detach")
+			fs.BoolVar(&keep, "keep", false, "keep the container's state after it exits")
+		},
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			id, err := oneID(args)
+			if err != nil {
+				return err
+			}
+			code, err := rootOf(g).Run(container.RunOpts{CreateOpts: cf.opts(g, id), Detach: detach, Keep: keep})
+			if err != nil {
+				return opError("run", id, err)
+			}
+			if code != 0 {
+				return exitError{code: code}
+			}
+			return nil
+		},
+	})
+}

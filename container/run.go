@@ -1,0 +1,204 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+)
+
+// RunOpts are `run`'s flags: create's, plus detach and keep.
+type RunOpts struct {
+	CreateOpts
+	// Detach returns once the container runs (run -d).
+	Detach bool
+	// Keep leaves a foreground container's state after it exits.
+	Keep bool
+}
+
+// Run creates and starts a container (runc run). In the foreground it
+// forwards signals to the init, proxies the terminal when there is one
+// and no console socket, waits, deletes the container unless Keep, and
+// returns the exit status: the program's, or 128+N if signal N killed it.
+func (r Root) Run(o RunOpts) (int, error) {
+	spec, _, err := LoadBundle(o.Bundle)
+	if err != nil {
+		return 1, err
+	}
+	var ptyConn *os.File
+	if spec.Process.Terminal && o.ConsoleSocket == "" {
+		if o.Detach {
+			return 1, errors.New("cannot allocate a terminal for a detached container without --console-socket")
+		}
+		ours, theirs, err := consolePair()
+		if err != nil {
+			return 1, err
+		}
+		defer ours.Close()
+		o.consoleConn = theirs
+		ptyConn = ours
+	}
+	c, err := r.Create(o.CreateOpts)
+	if o.consoleConn != nil {
+		o.consoleConn.Close()
+	}
+	if err != nil {
+		return 1, err
+	}
+	var tty *ttyProxy
+	if ptyConn != nil {
+		if tty, err = startTtyProxy(ptyConn); err != nil {
+			r.Delete(o.ID, true, nil)
+			return 1, err
+		}
+		defer tty.restore()
+	}
+	// Forward signals from here on: a signal before start reaches the
+	// init too, as with runc.
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs)
+	defer signal.Stop(sigs)
+	if err := r.Start(o.ID); err != nil {
+		r.Delete(o.ID, true, nil)
+		return 1, err
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	done := make(chan *os.ProcessState, 1)
+	go func() {
+		ps, _ := c.Init.Wait()
+		done <- ps
+	}()
+	var ps *os.ProcessState
+	for ps == nil {
+		select {
+		case s := <-sigs:
+			forwardSignal(c, s, tty)
+		case ps = <-done:
+		}
+	}
+	if tty != nil {
+		tty.wait()
+	}
+	code := exitCode(ps)
+	if !o.Keep {
+		if err := r.Delete(o.ID, true, nil); err != nil {
+			return code, err
+		}
+	}
+	return code, nil
+}
+
+func forwardSignal(c *Container, s os.Signal, tty *ttyProxy) {
+	sig, ok := s.(syscall.Signal)
+	if !ok {
+		return
+	}
+	switch sig {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+		// SIGCHLD is ours (the init is our child); the Go runtime uses
+		// SIGURG for preemption.
+		return
+	case unix.SIGWINCH:
+		if tty != nil {
+			tty.resize()
+		}
+		return
+	}
+	unix.Kill(c.Init.Pid, sig)
+}
+
+func exitCode(ps *os.ProcessState) int {
+	if ps == nil {
+		return 255
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// consolePair is a connected AF_UNIX pair standing in for
+// --console-socket when run proxies the terminal itself.
+func consolePair() (ours, theirs *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "console-ours"), os.NewFile(uintptr(fds[1]), "console-theirs"), nil
+}
+
+// recvFd receives one fd sent with SCM_RIGHTS.
+func recvFd(sock *os.File) (*os.File, error) {
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("receive pty master: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("receive pty master: no file descriptor")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("receive pty master: no file descriptor")
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}
+
+// ttyProxy copies between our terminal (or plain stdio) and the
+// container's pty master.
+type ttyProxy struct {
+	master  console.Console
+	current console.Console // our own terminal, if stdin is one
+	out     chan struct{}
+}
+
+func startTtyProxy(sock *os.File) (*ttyProxy, error) {
+	f, err := recvFd(sock)
+	if err != nil {
+		return nil, err
+	}
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pty master: %w", err)
+	}
+	t := &ttyProxy{master: master, out: make(chan struct{})}
+	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		t.current = cur
+		cur.SetRaw()
+		t.resize()
+	}
+	go func() {
+		io.Copy(master, os.Stdin)
+	}()
+	go func() {
+		io.Copy(os.Stdout, master)
+		close(t.out)
+	}()
+	return t, nil
+}
+
+func (t *ttyProxy) resize() {
+	if t.current != nil {
+		t.master.ResizeFrom(t.current)
+	}
+}
+
+// wait lets the output drain: reading the master fails with EIO once
+// every holder of the terminal end has exited.
+func (t *ttyProxy) wait() { <-t.out }
+
+func (t *ttyProxy) restore() {
+	if t.current != nil {
+		t.current.Reset()
+	}
+}
