@@ -59,10 +59,16 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The default bundle is ".": mount sources and root.path are resolved
+	// against it, and the rootfs package wants absolute paths.
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %q: %w", o.Bundle, err)
+	}
+	o.Bundle = bundle
 	if err := validateForCreate(spec, o); err != nil {
 		return nil, err
 	}
-	bundle, _ := filepath.Abs(o.Bundle)
 	cg, err := cgroups.New(cgroupPath(spec, o.ID), containerResources(spec))
 	if err != nil {
 		return nil, err
