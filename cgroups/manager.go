@@ -523,3 +523,37 @@ func (m *Manager) waitEmpty() error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Frozen reports whether the group is frozen (v1 freezer.state FROZEN,
+// v2 cgroup.freeze 1): a paused container.
+func (m *Manager) Frozen() (bool, error) {
+	st, err := m.lib.GetFreezerState()
+	if err != nil {
+		return false, fmt.Errorf("cgroup %s: freezer state: %w", m.path, err)
+	}
+	return st == lcg.Frozen, nil
+}
+
+// OOMKills is how many processes the kernel's OOM killer killed in the
+// group: the oom_kill counter of v1 memory.oom_control or v2
+// memory.events.
+func (m *Manager) OOMKills() (uint64, error) {
+	file := "memory.oom_control"
+	if m.mode == Unified {
+		file = "memory.events"
+	}
+	dir := m.dir("memory")
+	if dir == "" {
+		return 0, fmt.Errorf("cgroup %s: no memory controller", m.path)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return 0, fmt.Errorf("cgroup %s: %w", m.path, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, nil
+}

@@ -69,5 +69,12 @@ func (r Root) List() ([]*Report, error) {
 
 // frozenFunc tells Status whether the container's cgroup is frozen.
 func (r Root) frozenFunc(s *State) func() bool {
-	return nil
+	return func() bool {
+		m, err := s.cgroup()
+		if err != nil {
+			return false
+		}
+		frozen, err := m.Frozen()
+		return err == nil && frozen
+	}
 }

@@ -27,6 +27,14 @@ type globals struct {
 	stderr    io.Writer
 }
 
+// explainOut is where --explain lines go, or nil.
+func (g *globals) explainOut() io.Writer {
+	if g.explain {
+		return g.stderr
+	}
+	return nil
+}
+
 // command is one subcommand. Each file of this package registers its own.
 type command struct {
 	name  string

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/ctr-lite/ctr-lite/container"
+)
+
+func init() {
+	register(&command{
+		name:  "pause",
+		args:  "ID",
+		short: "freeze every process of the container (cgroup freezer)",
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			id, err := oneID(args)
+			if err != nil {
+				return err
+			}
+			return opError("pause", id, rootOf(g).Pause(id, g.explainOut()))
+		},
+	})
+	register(&command{
+		name:  "resume",
+		args:  "ID",
+		short: "thaw a paused container",
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			id, err := oneID(args)
+			if err != nil {
+				return err
+			}
+			return opError("resume", id, rootOf(g).Resume(id, g.explainOut()))
+		},
+	})
+	var psFormat string
+	register(&command{
+		name:  "ps",
+		args:  "[flags] ID [PS ARGS...]",
+		short: "list the container's processes (host pids)",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&psFormat, "format", "table", "table (the host's ps with PS ARGS, default -ef) or json (pids)")
+			fs.StringVar(&psFormat, "f", "table", "shorthand for --format")
+		},
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			if len(args) == 0 {
+				return usagef("container ID is required")
+			}
+			id := args[0]
+			if psFormat != "table" && psFormat != "json" {
+				return usagef("--format %q: must be table or json", psFormat)
+			}
+			pids, err := rootOf(g).Pids(id)
+			if err != nil {
+				return opError("ps", id, err)
+			}
+			if psFormat == "json" {
+				if pids == nil {
+					pids = []int{}
+				}
+				return json.NewEncoder(g.stdout).Encode(pids)
+			}
+			return opError("ps", id, container.PsTable(g.stdout, pids, args[1:]))
+		},
+	})
+	var limits *limitFlags
+	register(&command{
+		name:  "update",
+		args:  "[flags] ID",
+		short: "change a container's resource limits (its cgroup)",
+		long: `Only the limits given change. --resources FILE (or - for stdin) holds a
+linux.resources object of config.json; flags apply on top of it.`,
+		flags: func(fs *flag.FlagSet) {
+			limits = newLimitFlags(fs)
+			fs.Func("r", "shorthand for --resources", func(s string) error { return fs.Set("resources", s) })
+			// runc's spelling.
+			fs.Func("cpu-share", "CPU shares (v1 cpu.shares; runc's name for --cpu-shares)", func(s string) error { return fs.Set("cpu-shares", s) })
+		},
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			id, err := oneID(args)
+			if err != nil {
+				return err
+			}
+			res, err := limits.resources()
+			if err != nil {
+				return err
+			}
+			return opError("update", id, rootOf(g).Update(id, res, g.explainOut()))
+		},
+	})
+	var stats bool
+	var interval time.Duration
+	register(&command{
+		name:  "events",
+		args:  "[flags] ID",
+		short: "print the container's events as JSON lines: stats, oom",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&stats, "stats", false, "print the stats once and exit")
+			fs.DurationVar(&interval, "interval", 5*time.Second, "how often stats are printed")
+		},
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			id, err := oneID(args)
+			if err != nil {
+				return err
+			}
+			return opError("events", id, rootOf(g).Events(id, interval, stats, g.stdout))
+		},
+	})
+	register(&command{
+		name:  "features",
+		args:  "",
+		short: "print what this runtime supports as JSON (features.md)",
+		run: func(g *globals, _ *flag.FlagSet, args []string) error {
+			if len(args) > 0 {
+				return usagef("features takes no arguments")
+			}
+			data, err := json.MarshalIndent(container.Features(), "", "    ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s\n", data)
+			return nil
+		},
+	})
+}

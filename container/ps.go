@@ -1,0 +1,50 @@
+package container
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// PsTable runs the host's ps(1) with psArgs (default "-ef") and writes
+// its header and the lines of the container's processes, as runc ps
+// does: the PID column is found by its header.
+func PsTable(w io.Writer, pids []int, psArgs []string) error {
+	if len(psArgs) == 0 {
+		psArgs = []string{"-ef"}
+	}
+	out, err := exec.Command("ps", psArgs...).Output()
+	if err != nil {
+		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	col := -1
+	for i, f := range strings.Fields(lines[0]) {
+		if f == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("ps %s: no PID column in its output", strings.Join(psArgs, " "))
+	}
+	in := make(map[int]bool, len(pids))
+	for _, p := range pids {
+		in[p] = true
+	}
+	var b bytes.Buffer
+	b.WriteString(lines[0] + "\n")
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) <= col {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[col]); err == nil && in[pid] {
+			b.WriteString(l + "\n")
+		}
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}

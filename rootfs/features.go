@@ -1,0 +1,18 @@
+package rootfs
+
+import "sort"
+
+// MountOptions lists the mount options the rootfs package understands
+// itself (flags and propagation; filesystem data such as "size=" passes
+// through): the "mountOptions" of `ctr-lite features`.
+func MountOptions() []string {
+	var opts []string
+	for o := range flagOptions {
+		opts = append(opts, o)
+	}
+	for o := range propagationOptions {
+		opts = append(opts, o)
+	}
+	sort.Strings(opts)
+	return opts
+}
