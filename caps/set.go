@@ -22,6 +22,12 @@ type Set struct {
 	// does not (a capability newer than the kernel). They were left out
 	// of the masks, as runc does; the caller should warn about them.
 	Ignored []string
+	// Unraisable are the ambient capabilities the spec asked for that
+	// are not in both permitted and inheritable: PR_CAP_AMBIENT_RAISE
+	// would refuse them. runc warns and goes on (its own `runc spec`
+	// lists ambient capabilities without inheritable ones), so they are
+	// left out of Ambient; the caller should warn.
+	Unraisable Mask
 	// last is the kernel's highest capability, filled by FromSpec.
 	last Cap
 }
@@ -79,6 +85,9 @@ func fromSpec(c *specs.LinuxCapabilities, last Cap) (*Set, error) {
 			}
 			*l.mask |= MaskOf(cp)
 		}
+	}
+	if bad := s.Ambient &^ (s.Permitted & s.Inheritable); bad != 0 {
+		s.Unraisable, s.Ambient = bad, s.Ambient&^bad
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err

@@ -212,6 +212,14 @@ func capsRun(g *globals, flags map[string]string, args []string) error {
 	if err != nil {
 		return err
 	}
+	if set.Unraisable != 0 {
+		// Asked for by name on the command line: refuse rather than
+		// leave it out as a config.json's would be.
+		set.Ambient |= set.Unraisable
+		if err := set.Validate(); err != nil {
+			return err
+		}
+	}
 	if len(set.Ignored) > 0 {
 		g.log.Warnf("ignoring capabilities this kernel does not have: %s", strings.Join(set.Ignored, ","))
 	}
