@@ -225,7 +225,7 @@ func TestStepsOrder(t *testing.T) {
 	}
 	want := []string{
 		"sethostname \"box\"", "write \"1\"", "prlimit 0,", "write 10", "close_range 3..~0,", "chdir \"/\"",
-		"CAPS-BOUNDING ", "prctl PR_SET_KEEPCAPS,", "setgroups []", "setgid 1000", "setuid 1000", "prctl PR_SET_KEEPCAPS,",
+		"CAPS-BOUNDING ", "prctl PR_SET_KEEPCAPS,", "setgroups []", "setresgid 1000", "setresuid 1000", "prctl PR_SET_KEEPCAPS,",
 		"CAPS-APPLY ", "chdir \"/\"", "umask 022", "prctl PR_SET_NO_NEW_PRIVS,", "SECCOMP ", "execve \"/bin/sh\",",
 	}
 	if !slices.Equal(ops, want) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -187,17 +186,17 @@ func userSteps(r *Resolved) []step.Step {
 		{
 			Op: "setgroups", Args: fmt.Sprint(groups),
 			Why: "supplementary groups; none of the host's root groups stay",
-			Do:  func() error { return syscall.Setgroups(groups) },
+			Do:  func() error { return unix.Setgroups(groups) },
 		},
 		{
-			Op: "setgid", Args: strconv.FormatUint(uint64(r.GID), 10),
+			Op: "setresgid", Args: strconv.FormatUint(uint64(r.GID), 10),
 			Why: "real, effective and saved gid, before uid: a non-root uid may not change it",
-			Do:  func() error { return syscall.Setgid(int(r.GID)) },
+			Do:  func() error { return setresgid(r.GID) },
 		},
 		{
-			Op: "setuid", Args: strconv.FormatUint(uint64(r.UID), 10),
+			Op: "setresuid", Args: strconv.FormatUint(uint64(r.UID), 10),
 			Why: "real, effective and saved uid; to non-zero it empties the effective caps",
-			Do:  func() error { return syscall.Setuid(int(r.UID)) },
+			Do:  func() error { return setresuid(r.UID) },
 		},
 		{
 			Op: "prctl", Args: "PR_SET_KEEPCAPS, 0",
