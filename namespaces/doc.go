@@ -21,8 +21,12 @@
 //     first by the kernel and owns the others);
 //  4. the parent writes /proc/PID/uid_map and gid_map;
 //  5. setresgid/setresuid to 0 of the user namespace, sethostname, chdir;
-//  6. if the PID namespace changed, fork once more: setns and unshare of
-//     a PID namespace only choose where the caller's children are born;
+//  6. if the PID namespace changed or the time namespace is new, fork
+//     once more: setns and unshare of a PID namespace, and unshare of a
+//     time namespace, only choose where the caller's children are born
+//     (pid_for_children, time_for_children). Recent kernels also move the
+//     caller into its new time namespace at execve, 6.1 does not; the
+//     fork gives the same result on every kernel;
 //  7. execve.
 //
 // The Go runtime is multithreaded, and three of these steps are refused to
@@ -51,10 +55,11 @@
 // file descriptors, pointers to C strings it keeps alive) and the child
 // runs the list with syscall.RawSyscall6, reporting failures (op index and
 // errno) on a close-on-exec status pipe. A second pipe carries the
-// parent's go-ahead once the ID maps are written. For a PID namespace the
-// child forks again with CLONE_PARENT, so the final process is the
-// caller's child (Wait works) and PID 1 of the new namespace; the
-// intermediate one reports its pid and exits.
+// parent's go-ahead once the ID maps are written. For a PID namespace or
+// a new time namespace the child forks again with CLONE_PARENT, so the
+// final process is the caller's child (Wait works), PID 1 of a new PID
+// namespace and inside the new time namespace; the intermediate one
+// reports its pid and exits.
 //
 // Every step is a step.Step: with an explaining Runner the parent prints
 // each one, the child's included, before it happens.

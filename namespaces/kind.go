@@ -47,8 +47,9 @@ const (
 	Cgroup
 	// Time gives CLOCK_MONOTONIC and CLOCK_BOOTTIME their own offsets
 	// (time_namespaces(7)). Like PID, unshare(2) only sets the namespace of
-	// the next children (/proc/PID/ns/time_for_children); execve(2) then
-	// moves the caller into it as well (since Linux 6.0).
+	// the next children (/proc/PID/ns/time_for_children); recent kernels
+	// also move the caller into it at execve(2), 6.1 does not. setns(2)
+	// moves the caller at once.
 	Time
 	// Mount isolates the list of mounts: a new one starts as a copy of
 	// the caller's (mount_namespaces(7)). Mount events still propagate

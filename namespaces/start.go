@@ -36,7 +36,8 @@ func (p *Process) Signal(sig os.Signal) error { return p.p.Signal(sig) }
 // Order, as the kernel requires and runc follows: join the user
 // namespace, join the others, create the new ones with one unshare(2),
 // let the parent write the ID maps, become root of the user namespace,
-// set the hostname, fork once more if the PID namespace changed, execve.
+// set the hostname, fork once more if the PID namespace changed or a time
+// namespace is new, execve.
 func Start(c *Config, r *step.Runner) (*Process, error) {
 	pl, err := c.validate()
 	if err != nil {
@@ -335,13 +336,12 @@ func (s *starter) build(nsFiles []*os.File) error {
 		add2(sys(unix.SYS_CHDIR, d), step.Step{Op: "chdir", Args: fmt.Sprintf("%q", c.Dir),
 			Why: "the program's working directory"})
 	}
-	if pl.byKind[PID] {
+	if why := forkWhy(pl); why != "" {
 		s.forks = true
 		f := sys(unix.SYS_CLONE, unix.CLONE_PARENT|uintptr(unix.SIGCHLD))
 		f.fork = true
 		add2(f, step.Step{Op: "clone", Args: FormatFlags(unix.CLONE_PARENT | uintptr(unix.SIGCHLD)),
-			Why: "a process never changes its own PID namespace, only its children's: fork the one that " +
-				pidWhere(pl) + "; CLONE_PARENT makes it ctr-lite's child, the intermediate one exits"})
+			Why: why + "; CLONE_PARENT makes it ctr-lite's child, the intermediate one exits"})
 	}
 	return s.buildExec(add2)
 }
@@ -420,16 +420,35 @@ func unshareWhy(pl *plan) string {
 		why += "; the user namespace is made first and owns the others"
 	}
 	if pl.isNew(PID) || pl.isNew(Time) {
-		why += "; pid/time only apply to children (and time to execve)"
+		why += "; pid/time only apply to the children (the process forked below)"
 	}
 	return why
 }
 
-func pidWhere(pl *plan) string {
-	if pl.isNew(PID) {
-		return "is PID 1 of the new PID namespace"
+// forkWhy says why the child must fork once more before execve, or ""
+// if it need not. A new or joined PID namespace, and a new time
+// namespace, are only entered by the caller's children (pid_for_children,
+// time_for_children). Newer kernels also move the caller into its new
+// time namespace at execve (exec_task_namespaces), older ones (6.1) do
+// not: the fork makes it the same everywhere.
+func forkWhy(pl *plan) string {
+	var why, what []string
+	switch {
+	case pl.isNew(PID):
+		why = append(why, "a process never changes its own PID namespace")
+		what = append(what, "is PID 1 of the new PID namespace")
+	case pl.byKind[PID]:
+		why = append(why, "a process never changes its own PID namespace")
+		what = append(what, "is in the joined PID namespace")
 	}
-	return "is in the joined PID namespace"
+	if pl.isNew(Time) {
+		why = append(why, "unshare(CLONE_NEWTIME) moves only the children (execve too, on recent kernels only)")
+		what = append(what, "is in the new time namespace")
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return strings.Join(why, "; ") + ": fork the one that " + strings.Join(what, " and ")
 }
 
 func propagationName(f uintptr) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ctr-lite/ctr-lite/step"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -62,5 +63,82 @@ func TestStartFailureLeavesNoChild(t *testing.T) {
 	}
 	if _, err := unix.Wait4(-1, nil, unix.WNOHANG, nil); err != unix.ECHILD {
 		t.Errorf("wait4(-1) = %v, want ECHILD: a child was left", err)
+	}
+}
+
+// The child forks once more exactly when the final process must be born
+// in a namespace the caller cannot enter itself: a new or joined PID
+// namespace, or a new time namespace (unshare(CLONE_NEWTIME) does not move
+// the caller at execve on kernels such as 6.1). Joining a time namespace
+// moves the caller at once: no fork.
+func TestForkWhy(t *testing.T) {
+	for _, tc := range []struct {
+		ns   []specs.LinuxNamespace
+		want string // "" = no fork; else a substring of the reason
+	}{
+		{nil, ""},
+		{[]specs.LinuxNamespace{{Type: "user"}, {Type: "uts"}, {Type: "net"}}, ""},
+		{[]specs.LinuxNamespace{{Type: "time", Path: "/proc/1/ns/time"}}, ""},
+		{[]specs.LinuxNamespace{{Type: "pid"}}, "is PID 1 of the new PID namespace"},
+		{[]specs.LinuxNamespace{{Type: "pid", Path: "/proc/1/ns/pid"}}, "is in the joined PID namespace"},
+		{[]specs.LinuxNamespace{{Type: "time"}}, "is in the new time namespace"},
+		{[]specs.LinuxNamespace{{Type: "user"}, {Type: "time"}}, "is in the new time namespace"},
+		{[]specs.LinuxNamespace{{Type: "pid"}, {Type: "time"}}, "is PID 1 of the new PID namespace and is in the new time namespace"},
+	} {
+		c := &Config{Namespaces: tc.ns, Path: "/bin/true"}
+		if c.Namespaces != nil && c.Namespaces[0].Type == "user" {
+			root := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+			c.UIDMappings, c.GIDMappings = root, root
+		}
+		pl, err := c.validate()
+		if err != nil {
+			t.Fatalf("%v: %v", tc.ns, err)
+		}
+		got := forkWhy(pl)
+		if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("forkWhy(%v) = %q, want %q", tc.ns, got, tc.want)
+		}
+	}
+}
+
+// A new time namespace holds the process Start returns (the grandchild),
+// on every kernel, and the explanation shows the extra clone.
+func TestStartInNewTimeNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var explain strings.Builder
+	p, err := Start(&Config{
+		Namespaces: []specs.LinuxNamespace{{Type: "time"}},
+		Path:       "/bin/busybox",
+		Args:       []string{"readlink", "/proc/self/ns/time"},
+		Stdout:     w,
+	}, &step.Runner{Explain: &explain})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	st, err := p.Wait()
+	if err != nil || !st.Success() {
+		t.Fatalf("wait: %v %v", st, err)
+	}
+	ours, err := os.Readlink("/proc/self/ns/time")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); !strings.HasPrefix(got, "time:[") || got == ours {
+		t.Errorf("child's time namespace = %q, ours = %q: want a new one", got, ours)
+	}
+	if !strings.Contains(explain.String(), "CLONE_PARENT") {
+		t.Errorf("explanation has no CLONE_PARENT clone:\n%s", explain.String())
+	}
+	if _, err := unix.Wait4(-1, nil, unix.WNOHANG, nil); err != unix.ECHILD {
+		t.Errorf("wait4(-1) = %v, want ECHILD: the intermediate child was left", err)
 	}
 }
