@@ -128,9 +128,30 @@ func checkRules(calls []specs.LinuxSyscall) ([]rule, error) {
 				return nil, fmt.Errorf("%s.args[%d]: unknown operator %q", where, j, a.Op)
 			}
 		}
-		rules = append(rules, rule{index: i, names: c.Names, action: act, args: c.Args})
+		if !repeatsIndex(c.Args) {
+			rules = append(rules, rule{index: i, names: c.Names, action: act, args: c.Args})
+			continue
+		}
+		// As runc (libcontainer/seccomp, matchCall): when two conditions
+		// test the same argument, every condition becomes a rule of its
+		// own, so they OR instead of AND.
+		for _, a := range c.Args {
+			rules = append(rules, rule{index: i, names: c.Names, action: act, args: []specs.LinuxSeccompArg{a}})
+		}
 	}
 	return rules, nil
+}
+
+// repeatsIndex reports whether two conditions test the same argument.
+func repeatsIndex(args []specs.LinuxSeccompArg) bool {
+	var seen [6]bool
+	for _, a := range args {
+		if seen[a.Index] {
+			return true
+		}
+		seen[a.Index] = true
+	}
+	return false
 }
 
 // profileArches resolves architectures[]: the native ABI always comes

@@ -229,7 +229,7 @@ func TestArgumentRules(t *testing.T) {
 		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 2,
 		 "args": [{"index": 1, "op": "SCMP_CMP_EQ", "value": 15}]},
 		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 3,
-		 "args": [{"index": 0, "op": "SCMP_CMP_GE", "value": 10}, {"index": 0, "op": "SCMP_CMP_LE", "value": 20}]},
+		 "args": [{"index": 0, "op": "SCMP_CMP_GE", "value": 10}, {"index": 2, "op": "SCMP_CMP_LE", "value": 20}]},
 		{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4},
 		{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5, "args": [{"index": 5, "op": "SCMP_CMP_NE", "value": 0}]}
 	]}`)
@@ -243,14 +243,63 @@ func TestArgumentRules(t *testing.T) {
 		{"kill", []uint64{2, 9}, allow},                  // the other only
 		{"kill", []uint64{1, 15}, errno(2)},              // rule 1: rules OR
 		{"kill", []uint64{15, 15}, errno(2)},             // first matching rule wins
-		{"kill", []uint64{15, 0}, errno(3)},              // range: two conditions on one arg AND
-		{"kill", []uint64{21, 0}, allow},                 // outside the range
-		{"kill", []uint64{9, 0}, allow},                  // below it
+		{"kill", []uint64{15, 0, 20}, errno(3)},          // two conditions on two args AND
+		{"kill", []uint64{15, 0, 21}, allow},             // the second fails
+		{"kill", []uint64{9, 0, 0}, allow},               // the first fails
 		{"getpid", []uint64{0}, errno(4)},                // the rule without arguments
 		{"getpid", []uint64{0, 0, 0, 0, 0, 1}, errno(5)}, // argument rules first
 		{"mkdir", nil, allow},
 	} {
 		wantRet(t, fmt.Sprintf("%s%v", tc.name, tc.args), sys(t, f, "amd64", tc.name, tc.args...), tc.want)
+	}
+}
+
+// TestConditionsOnOneArgumentOR: as runc, a rule with two or more
+// conditions on the same argument index becomes one rule per condition
+// (all of them, other indexes too): they OR. Distinct indexes AND.
+func TestConditionsOnOneArgumentOR(t *testing.T) {
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+		 "args": [{"index": 0, "op": "SCMP_CMP_GE", "value": 10}, {"index": 0, "op": "SCMP_CMP_LE", "value": 20}]},
+		{"names": ["setpgid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 2,
+		 "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 1}, {"index": 0, "op": "SCMP_CMP_EQ", "value": 2},
+		          {"index": 1, "op": "SCMP_CMP_EQ", "value": 3}]},
+		{"names": ["setpgid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 3,
+		 "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 7}, {"index": 1, "op": "SCMP_CMP_EQ", "value": 8}]},
+		{"names": ["getpgid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4,
+		 "args": [{"index": 0, "op": "SCMP_CMP_MASKED_EQ", "value": 255, "valueTwo": 5},
+		          {"index": 0, "op": "SCMP_CMP_NE", "value": 5}]}
+	]}`)
+	for _, tc := range []struct {
+		name string
+		args []uint64
+		want uint32
+	}{
+		{"kill", []uint64{15}, errno(1)},       // both hold
+		{"kill", []uint64{21}, errno(1)},       // >= 10 alone: OR, not the range 10-20
+		{"kill", []uint64{9}, errno(1)},        // <= 20 alone
+		{"setpgid", []uint64{1, 0}, errno(2)},  // arg 0 == 1
+		{"setpgid", []uint64{2, 0}, errno(2)},  // arg 0 == 2
+		{"setpgid", []uint64{0, 3}, errno(2)},  // arg 1 == 3 alone: split too
+		{"setpgid", []uint64{0, 0}, allow},     // none
+		{"setpgid", []uint64{7, 8}, errno(3)},  // distinct indexes: AND
+		{"setpgid", []uint64{7, 0}, allow},     // one of them only
+		{"setpgid", []uint64{0, 8}, allow},     // the other only
+		{"getpgid", []uint64{5}, errno(4)},     // mask holds, != fails: ANDed it would allow
+		{"getpgid", []uint64{6}, errno(4)},     // != holds, mask fails
+		{"getpgid", []uint64{0x105}, errno(4)}, // both hold
+	} {
+		wantRet(t, fmt.Sprintf("%s%v", tc.name, tc.args), sys(t, f, "amd64", tc.name, tc.args...), tc.want)
+	}
+	// The same on a 32-bit ABI, where only the low word is compared.
+	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"], "syscalls": [
+		{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+		 "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 1}, {"index": 0, "op": "SCMP_CMP_EQ", "value": 2}]}
+	]}`)
+	for _, abi := range []string{"amd64", "386"} {
+		wantRet(t, abi+" kill(1)", sys(t, f, abi, "kill", 1), errno(1))
+		wantRet(t, abi+" kill(2)", sys(t, f, abi, "kill", 2), errno(1))
+		wantRet(t, abi+" kill(3)", sys(t, f, abi, "kill", 3), allow)
 	}
 }
 

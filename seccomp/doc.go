@@ -20,6 +20,12 @@
 //     words (high first) and returns its action when all its conditions
 //     hold (conditions of one rule AND, rules OR, first match wins; a
 //     rule without arguments for the same syscall applies after them).
+//     As runc does (libcontainer/seccomp matchCall, its "old behavior"
+//     kept for compatibility), a rule with two or more conditions on the
+//     same argument index is split into one rule per condition, all of
+//     them, which then OR. So {index 0 >= 10, index 0 <= 20} matches
+//     every value, not the range 10-20, while {index 0 == 1, index 1 == 2}
+//     (distinct indexes) still needs both.
 //  3. the default action.
 //
 // Jumps in classic BPF have 8-bit offsets; the assembler (asm.go) routes a
@@ -33,10 +39,8 @@
 // generated from golang.org/x/sys/unix (go generate; internal/gen).
 //
 // Differences from runc + libseccomp, on purpose: an ABI not listed kills
-// the process, not just the thread; several conditions on the same
-// argument in one rule are ANDed (runc turns them into separate rules,
-// ORed); 32-bit ABIs compare only the low word of arguments (as
-// libseccomp), x32 compares all 64 bits. Not supported yet:
+// the process, not just the thread; 32-bit ABIs compare only the low word
+// of arguments (as libseccomp), x32 compares all 64 bits. Not supported yet:
 // SCMP_ACT_NOTIFY and listenerPath (user notification), and the i386
 // socketcall/ipc multiplexers are matched by their own numbers only.
 //
