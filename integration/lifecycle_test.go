@@ -388,9 +388,11 @@ func TestUserRunsDefaultSpecAsIs(t *testing.T) {
 	}
 }
 
-// hook is a host shell hook that saves its stdin in dir/kind.
+// hook is a shell hook that saves its stdin in dir/kind and its mount
+// namespace in dir/kind.mnt.
 func hook(dir, kind string) specs.Hook {
-	return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat >" + dir + "/" + kind},
+	f := dir + "/" + kind
+	return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "readlink /proc/self/ns/mnt >" + f + ".mnt; cat >" + f},
 		Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}}
 }
 
@@ -434,6 +436,18 @@ func TestUserRunsHooks(t *testing.T) {
 		t.Errorf("createRuntime hook got pid %d, init is %d", s.Pid, pid)
 	}
 	want("createContainer", "creating")
+	// createRuntime runs in the runtime's namespaces, createContainer in
+	// the container's (config.md "Lifecycle").
+	mnt := func(kind string) string {
+		data, _ := os.ReadFile(filepath.Join(out, kind+".mnt"))
+		return strings.TrimSpace(string(data))
+	}
+	if got, ours := mnt("createRuntime"), nsInode(t, "self", "mnt"); got != ours {
+		t.Errorf("createRuntime hook ran in mount namespace %q, ours is %s", got, ours)
+	}
+	if got, theirs := mnt("createContainer"), nsInode(t, strconv.Itoa(pid), "mnt"); got != theirs {
+		t.Errorf("createContainer hook ran in mount namespace %q, the container's is %s", got, theirs)
+	}
 	for _, k := range []string{"startContainer", "poststart", "program", "poststop"} {
 		if _, err := os.Stat(filepath.Join(out, k)); err == nil {
 			t.Errorf("%s ran before start", k)
