@@ -46,7 +46,7 @@ for p in $pkgs; do
 	(cd /payload/pkg/\$p && ./\$p.test -test.count=1 ${VMTEST_FLAGS:-})
 done
 echo "== integration"
-cd /payload/integration && ./integration.test -test.count=1 ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run "$VMTEST_RUN"}
+cd /payload/integration && ./integration.test -test.count=1 ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run '$VMTEST_RUN'}
 SCRIPT
 
 timeout=${VMTEST_TIMEOUT:-900}

@@ -221,9 +221,9 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 	}
 	defer parentSock.Close()
 	defer childSock.Close()
-	self, err := os.Open("/proc/self/exe")
+	self, err := sealedSelf(c.Root.Dir, run) // CVE-2019-5736: see selfexe.go
 	if err != nil {
-		return fmt.Errorf("open /proc/self/exe: %w", err)
+		return err
 	}
 	defer self.Close()
 
@@ -269,12 +269,18 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		h.State.Pid, h.State.PidStart = p.Pid, start
 	}
 	childSock.Close()
-	// The init blocks on its first read until it is in the cgroup, so
-	// every process it makes is counted and limited from the start.
+	// The init sets up its mounts while we place it in the cgroup: on
+	// cgroup v1 the first write to a cgroup.procs waits for an RCU grace
+	// period (about 10 ms here). It waits for msgPlaced before it sets up
+	// the process, so the program it execs, and everything that program
+	// forks, is counted and limited from its first instruction.
+	if err := sendMsg(parentSock, cfg); err != nil {
+		return err
+	}
 	if err := place(run, p.Pid); err != nil {
 		return err
 	}
-	if err := sendMsg(parentSock, cfg); err != nil {
+	if err := sendMsg(parentSock, &syncMsg{Type: msgPlaced}); err != nil {
 		return err
 	}
 	return c.awaitInit(parentSock, h)

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -59,16 +58,18 @@ func runInit(sock *os.File, cfg *initConfig) error {
 	}
 	// Hooks in the runtime's namespaces (createRuntime), then ours
 	// (createContainer), both before the root changes.
+	placed := false
 	if len(createRuntimeHooks(spec)) > 0 {
+		// The hooks see the container in its cgroup.
+		if err := awaitMsg(sock, msgPlaced); err != nil {
+			return err
+		}
+		placed = true
 		if err := sendMsg(sock, &syncMsg{Type: msgHooks}); err != nil {
 			return err
 		}
-		var m syncMsg
-		if err := recvMsg(sock, &m); err != nil {
+		if err := awaitMsg(sock, msgGo); err != nil {
 			return err
-		}
-		if m.Type != msgGo {
-			return errors.New("runtime did not let the init go on after the createRuntime hooks")
 		}
 	}
 	st := &State{ID: cfg.ID, Bundle: cfg.Bundle, Pid: os.Getpid(), Config: spec}
@@ -82,6 +83,11 @@ func runInit(sock *os.File, cfg *initConfig) error {
 	}
 	if spec.Process.Terminal {
 		if err := setupConsole(cfg, run); err != nil {
+			return err
+		}
+	}
+	if !placed {
+		if err := awaitPlaced(sock, run); err != nil {
 			return err
 		}
 	}
@@ -100,11 +106,24 @@ func runExecInit(sock *os.File, cfg *initConfig, run *step.Runner) error {
 			return err
 		}
 	}
+	if err := awaitPlaced(sock, run); err != nil {
+		return err
+	}
 	steps, err := processSteps(sock, cfg, &State{ID: cfg.ID}, run)
 	if err != nil {
 		return err
 	}
 	return run.Run(steps...)
+}
+
+// awaitPlaced waits until the runtime has put this process in the
+// container's cgroup: nothing the container runs may escape its limits.
+func awaitPlaced(sock *os.File, run *step.Runner) error {
+	return run.RunOne(step.Step{
+		Op:  "read sync socket",
+		Why: "wait until the runtime has put us in the container's cgroup",
+		Do:  func() error { return awaitMsg(sock, msgPlaced) },
+	})
 }
 
 func setupRootfs(cfg *initConfig, run *step.Runner) error {

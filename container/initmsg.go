@@ -45,7 +45,24 @@ const (
 	msgHooks = "hooks"
 	msgError = "error"
 	msgGo    = "go"
+	// msgPlaced: the runtime put the init in the container's cgroup.
+	msgPlaced = "placed"
 )
+
+// awaitMsg reads one message and checks its type.
+func awaitMsg(f *os.File, want string) error {
+	var m syncMsg
+	if err := recvMsg(f, &m); err != nil {
+		return err
+	}
+	if m.Type == msgError {
+		return errors.New(m.Error)
+	}
+	if m.Type != want {
+		return fmt.Errorf("runtime sent %q, expected %q", m.Type, want)
+	}
+	return nil
+}
 
 func sendMsg(f *os.File, v any) error {
 	data, err := json.Marshal(v)
