@@ -103,7 +103,8 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 		h.Close()
 	}()
 	h.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Config: spec,
-		CgroupPath: cg.Path(), Created: time.Now().UTC(), Owner: ownerName(os.Geteuid())}
+		CgroupPath: cg.Path(), CgroupMode: cg.Mode(), CgroupDirs: cg.DirMap(),
+		Created: time.Now().UTC(), Owner: ownerName(os.Geteuid())}
 	if err := mkfifo(h.FifoPath(), run); err != nil {
 		return c, err
 	}

@@ -156,7 +156,10 @@ func waitGone(st *State) {
 }
 
 // cgroup is the container's cgroup manager (no resources: for kill,
-// pause, stats and delete).
+// pause, stats and delete), from the directories recorded at create.
 func (s *State) cgroup() (*cgroups.Manager, error) {
-	return cgroups.New(s.CgroupPath, nil)
+	if len(s.CgroupDirs) == 0 {
+		return cgroups.New(s.CgroupPath, nil)
+	}
+	return cgroups.Load(s.CgroupPath, s.CgroupMode, s.CgroupDirs)
 }

@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/cgroups"
 )
 
 // Files in a container's state directory, ROOT/ID/.
@@ -43,6 +45,11 @@ type State struct {
 	// CgroupPath is the container's cgroup path as the cgroups package
 	// takes it.
 	CgroupPath string `json:"cgroup_path,omitempty"`
+	// CgroupMode and CgroupDirs are where the kernel put that cgroup in
+	// each hierarchy at create: a relative path resolves against the
+	// caller's own cgroup, and later commands may run in another one.
+	CgroupMode cgroups.Mode      `json:"cgroup_mode"`
+	CgroupDirs map[string]string `json:"cgroup_dirs,omitempty"`
 }
 
 // Root is the directory that holds every container's state (--root).
