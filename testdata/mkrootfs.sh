@@ -6,6 +6,7 @@
 set -eu
 [ $# -eq 1 ] || { echo "usage: mkrootfs.sh DIR" >&2; exit 2; }
 dir=$1
+mkdir -p "$(dirname "$dir")"
 bb=${BUSYBOX:-/bin/busybox}
 [ -x "$bb" ] || { echo "mkrootfs: $bb not found (apt-get install busybox-static)" >&2; exit 1; }
 if ldd "$bb" >/dev/null 2>&1; then
