@@ -31,6 +31,10 @@ type CreateOpts struct {
 	NoNewKeyring  bool
 	// PreserveFds passes the caller's fds 3..3+N-1 to the container.
 	PreserveFds int
+	// SystemdCgroup reads linux.cgroupsPath as systemd's
+	// "slice:prefix:name" (runc --systemd-cgroup); without systemd the
+	// group is made where systemd would make it.
+	SystemdCgroup bool
 	// Stdio of the container's process when it has no terminal: the
 	// caller's, passed through unchanged (conmon's and shims' pipes).
 	Stdin, Stdout, Stderr *os.File
@@ -69,7 +73,11 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err := validateForCreate(spec, o); err != nil {
 		return nil, err
 	}
-	cg, err := cgroups.New(cgroupPath(spec, o.ID), containerResources(spec))
+	cgPath, err := cgroupPath(spec, o.ID, o.SystemdCgroup)
+	if err != nil {
+		return nil, err
+	}
+	cg, err := cgroups.New(cgPath, containerResources(spec))
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +171,24 @@ func validateForCreate(spec *specs.Spec, o CreateOpts) error {
 }
 
 // cgroupPath is linux.cgroupsPath, or runc's default: a cgroup named
-// after the container under the runtime's own (a relative path).
-func cgroupPath(spec *specs.Spec, id string) string {
-	if spec.Linux.CgroupsPath != "" {
-		return spec.Linux.CgroupsPath
+// after the container under the runtime's own (a relative path), or with
+// systemd paths system.slice:ctr-lite:ID.
+func cgroupPath(spec *specs.Spec, id string, systemd bool) (string, error) {
+	p := spec.Linux.CgroupsPath
+	if !systemd {
+		if p == "" {
+			return id, nil
+		}
+		return p, nil
 	}
-	return id
+	if p == "" {
+		p = "system.slice:ctr-lite:" + id
+	}
+	sp, err := cgroups.SystemdPath(p)
+	if err != nil {
+		return "", fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	return sp, nil
 }
 
 func mkfifo(path string, run *step.Runner) error {

@@ -22,6 +22,7 @@ type globals struct {
 	logFormat string
 	debug     bool
 	explain   bool
+	systemd   bool
 	log       *logger
 	stdout    io.Writer
 	stderr    io.Writer
@@ -69,6 +70,7 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&g.logPath, "log", "", "append log lines to this file (default: stderr)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
+	fs.BoolVar(&g.systemd, "systemd-cgroup", false, "read linux.cgroupsPath as slice:prefix:name (made with cgroupfs where systemd does not run)")
 	version := fs.Bool("version", false, "print the version")
 	fs.BoolVar(version, "v", false, "print the version (shorthand)")
 	fs.Usage = func() { usage(stderr, fs) }
