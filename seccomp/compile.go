@@ -296,9 +296,12 @@ func (f *Filter) resolve(a Arch, rules []rule) ([]*sysRules, error) {
 				s.cond = append(s.cond, r)
 				continue
 			}
-			if s.uncond != nil && *s.uncond != r.action {
-				return nil, fmt.Errorf("syscalls[%d]: %s already has the action %s without arguments, cannot also have %s",
-					r.index, n, ActionString(*s.uncond), ActionString(r.action))
+			if s.uncond != nil {
+				// libseccomp keeps the first rule without arguments and
+				// ignores later ones (db.c: "existing filter is at least
+				// as large"); podman's default profile relies on it
+				// (setns allowed, then listed again as ERRNO).
+				continue
 			}
 			act := r.action
 			s.uncond = &act

@@ -424,7 +424,6 @@ func TestBadProfiles(t *testing.T) {
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, `needs a seccomp listener`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ALLOW", "errnoRet": 1}]}`, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE`},
 		{`{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000}`, `errnoRet 5000 out of range`},
-		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}, {"names": ["mkdir"], "action": "SCMP_ACT_KILL"}]}`, `mkdir already has the action ERRNO(1)`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}`, `syscalls[0]: no names`},
 	} {
 		cfg, err := Decode([]byte(tc.js))
@@ -510,4 +509,16 @@ func TestDump(t *testing.T) {
 	if n := strings.Count(out.String(), "\n"); n != len(f.Program)+1 {
 		t.Errorf("dump has %d lines for %d instructions", n, len(f.Program))
 	}
+}
+
+// podman's default profile allows setns, then lists it again as ERRNO:
+// libseccomp (and so runc and crun) keeps the first rule without arguments.
+func TestFirstRuleWithoutArgumentsWins(t *testing.T) {
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+		{"names": ["setns", "getpid"], "action": "SCMP_ACT_ALLOW"},
+		{"names": ["setns", "bpf"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+		{"names": ["bpf"], "action": "SCMP_ACT_KILL_PROCESS"}]}`)
+	wantRet(t, "setns", sys(t, f, "amd64", "setns"), allow)
+	wantRet(t, "getpid", sys(t, f, "amd64", "getpid"), allow)
+	wantRet(t, "bpf", sys(t, f, "amd64", "bpf"), errno(1))
 }
