@@ -299,12 +299,26 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		return err
 	}
 	if err := place(run, p.Pid); err != nil {
-		return err
+		// Killed, the init can no longer block our read below.
+		p.Signal(unix.SIGKILL)
+		return initError(parentSock, err)
 	}
 	if err := sendMsg(parentSock, &syncMsg{Type: msgPlaced}); err != nil {
-		return err
+		return initError(parentSock, err)
 	}
 	return c.awaitInit(parentSock, h)
+}
+
+// initError prefers the init's own message to err: an init that failed
+// before msgPlaced (a createContainer hook, a mount) sent its error and
+// exited, so our write (EPIPE) or cgroup placement failed only because it
+// was gone. Call it only once the init is dead: the read must not block.
+func initError(sock *os.File, err error) error {
+	var m syncMsg
+	if recvMsg(sock, &m) == nil && m.Type == msgError {
+		return errors.New(m.Error)
+	}
+	return err
 }
 
 // awaitInit reads the init's messages until it is ready.
