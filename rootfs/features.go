@@ -13,6 +13,7 @@ func MountOptions() []string {
 	for o := range propagationOptions {
 		opts = append(opts, o)
 	}
+	opts = append(opts, "tmpcopyup")
 	sort.Strings(opts)
 	return opts
 }

@@ -17,6 +17,10 @@ type mountOptions struct {
 	clear       uintptr   // MS_* the options asked to keep off (rw, suid, ...)
 	propagation []uintptr // MS_SHARED, MS_SLAVE|MS_REC, ... in order
 	data        []string  // filesystem options: "mode=755", "newinstance"
+	// copyUp is runc's "tmpcopyup" extension: a tmpfs starts with a copy
+	// of what the rootfs had at its mount point (podman --read-only and
+	// --tmpfs ask for it).
+	copyUp bool
 }
 
 // bind reports whether the mount is a bind mount (MS_BIND).
@@ -120,6 +124,13 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 		}
 		if p, ok := propagationOptions[opt]; ok {
 			o.propagation = append(o.propagation, p)
+			continue
+		}
+		if opt == "tmpcopyup" {
+			if m.Type != "tmpfs" {
+				return o, fmt.Errorf("mount option tmpcopyup is for tmpfs, not %s", m.Type)
+			}
+			o.copyUp = true
 			continue
 		}
 		o.data = append(o.data, opt)

@@ -41,6 +41,9 @@ func TestParseOptions(t *testing.T) {
 		{name: "data on bind", m: specs.Mount{Type: "bind", Options: []string{"bind", "mode=755"}}, err: `unknown mount option "mode=755" for bind`},
 		{name: "word on proc", m: specs.Mount{Type: "proc", Options: []string{"frobnicate"}}, err: "unknown mount option"},
 		{name: "empty option", m: specs.Mount{Type: "tmpfs", Options: []string{""}}, err: "empty mount option"},
+		{name: "tmpcopyup is not data", m: specs.Mount{Type: "tmpfs", Options: []string{"rw", "nosuid", "tmpcopyup"}},
+			flags: unix.MS_NOSUID, clear: unix.MS_RDONLY},
+		{name: "tmpcopyup on bind", m: specs.Mount{Type: "bind", Options: []string{"bind", "tmpcopyup"}}, err: "tmpcopyup is for tmpfs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o, err := parseOptions(tc.m)

@@ -220,19 +220,66 @@ func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.
 		source = fstype
 	}
 	data := strings.Join(opts.data, ",")
+	why := "a new " + fstype + " instance; the target directory is made and pinned in-root"
+	if opts.copyUp {
+		why += "; tmpcopyup: then what the rootfs had there is copied in, read through a handle opened before the mount"
+	}
 	return step.Step{
 		Op:   "mount",
 		Args: fmt.Sprintf("%q, %q, %q, %s, %q", source, s.host(dest), fstype, FormatFlags(opts.flags), data),
-		Why:  "a new " + fstype + " instance; the target directory is made and pinned in-root",
+		Why:  why,
 		Do: func() error {
 			t, err := s.mkdirAll(dest)
 			if err != nil {
 				return err
 			}
 			defer t.Close()
-			return unix.Mount(source, fdPath(t), fstype, opts.flags, data)
+			if !opts.copyUp {
+				return unix.Mount(source, fdPath(t), fstype, opts.flags, data)
+			}
+			return s.mountCopyUp(t, dest, source, fstype, opts.flags, data)
 		},
 	}
+}
+
+// mountCopyUp mounts a tmpfs on t and copies into it the directory it
+// covers, mode included (runc's tmpcopyup). A handle opened before the
+// mount still reads the covered directory. A read-only tmpfs is filled
+// first and made read-only after.
+func (s *setup) mountCopyUp(t *os.File, dest, source, fstype string, flags uintptr, data string) error {
+	below, err := os.OpenFile(fdPath(t), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s for tmpcopyup: %w", dest, err)
+	}
+	defer below.Close()
+	if err := unix.Mount(source, fdPath(t), fstype, flags&^unix.MS_RDONLY, data); err != nil {
+		return err
+	}
+	top, err := s.open(dest)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	dir, err := os.OpenFile(fdPath(top), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if err := copyTree(below, dir); err != nil {
+		return fmt.Errorf("tmpcopyup %s: %w", dest, err)
+	}
+	// The tmpfs root takes the covered directory's mode, as in runc.
+	var st unix.Stat_t
+	if err := unix.Fstat(int(below.Fd()), &st); err != nil {
+		return fmt.Errorf("tmpcopyup %s: fstat: %w", dest, err)
+	}
+	if err := unix.Fchmod(int(dir.Fd()), st.Mode&0o7777); err != nil {
+		return fmt.Errorf("tmpcopyup %s: chmod: %w", dest, err)
+	}
+	if flags&unix.MS_RDONLY != 0 {
+		return unix.Mount("", fdPath(top), "", unix.MS_REMOUNT|flags, data)
+	}
+	return nil
 }
 
 // bind binds the host path source onto dest in the rootfs, both pinned by
