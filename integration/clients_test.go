@@ -81,6 +81,14 @@ func TestUserRunsContainersWithPodman(t *testing.T) {
 			t.Errorf("container's memory cgroup %s is not below --cgroup-parent %s", path, p.parent)
 		}
 	})
+	t.Run("run --read-only --tmpfs keeps the image's files", func(t *testing.T) {
+		// podman asks for runc's tmpcopyup on /tmp, /run, /var/tmp and /etc.
+		r := p.run(t, []string{"--rm", "--read-only", "--tmpfs", "/etc"}, "sh", "-c",
+			"head -1 /etc/passwd; touch /tmp/w /etc/w && echo writable; touch /w 2>/dev/null || echo read-only root")
+		if want := "root:x:0:0:root:/root:/bin/sh\nwritable\nread-only root\n"; r.code != 0 || r.stdout != want {
+			t.Errorf("want %q, exit 0:\n%s", want, r)
+		}
+	})
 	t.Run("run --rm -t prints a pts path", func(t *testing.T) {
 		wantPts(t, "podman run -t tty", p.run(t, []string{"--rm", "-t"}, "tty"))
 	})
@@ -147,7 +155,7 @@ func TestUserRunsContainersWithPodman(t *testing.T) {
 		}
 	})
 	t.Run("nothing left behind", func(t *testing.T) {
-		if ids := p.containerIDs(t); len(ids) < 7 {
+		if ids := p.containerIDs(t); len(ids) < 8 {
 			t.Errorf("podman's event log knows only %d containers: %v", len(ids), ids)
 		}
 		if left := p.leftovers(t); len(left) > 0 {
