@@ -31,6 +31,13 @@ func IsInit() bool { return os.Getenv(initEnv) != "" }
 // (runtime.LockOSThread in an init function), so every per-thread setting
 // (capabilities, no_new_privs, seccomp) is on the thread that execs.
 func Init() error {
+	// Non-dumpable: a process of the container (an exec, or one forked
+	// by a hook) may not open /proc/<init>/fd/N, cwd, root or exe while
+	// we hold the runtime's fds (ptrace access mode checks, proc(5)).
+	// execve of the program makes it dumpable again.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("init: prctl PR_SET_DUMPABLE: %w", err)
+	}
 	fd, err := strconv.Atoi(os.Getenv(initEnv))
 	if err != nil {
 		return fmt.Errorf("init: bad %s: %w", initEnv, err)

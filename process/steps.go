@@ -145,7 +145,7 @@ func (c *chdirState) first() step.Step {
 		Args: fmt.Sprintf("%q", c.path),
 		Why:  "the program's working directory, inside the new root",
 		Do: func() error {
-			err := unix.Chdir(c.path)
+			err := chdirInRoot(c.path)
 			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
 				return nil // try again as the user
 			}
@@ -164,9 +164,24 @@ func (c *chdirState) retry() step.Step {
 			if c.done {
 				return nil
 			}
-			return unix.Chdir(c.path)
+			return chdirInRoot(c.path)
 		},
 	}
+}
+
+// chdirInRoot is chdir(2) then getcwd(2). A path through a magic link
+// (/proc/self/fd/N of a directory opened before the pivot) can land
+// outside the root; getcwd(2) then answers "(unreachable)/..." and
+// unix.Getwd ENOENT: refuse it rather than start the program there
+// (CVE-2024-21626).
+func chdirInRoot(path string) error {
+	if err := unix.Chdir(path); err != nil {
+		return err
+	}
+	if _, err := unix.Getwd(); err != nil {
+		return fmt.Errorf("cwd %q is outside the root directory: %w", path, err)
+	}
+	return nil
 }
 
 // userSteps change the credentials: groups, then gid, then uid, since
