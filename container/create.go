@@ -273,8 +273,11 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		ExecFile:    self,
 		Path:        "/proc/self/exe",
 		Args:        []string{"ctr-lite", "init"},
-		Env:         []string{initEnv + "=" + strconv.Itoa(syncFd)},
-		Stdin:       sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
+		// containermaxprocs=0: the Go runtime would otherwise open our
+		// caller's cgroup CPU files at start, before the init turns
+		// non-dumpable, where the container could reopen them to write.
+		Env:   []string{initEnv + "=" + strconv.Itoa(syncFd), "GODEBUG=containermaxprocs=0"},
+		Stdin: sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
 		ExtraFiles: extra,
 	}
 	p, err := namespaces.Start(ns, run)
