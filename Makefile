@@ -40,8 +40,10 @@ test-vm:
 # Everything CI runs.
 test-all: test cross test-vm
 
+# Latency and peak RSS of each command, end to end (integration/bench_test.go);
+# ../shared/bench/startup.sh A B compares two runtimes side by side.
 bench:
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchmem ./...
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchtime 30x ./integration/
 
 # A busybox rootfs and a shell in new namespaces, with a memory limit and
 # dropped capabilities (see README).
