@@ -32,6 +32,25 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
 	return nil
 }
 
+// runHooksWarn runs every hook even when one fails, warning about each
+// failure: poststart and poststop hooks (runtime.md, "Lifecycle" steps 9
+// and 12: the runtime logs a warning and goes on as if it succeeded).
+func (r Root) runHooksWarn(kind string, hooks []specs.Hook, st *specs.State) {
+	if len(hooks) == 0 {
+		return
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		r.warnf("%s hooks: encode state: %v", kind, err)
+		return
+	}
+	for i, h := range hooks {
+		if err := runHook(h, data); err != nil {
+			r.warnf("%s hook #%d (%s): %v", kind, i, h.Path, err)
+		}
+	}
+}
+
 func runHook(h specs.Hook, state []byte) error {
 	ctx := context.Background()
 	if h.Timeout != nil {

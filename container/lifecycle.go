@@ -35,10 +35,7 @@ func (r Root) Start(id string) error {
 		return err
 	}
 	if st.Config.Hooks != nil {
-		// config.md: a failing poststart hook is logged, not fatal.
-		if err := runHooks("poststart", st.Config.Hooks.Poststart, ociState(st, specs.StateRunning)); err != nil {
-			return fmt.Errorf("warning: %w", err)
-		}
+		r.runHooksWarn("poststart", st.Config.Hooks.Poststart, ociState(st, specs.StateRunning))
 	}
 	return nil
 }
@@ -140,9 +137,7 @@ func (r Root) Delete(id string, force bool, explain io.Writer) error {
 		return err
 	}
 	if st.Config != nil && st.Config.Hooks != nil {
-		if err := runHooks("poststop", st.Config.Hooks.Poststop, ociState(st, specs.StateStopped)); err != nil {
-			return fmt.Errorf("warning: %w", err)
-		}
+		r.runHooksWarn("poststop", st.Config.Hooks.Poststop, ociState(st, specs.StateStopped))
 	}
 	return nil
 }

@@ -55,6 +55,15 @@ type State struct {
 // Root is the directory that holds every container's state (--root).
 type Root struct {
 	Dir string
+	// Warn, if set, receives what fails without failing the command:
+	// poststart and poststop hooks (runtime.md: "log a warning").
+	Warn func(format string, args ...any)
+}
+
+func (r Root) warnf(format string, args ...any) {
+	if r.Warn != nil {
+		r.Warn(format, args...)
+	}
 }
 
 // dir is ROOT/ID. The ID must have been validated.

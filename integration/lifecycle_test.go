@@ -805,3 +805,33 @@ func checkOneLineError(t *testing.T, r result, want []string) {
 		}
 	}
 }
+
+// runtime.md, lifecycle steps 9 and 12: a failing poststart or poststop
+// hook is a warning; the remaining hooks run and the operation succeeds.
+func TestUserGetsWarningFromFailingPoststartAndPoststopHooks(t *testing.T) {
+	b := newBundle(t, "hookwarn", "sh", "-c", "echo program >/mnt/program")
+	out := b.hostDir("/mnt")
+	fail := specs.Hook{Path: bb, Args: []string{"busybox", "sh", "-c", "echo broken hook; exit 3"}}
+	b.spec.Hooks = &specs.Hooks{
+		Poststart: []specs.Hook{fail, hook(out, "poststart")},
+		Poststop:  []specs.Hook{fail, hook(out, "poststop")},
+	}
+	b.write()
+	b.mustDetached("create", "-b", b.dir, b.id)
+	r := b.must("start", b.id)
+	if !strings.Contains(r.stderr, "warning") || !strings.Contains(r.stderr, "broken hook") {
+		t.Errorf("start did not warn about the failing poststart hook: %q", r.stderr)
+	}
+	waitFile(t, filepath.Join(out, "program"))
+	if _, err := os.Stat(filepath.Join(out, "poststart")); err != nil {
+		t.Errorf("the poststart hook after the failing one did not run: %v", err)
+	}
+	b.waitStatus(b.id, "stopped")
+	r = b.must("delete", b.id)
+	if !strings.Contains(r.stderr, "poststop hook #0") {
+		t.Errorf("delete did not warn about the failing poststop hook: %q", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "poststop")); err != nil {
+		t.Errorf("the poststop hook after the failing one did not run: %v", err)
+	}
+}

@@ -40,7 +40,9 @@ func opError(op, id string, err error) error {
 	return fmt.Errorf("%s %q: %w", op, id, err)
 }
 
-func rootOf(g *globals) container.Root { return container.Root{Dir: g.root} }
+func rootOf(g *globals) container.Root {
+	return container.Root{Dir: g.root, Warn: g.log.Warnf}
+}
 
 type createFlags struct {
 	bundle, pidFile, consoleSocket string
