@@ -159,6 +159,9 @@ func validateForCreate(spec *specs.Spec, o CreateOpts) error {
 			return fmt.Errorf("linux.seccomp: %w", err)
 		}
 	}
+	if err := checkUnsupported(spec); err != nil {
+		return err
+	}
 	if spec.Linux.IntelRdt != nil {
 		return errors.New("linux.intelRdt is not supported")
 	}

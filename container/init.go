@@ -168,10 +168,14 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 		}
 		filter = append(filter, seccomp.LoadStep(f))
 	}
+	attrs, err := procAttrSteps(spec)
+	if err != nil {
+		return nil, err
+	}
 	pc := process.Config{
 		Process:    *spec.Process,
 		Namespaces: spec.Linux.Namespaces,
-		BeforeUser: cs.BoundingSteps(),
+		BeforeUser: append(attrs, cs.BoundingSteps()...),
 		AfterUser:  cs.ApplySteps(),
 	}
 	if !cfg.Exec {

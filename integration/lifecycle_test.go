@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -833,5 +834,49 @@ func TestUserGetsWarningFromFailingPoststartAndPoststopHooks(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "poststop")); err != nil {
 		t.Errorf("the poststop hook after the failing one did not run: %v", err)
+	}
+}
+
+func TestUserSetsPersonalityAndIOPriority(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skip("LINUX32 needs a 64-bit kernel with a 32-bit ABI; checked on amd64 and arm64")
+	}
+	b := newBundle(t, "persona", "sh", "-c", "uname -m; cat /proc/self/stat >/dev/null; ionice -p $$")
+	b.spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	b.spec.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE}
+	b.write()
+	r := b.must("run", "-b", b.dir, b.id)
+	want32 := map[string]string{"amd64": "i686", "arm64": "armv8l"}[runtime.GOARCH]
+	lines := strings.Fields(r.stdout)
+	if len(lines) < 2 || lines[0] != want32 || lines[1] != "idle" {
+		t.Errorf("uname -m; ionice = %q, want %s and idle", r.stdout, want32)
+	}
+}
+
+func TestUserGetsUnsupportedConfigRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(s *specs.Spec)
+		want string
+	}{
+		{"time offsets", func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, "linux.timeOffsets: not supported"},
+		{"scheduler", func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther}
+		}, "process.scheduler: not supported"},
+		{"personality flags", func(s *specs.Spec) {
+			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"UNAME26"}}
+		}, "linux.personality.flags"},
+		{"io priority", func(s *specs.Spec) {
+			s.Process.IOPriority = &specs.LinuxIOPriority{Class: "IOPRIO_CLASS_FAST"}
+		}, "IOPRIO_CLASS_FAST"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "unsup", "true")
+			tc.edit(b.spec)
+			b.write()
+			b.fail([]string{"create", "-b", b.dir, b.id}, tc.want)
+		})
 	}
 }
