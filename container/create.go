@@ -220,10 +220,29 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console
 	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec,
 		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds,
 		Explain: o.Explain != nil}
-	sp := spawn{cfg: &cfg, namespaces: spec.Linux.Namespaces, uidMap: spec.Linux.UIDMappings,
+	nss, newCgroupNS := splitCgroupNS(spec.Linux.Namespaces)
+	cfg.NewCgroupNS = newCgroupNS
+	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings,
 		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	return sp.start(c, h, run, c.cgroup.Apply)
+}
+
+// splitCgroupNS takes a new cgroup namespace out of the list the raw fork
+// makes: the init unshares it itself once it is in the container's
+// cgroup, so that the namespace's root is that cgroup (runc does the
+// same), not the runtime's.
+func splitCgroupNS(in []specs.LinuxNamespace) ([]specs.LinuxNamespace, bool) {
+	var out []specs.LinuxNamespace
+	found := false
+	for _, n := range in {
+		if n.Type == specs.CgroupNamespace && n.Path == "" {
+			found = true
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, found
 }
 
 // spawn is one start of "ctr-lite init": for create, or for exec.

@@ -65,13 +65,24 @@ func runInit(sock *os.File, cfg *initConfig) error {
 	}
 	// Hooks in the runtime's namespaces (createRuntime), then ours
 	// (createContainer), both before the root changes.
+	// The init goes on with its mounts while the runtime places it in the
+	// cgroup, unless what comes next needs the cgroup: a cgroup namespace
+	// (its root is the cgroup we are in when it is made), a cgroup mount
+	// (it shows the namespace's root) or hooks (they see the container).
+	hooks := len(createRuntimeHooks(spec)) > 0
 	placed := false
-	if len(createRuntimeHooks(spec)) > 0 {
-		// The hooks see the container in its cgroup.
-		if err := awaitMsg(sock, msgPlaced); err != nil {
+	if cfg.NewCgroupNS || hooks || hasCgroupMount(spec) {
+		if err := awaitPlaced(sock, run); err != nil {
 			return err
 		}
 		placed = true
+	}
+	if cfg.NewCgroupNS {
+		if err := run.RunOne(unshareCgroupStep()); err != nil {
+			return err
+		}
+	}
+	if hooks {
 		if err := sendMsg(sock, &syncMsg{Type: msgHooks}); err != nil {
 			return err
 		}
@@ -121,6 +132,27 @@ func runExecInit(sock *os.File, cfg *initConfig, run *step.Runner) error {
 		return err
 	}
 	return run.Run(steps...)
+}
+
+func hasCgroupMount(spec *specs.Spec) bool {
+	for _, m := range spec.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			return true
+		}
+	}
+	return false
+}
+
+// unshareCgroupStep makes the container's cgroup namespace. Per thread
+// (unshare(2) changes the caller's nsproxy): this locked thread mounts
+// the cgroup file systems and execs the program.
+func unshareCgroupStep() step.Step {
+	return step.Step{
+		Op:   "unshare",
+		Args: "CLONE_NEWCGROUP",
+		Why:  "a cgroup namespace rooted at the container's cgroup, made now that we are in it",
+		Do:   func() error { return unix.Unshare(unix.CLONE_NEWCGROUP) },
+	}
 }
 
 // awaitPlaced waits until the runtime has put this process in the

@@ -24,6 +24,9 @@ type initConfig struct {
 	// Exec is set for `ctr-lite exec`: the init joins a running container
 	// and sets up only the process, not the root filesystem.
 	Exec bool `json:"exec,omitempty"`
+	// NewCgroupNS: the init makes the container's cgroup namespace
+	// itself, after it is placed in the cgroup.
+	NewCgroupNS bool `json:"new_cgroup_ns,omitempty"`
 	// Fds: where the runtime put the files it passed (-1: none).
 	FifoFd       int  `json:"fifo_fd"`
 	ConsoleFd    int  `json:"console_fd"`

@@ -880,3 +880,27 @@ func TestUserGetsUnsupportedConfigRefused(t *testing.T) {
 		})
 	}
 }
+
+// config-linux.md "cgroup namespace" and runc: the container's cgroup
+// namespace is rooted at its own cgroup, and a "cgroup" mount shows it
+// (on cgroup v1 and hybrid hosts one mount per hierarchy, as runc).
+func TestUserSeesOwnCgroupInsideContainer(t *testing.T) {
+	script := `cat /proc/self/cgroup; echo; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max`
+	b := newBundle(t, "cgns", "sh", "-c", script)
+	limit := int64(33)
+	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
+	b.write()
+	r := b.must("run", "-b", b.dir, b.id)
+	parts := strings.SplitN(r.stdout, "\n\n", 2)
+	if len(parts) != 2 {
+		t.Fatalf("unexpected output:\n%s", r.stdout)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(parts[0]), "\n") {
+		if !strings.HasSuffix(line, ":/") {
+			t.Errorf("/proc/self/cgroup inside: %q, want every group to be the namespace's root", line)
+		}
+	}
+	if got := strings.TrimSpace(parts[1]); got != "33" {
+		t.Errorf("pids.max seen inside = %q, want 33 (the container's own group)", got)
+	}
+}

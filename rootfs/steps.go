@@ -185,6 +185,8 @@ func (s *setup) mountSteps(m specs.Mount) []step.Step {
 			steps = append(steps, s.remountStep(dest, rest, opts.clear,
 				"a bind mount takes its ro/nosuid/... flags only on a remount"))
 		}
+	} else if m.Type == "cgroup" && !hostUnified() {
+		steps = append(steps, s.cgroupV1Steps(m, dest, opts)...)
 	} else {
 		steps = append(steps, s.fsMountStep(m, dest, opts))
 	}
@@ -212,8 +214,8 @@ func (s *setup) mountSteps(m specs.Mount) []step.Step {
 func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.Step {
 	fstype, source := m.Type, m.Source
 	if fstype == "cgroup" {
-		// The v1 per-controller layout comes with the cgroups package;
-		// until then both types get the unified hierarchy.
+		// On a pure cgroup v2 host "cgroup" means the unified
+		// hierarchy (cgroupV1Steps does v1 and hybrid hosts).
 		fstype = "cgroup2"
 	}
 	if source == "" {

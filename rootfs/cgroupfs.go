@@ -1,0 +1,131 @@
+package rootfs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// v1Hierarchy is one cgroup v1 hierarchy mounted on the host.
+type v1Hierarchy struct {
+	name string // directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd"
+	opts string // what mount(2) needs to mount it again: "memory", "name=systemd"
+}
+
+// cgroupLayout reads /proc/self/mountinfo: the v1 hierarchies and
+// whether a cgroup2 hierarchy is mounted beside them (hybrid).
+func cgroupLayout() (v1 []v1Hierarchy, v2 bool, err error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, fl := range fields {
+			if fl == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 || sep+3 >= len(fields) {
+			continue
+		}
+		switch fields[sep+1] {
+		case "cgroup2":
+			v2 = true
+		case "cgroup":
+			var ctrls []string
+			for _, o := range strings.Split(fields[sep+3], ",") {
+				switch o {
+				case "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr", "noprefix":
+					continue
+				}
+				if strings.HasPrefix(o, "release_agent=") {
+					continue
+				}
+				ctrls = append(ctrls, o)
+			}
+			opts := strings.Join(ctrls, ",")
+			if opts == "" || seen[opts] {
+				continue
+			}
+			seen[opts] = true
+			v1 = append(v1, v1Hierarchy{name: path.Base(fields[4]), opts: opts})
+		}
+	}
+	return v1, v2, sc.Err()
+}
+
+// cgroupV1Steps mount a "cgroup" mount the way runc does on a cgroup v1
+// or hybrid host: a tmpfs at dest, then each v1 hierarchy in a directory
+// of its own (and cgroup2 at "unified" on a hybrid host). In a cgroup
+// namespace each shows the container's own group as its root.
+func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions) []step.Step {
+	flags := opts.flags &^ unix.MS_RDONLY
+	steps := []step.Step{{
+		Op:   "mount",
+		Args: fmt.Sprintf("\"tmpfs\", %q, \"tmpfs\", %s, \"mode=755\"", s.host(dest), FormatFlags(flags)),
+		Why:  "cgroup v1: a tmpfs holds one mount per hierarchy, as on the host",
+		Do: func() error {
+			t, err := s.mkdirAll(dest)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			return unix.Mount("tmpfs", fdPath(t), "tmpfs", flags, "mode=755")
+		},
+	}}
+	steps = append(steps, step.Step{
+		Op:   "mount",
+		Args: fmt.Sprintf("\"cgroup\", %q/<hierarchy>, \"cgroup\", %s, <controllers>", s.host(dest), FormatFlags(opts.flags)),
+		Why:  "each v1 hierarchy of /proc/self/mountinfo, by its controllers",
+		Do: func() error {
+			v1, v2, err := cgroupLayout()
+			if err != nil {
+				return err
+			}
+			for _, h := range v1 {
+				if err := s.mountHierarchy(path.Join(dest, h.name), "cgroup", h.opts, opts.flags); err != nil {
+					return fmt.Errorf("cgroup %s: %w", h.opts, err)
+				}
+			}
+			if v2 {
+				if err := s.mountHierarchy(path.Join(dest, "unified"), "cgroup2", "", opts.flags); err != nil {
+					return fmt.Errorf("cgroup2: %w", err)
+				}
+			}
+			return nil
+		},
+	})
+	if opts.flags&unix.MS_RDONLY != 0 {
+		steps = append(steps, s.remountStep(dest, opts.flags, 0, "the tmpfs becomes read-only once filled"))
+	}
+	return steps
+}
+
+func (s *setup) mountHierarchy(dest, fstype, data string, flags uintptr) error {
+	t, err := s.mkdirAll(dest)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return unix.Mount("cgroup", fdPath(t), fstype, flags, data)
+}
+
+// hostUnified reports a pure cgroup v2 host: /sys/fs/cgroup is cgroup2.
+func hostUnified() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
