@@ -70,23 +70,7 @@ func (r Root) Run(o RunOpts) (int, error) {
 	if o.Detach {
 		return 0, nil
 	}
-	done := make(chan *os.ProcessState, 1)
-	go func() {
-		ps, _ := c.Init.Wait()
-		done <- ps
-	}()
-	var ps *os.ProcessState
-	for ps == nil {
-		select {
-		case s := <-sigs:
-			forwardSignal(c, s, tty)
-		case ps = <-done:
-		}
-	}
-	if tty != nil {
-		tty.wait()
-	}
-	code := exitCode(ps)
+	code := waitForeground(c, sigs, tty)
 	if !o.Keep {
 		if err := r.Delete(o.ID, true, nil); err != nil {
 			return code, err
