@@ -78,16 +78,33 @@ func sendMsg(f *os.File, v any) error {
 	return nil
 }
 
-// recvMsg reads one message. A SEQPACKET read of an empty message, or
-// EOF, means the other side is gone.
+// recvMsg reads one message. The first read only peeks at its length
+// (MSG_PEEK|MSG_TRUNC gives a SEQPACKET message's full size), so the
+// buffer fits the message: most are a few bytes, a config with a seccomp
+// profile some tens of kilobytes. An empty read means the peer is gone.
 func recvMsg(f *os.File, v any) error {
-	buf := make([]byte, 1<<20)
-	n, err := f.Read(buf)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("read from sync socket: %w", err)
+	}
+	var n int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, rerr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		return rerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
 	if err != nil {
 		return fmt.Errorf("read from sync socket: %w", err)
 	}
 	if n == 0 {
 		return errors.New("read from sync socket: peer closed")
+	}
+	buf := make([]byte, n)
+	if n, err = f.Read(buf); err != nil {
+		return fmt.Errorf("read from sync socket: %w", err)
 	}
 	if err := json.Unmarshal(buf[:n], v); err != nil {
 		return fmt.Errorf("decode sync message: %w", err)
