@@ -104,6 +104,19 @@ func readPidFile(t *testing.T, path string) int {
 	return pid
 }
 
+// waitExeced waits until pid runs comm: start and exec -d return once
+// the init is ready, before its last execve. The deadline only avoids
+// hanging.
+func waitExeced(t *testing.T, pid int, comm string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); string(got) == comm+"\n" {
+			return
+		}
+	}
+	t.Fatalf("process %d never became %s", pid, comm)
+}
+
 // dirEntries lists dir's names (nil if it is empty or missing).
 func dirEntries(t *testing.T, dir string) []string {
 	t.Helper()
@@ -151,6 +164,7 @@ func TestAttackOverwritesRuntimeThroughProcExe(t *testing.T) {
 	run("exec", "-d", "--pid-file", pidFile, b.id, "/proc/self/exe", "ns", "--", "sleep", "1000")
 	victim := readPidFile(t, pidFile)
 	b.pids = append(b.pids, victim)
+	waitExeced(t, victim, "exe") // ctr-lite, exec'd as /proc/self/exe
 	attack := fmt.Sprintf(`exec 3</proc/%s/exe || exit 1
 readlink /proc/self/fd/3 >/mnt/link
 echo opened >/mnt/opened
@@ -232,12 +246,7 @@ func TestAttackEscapesThroughLeakedFdOrCwd(t *testing.T) {
 		t.Errorf("a process in the container reached the created init's fds:\n%s", r)
 	}
 	b.must("start", b.id)
-	// start returns once the init may go on; wait until it is sleep.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", init)); string(comm) == "sleep\n" {
-			break
-		}
-	}
+	waitExeced(t, init, "sleep")
 	if got := dirEntries(t, fmt.Sprintf("/proc/%d/fd", init)); strings.Join(got, " ") != "0 1 2 3" {
 		t.Errorf("the program's fds are %v, want 0 1 2 3 (3 preserved)", got)
 	}
@@ -245,6 +254,7 @@ func TestAttackEscapesThroughLeakedFdOrCwd(t *testing.T) {
 	b.mustDetached("exec", "-d", "--pid-file", pidFile, b.id, "sleep", "1000")
 	epid := readPidFile(t, pidFile)
 	b.pids = append(b.pids, epid)
+	waitExeced(t, epid, "sleep")
 	if got := dirEntries(t, fmt.Sprintf("/proc/%d/fd", epid)); strings.Join(got, " ") != "0 1 2" {
 		t.Errorf("the exec'd process's fds are %v, want 0 1 2", got)
 	}
