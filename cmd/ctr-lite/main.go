@@ -78,6 +78,7 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&g.logPath, "log", "", "append log lines to this file (default: stderr)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
+	fs.BoolVar(&g.explain, "explain", false, "print each kernel step as it happens (also a flag of every command)")
 	fs.BoolVar(&g.systemd, "systemd-cgroup", false, "read linux.cgroupsPath as slice:prefix:name (made with cgroupfs where systemd does not run)")
 	version := fs.Bool("version", false, "print the version")
 	fs.BoolVar(version, "v", false, "print the version (shorthand)")
@@ -128,7 +129,7 @@ func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
 		c.flags(fs)
 	}
 	if fs.Lookup("explain") == nil {
-		fs.BoolVar(&g.explain, "explain", false, "print each kernel step as it happens")
+		fs.BoolVar(&g.explain, "explain", g.explain, "print each kernel step as it happens")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
