@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -71,7 +72,9 @@ func cgroupLayout() (v1 []v1Hierarchy, v2 bool, err error) {
 // cgroupV1Steps mount a "cgroup" mount the way runc does on a cgroup v1
 // or hybrid host: a tmpfs at dest, then each v1 hierarchy in a directory
 // of its own (and cgroup2 at "unified" on a hybrid host). In a cgroup
-// namespace each shows the container's own group as its root.
+// namespace each shows the container's own group as its root; without
+// one, the container's own group is bound over it (as runc does), so
+// /sys/fs/cgroup/memory/memory.limit_in_bytes is the container's limit.
 func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions) []step.Step {
 	flags := opts.flags &^ unix.MS_RDONLY
 	steps := []step.Step{{
@@ -96,8 +99,16 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions) []s
 			if err != nil {
 				return err
 			}
+			own, err := ownCgroups()
+			if err != nil {
+				return err
+			}
 			for _, h := range v1 {
-				if err := s.mountHierarchy(path.Join(dest, h.name), "cgroup", h.opts, opts.flags); err != nil {
+				d := path.Join(dest, h.name)
+				if err := s.mountHierarchy(d, "cgroup", h.opts, opts.flags); err != nil {
+					return fmt.Errorf("cgroup %s: %w", h.opts, err)
+				}
+				if err := s.bindOwnCgroup(d, own[controllerKey(h.opts)], opts.flags); err != nil {
 					return fmt.Errorf("cgroup %s: %w", h.opts, err)
 				}
 			}
@@ -128,4 +139,64 @@ func (s *setup) mountHierarchy(dest, fstype, data string, flags uintptr) error {
 func hostUnified() bool {
 	var st unix.Statfs_t
 	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+// bindOwnCgroup binds the cgroup own (a path of /proc/self/cgroup) of the
+// hierarchy just mounted at dest over dest itself: without a cgroup
+// namespace a new v1 mount shows the whole hierarchy, other containers'
+// groups included. In a cgroup namespace own is "/" and nothing is done.
+func (s *setup) bindOwnCgroup(dest, own string, flags uintptr) error {
+	rel := strings.Trim(path.Clean("/"+own), "/")
+	if rel == "" {
+		return nil
+	}
+	root, err := s.open(dest)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	fd, err := unix.Openat(int(root.Fd()), rel, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open own group %s: %w", own, err)
+	}
+	group := os.NewFile(uintptr(fd), own)
+	defer group.Close()
+	if err := unix.Mount(fdPath(group), fdPath(root), "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind own group %s: %w", own, err)
+	}
+	if flags&^unix.MS_REC == 0 {
+		return nil
+	}
+	top, err := s.open(dest)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	return s.remount(top, flags, 0)
+}
+
+// ownCgroups reads /proc/self/cgroup: the v1 cgroup of this process by
+// its hierarchy's controllers (controllerKey), e.g. "memory" ->
+// "/ctr-lite/ID".
+func ownCgroups() (map[string]string, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) == 3 && f[1] != "" {
+			own[controllerKey(f[1])] = f[2]
+		}
+	}
+	return own, nil
+}
+
+// controllerKey names a v1 hierarchy by its sorted controllers, so that
+// mountinfo's "cpuacct,cpu" and /proc/self/cgroup's "cpu,cpuacct" agree.
+func controllerKey(ctrls string) string {
+	l := strings.Split(ctrls, ",")
+	sort.Strings(l)
+	return strings.Join(l, ",")
 }
