@@ -80,6 +80,13 @@ func TestUserRunsContainersWithPodman(t *testing.T) {
 		if path := procCgroups(t, pid)["memory"]; path != "" && !strings.HasPrefix(path, p.parent+"/") {
 			t.Errorf("container's memory cgroup %s is not below --cgroup-parent %s", path, p.parent)
 		}
+		// Inside, /sys/fs/cgroup shows the container's own groups (podman
+		// makes no cgroup namespace on v1: runc binds them).
+		r := p.podman(t, "exec", id, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; "+
+			"cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max")
+		if r.code != 0 || r.stdout != "67108864\n100\n" {
+			t.Errorf("limits seen inside the container: want 67108864 and 100:\n%s", r)
+		}
 	})
 	t.Run("run --read-only --tmpfs keeps the image's files", func(t *testing.T) {
 		// podman asks for runc's tmpcopyup on /tmp, /run, /var/tmp and /etc.
