@@ -21,7 +21,7 @@ func apparmorEnabled() bool {
 // selinuxEnabled: selinuxfs is mounted where the kernel exposes it.
 func selinuxEnabled() bool {
 	var st unix.Statfs_t
-	return unix.Statfs("/sys/fs/selinux", &st) == nil && st.Type == unix.SELINUX_MAGIC
+	return unix.Statfs("/sys/fs/selinux", &st) == nil && uint32(st.Type) == uint32(unix.SELINUX_MAGIC)
 }
 
 // checkLSM refuses a label the host cannot apply: running the container
