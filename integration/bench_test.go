@@ -61,7 +61,7 @@ func runTimed(b *testing.B, args ...string) int64 {
 		data, _ := os.ReadFile(out.Name())
 		b.Fatalf("ctr-lite %s: %v\n%s", strings.Join(args, " "), err, data)
 	}
-	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	return int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
 }
 
 func benchLoop(b *testing.B, op func(i int) int64) {

@@ -92,7 +92,7 @@ func TestFormatFlags(t *testing.T) {
 		{unix.CLONE_NEWTIME, "CLONE_NEWTIME"},
 		{uintptr(unix.SIGCHLD), "SIGCHLD"},
 		{unix.CLONE_PARENT | uintptr(unix.SIGCHLD), "CLONE_PARENT|SIGCHLD"},
-		{unix.CLONE_NEWPID | 0x1000000000, "CLONE_NEWPID|0x1000000000"},
+		{unix.CLONE_NEWPID | 0x00400000, "CLONE_NEWPID|0x400000"},
 	} {
 		if got := FormatFlags(tc.in); got != tc.want {
 			t.Errorf("FormatFlags(%#x) = %q, want %q", tc.in, got, tc.want)
