@@ -16,6 +16,7 @@ import (
 	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/seccomp"
 	"github.com/ctr-lite/ctr-lite/step"
@@ -158,6 +159,9 @@ func validateForCreate(spec *specs.Spec, o CreateOpts) error {
 		if _, err := seccomp.Compile(spec.Linux.Seccomp, native); err != nil {
 			return fmt.Errorf("linux.seccomp: %w", err)
 		}
+	}
+	if err := process.ValidateSysctls(spec.Linux.Sysctl, spec.Linux.Namespaces); err != nil {
+		return err
 	}
 	if err := checkUnsupported(spec); err != nil {
 		return err

@@ -3,6 +3,7 @@ package container
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -171,6 +172,15 @@ func setupRootfs(cfg *initConfig, run *step.Runner) error {
 		return err
 	}
 	rc.NoPivot = cfg.NoPivot
+	sysctl := cfg.Spec.Linux.Sysctl
+	if err := process.ValidateSysctls(sysctl, cfg.Spec.Linux.Namespaces); err != nil {
+		return err
+	}
+	// Written with the mounts: readonlyPaths may make /proc/sys read-only.
+	for _, name := range sortedNames(sysctl) {
+		rel, _ := process.SysctlPath(name)
+		rc.ProcWrites = append(rc.ProcWrites, rootfs.ProcWrite{Path: rel, Value: sysctl[name], Why: "sysctl " + name})
+	}
 	steps, err := rootfs.Steps(rc)
 	if err != nil {
 		return err
@@ -212,7 +222,8 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 	}
 	if !cfg.Exec {
 		// The container's, set once by its init; exec joins them.
-		pc.Hostname, pc.Domainname, pc.Sysctl = spec.Hostname, spec.Domainname, spec.Linux.Sysctl
+		// Its sysctls were written with the mounts (setupRootfs).
+		pc.Hostname, pc.Domainname = spec.Hostname, spec.Domainname
 	}
 	for i := 0; i < cfg.PreserveFds; i++ {
 		pc.KeepFDs = append(pc.KeepFDs, 3+i)
@@ -284,4 +295,13 @@ func hooksStep(kind string, hooks []specs.Hook, st *State) step.Step {
 			return runHooks(kind, hooks, ociState(st, specs.StateCreated))
 		},
 	}
+}
+
+func sortedNames(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -89,8 +89,8 @@ func TestValidateSysctl(t *testing.T) {
 			t.Errorf("ValidateSysctl(%q, %v) = %v, want %q", tt.name, tt.nss, err, tt.err)
 		}
 	}
-	if p, _ := sysctlPath("net.ipv4.ip_forward"); p != "sys/net/ipv4/ip_forward" {
-		t.Errorf("sysctlPath = %q", p)
+	if p, _ := SysctlPath("net.ipv4.ip_forward"); p != "sys/net/ipv4/ip_forward" {
+		t.Errorf("SysctlPath = %q", p)
 	}
 }
 

@@ -32,7 +32,7 @@ func ValidateSysctls(sysctl map[string]string, nss []specs.LinuxNamespace) error
 
 // ValidateSysctl checks one name (see ValidateSysctls).
 func ValidateSysctl(name string, nss []specs.LinuxNamespace) error {
-	if _, err := sysctlPath(name); err != nil {
+	if _, err := SysctlPath(name); err != nil {
 		return err
 	}
 	var need specs.LinuxNamespaceType
@@ -53,9 +53,9 @@ func ValidateSysctl(name string, nss []specs.LinuxNamespace) error {
 	return nil
 }
 
-// sysctlPath turns kernel.shmmax into sys/kernel/shmmax (relative to the
+// SysctlPath turns kernel.shmmax into sys/kernel/shmmax (relative to the
 // procfs root). A name that could walk out of /proc/sys is refused.
-func sysctlPath(name string) (string, error) {
+func SysctlPath(name string) (string, error) {
 	if strings.Contains(name, "..") {
 		return "", fmt.Errorf("sysctl %q: name contains \"..\"", name)
 	}
@@ -74,7 +74,7 @@ func sysctlPath(name string) (string, error) {
 func sysctlSteps(proc string, sysctl map[string]string) []step.Step {
 	var s []step.Step
 	for _, name := range sortedKeys(sysctl) {
-		rel, _ := sysctlPath(name) // validated by Resolve
+		rel, _ := SysctlPath(name) // validated by Resolve
 		val := sysctl[name]
 		s = append(s, step.Step{
 			Op:   "write " + proc + "/" + rel,

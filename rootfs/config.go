@@ -33,6 +33,11 @@ type Config struct {
 	// ReadonlyPaths are bound onto themselves and remounted read-only
 	// (config-linux.md "readonlyPaths").
 	ReadonlyPaths []string
+	// ProcWrites are written through the container's own /proc after the
+	// mounts and before MaskedPaths and ReadonlyPaths, which may make them
+	// read-only (/proc/sys): runc writes linux.sysctl at this point. The
+	// caller checks what may be written (process.ValidateSysctls).
+	ProcWrites []ProcWrite
 	// SetupDev makes the minimal /dev: DefaultDevices and Devices, and the
 	// links /dev/fd, /dev/std{in,out,err}, /dev/ptmx. FromSpec sets it
 	// unless /dev is a bind mount (runc does the same).
@@ -261,4 +266,11 @@ func (c *Config) devices() []specs.LinuxDevice {
 		}
 	}
 	return out
+}
+
+// ProcWrite is one write to a file of the container's procfs.
+type ProcWrite struct {
+	Path  string // relative to /proc: "sys/net/ipv4/ip_forward"
+	Value string
+	Why   string // for --explain: "sysctl net.ipv4.ip_forward"
 }

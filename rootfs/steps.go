@@ -59,6 +59,9 @@ func Steps(c Config) ([]step.Step, error) {
 	if c.SetupDev {
 		steps = append(steps, s.devSteps()...)
 	}
+	for _, w := range c.ProcWrites {
+		steps = append(steps, s.procWriteStep(w))
+	}
 	for _, p := range c.MaskedPaths {
 		steps = append(steps, s.maskStep(p))
 	}
@@ -478,4 +481,61 @@ func (s *setup) propagationStep() step.Step {
 		Why:  "rootfsPropagation, set on the new root once it is /",
 		Do:   func() error { return unix.Mount("", "/", "", p, "") },
 	}
+}
+
+// procWriteStep writes w through the container's /proc, resolved in-root
+// and checked to be a procfs (a symlink or another filesystem at /proc
+// in the image must not redirect the write to the host's).
+func (s *setup) procWriteStep(w ProcWrite) step.Step {
+	p := path.Join("/proc", path.Clean("/"+w.Path))
+	return step.Step{
+		Op:   "write " + s.host(p),
+		Args: fmt.Sprintf("%q", w.Value),
+		Why:  w.Why + ", before readonlyPaths make /proc/sys read-only (runc's order)",
+		Do: func() error {
+			// /proc first: a tmpfs over it must be named as such, not
+			// as a missing file.
+			proc, err := s.open("/proc")
+			if err != nil {
+				return err
+			}
+			err = onProcfs(proc, "/proc")
+			proc.Close()
+			if err != nil {
+				return err
+			}
+			h, err := s.open(p)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			if err := onProcfs(h, p); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(fdPath(h), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("open %s: %w", p, err)
+			}
+			_, err = f.WriteString(w.Value)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("write %s: %w", p, err)
+			}
+			return nil
+		},
+	}
+}
+
+func onProcfs(h *os.File, name string) error {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(h.Fd()), &st); err != nil {
+		return fmt.Errorf("fstatfs %s: %w", name, err)
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("%s is not on a procfs (f_type %#x, want PROC_SUPER_MAGIC %#x): refusing to write through it",
+			name, st.Type, unix.PROC_SUPER_MAGIC)
+	}
+	return nil
 }
