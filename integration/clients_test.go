@@ -96,6 +96,13 @@ func TestUserRunsContainersWithPodman(t *testing.T) {
 			t.Errorf("want %q, exit 0:\n%s", want, r)
 		}
 	})
+	t.Run("run --sysctl is set though /proc/sys is read-only", func(t *testing.T) {
+		r := p.run(t, []string{"--rm", "--sysctl", "net.ipv4.ip_forward=1"}, "sh", "-c",
+			"cat /proc/sys/net/ipv4/ip_forward; echo 0 >/proc/sys/net/ipv4/ip_forward 2>/dev/null || echo read-only")
+		if r.code != 0 || r.stdout != "1\nread-only\n" {
+			t.Errorf("want 1 and read-only:\n%s", r)
+		}
+	})
 	t.Run("run --rm -t prints a pts path", func(t *testing.T) {
 		wantPts(t, "podman run -t tty", p.run(t, []string{"--rm", "-t"}, "tty"))
 	})
@@ -162,7 +169,7 @@ func TestUserRunsContainersWithPodman(t *testing.T) {
 		}
 	})
 	t.Run("nothing left behind", func(t *testing.T) {
-		if ids := p.containerIDs(t); len(ids) < 8 {
+		if ids := p.containerIDs(t); len(ids) < 9 {
 			t.Errorf("podman's event log knows only %d containers: %v", len(ids), ids)
 		}
 		if left := p.leftovers(t); len(left) > 0 {
