@@ -113,7 +113,11 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions) []s
 				}
 			}
 			if v2 {
-				if err := s.mountHierarchy(path.Join(dest, "unified"), "cgroup2", "", opts.flags); err != nil {
+				d := path.Join(dest, "unified")
+				if err := s.mountHierarchy(d, "cgroup2", "", opts.flags); err != nil {
+					return fmt.Errorf("cgroup2: %w", err)
+				}
+				if err := s.bindOwnCgroup(d, own[""], opts.flags); err != nil {
 					return fmt.Errorf("cgroup2: %w", err)
 				}
 			}
@@ -186,7 +190,11 @@ func ownCgroups() (map[string]string, error) {
 	own := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		f := strings.SplitN(line, ":", 3)
-		if len(f) == 3 && f[1] != "" {
+		switch {
+		case len(f) != 3:
+		case f[0] == "0" && f[1] == "":
+			own[""] = f[2] // the cgroup2 hierarchy
+		case f[1] != "":
 			own[controllerKey(f[1])] = f[2]
 		}
 	}
