@@ -113,7 +113,7 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	}()
 	h.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Config: spec,
 		CgroupPath: cg.Path(), CgroupMode: cg.Mode(), CgroupDirs: cg.DirMap(),
-		Created: time.Now().UTC(), Owner: ownerName(os.Geteuid())}
+		Created: time.Now().UTC(), Owner: ownerName(os.Geteuid()), NoNewKeyring: o.NoNewKeyring}
 	if err := mkfifo(h.FifoPath(), run); err != nil {
 		return c, err
 	}

@@ -135,7 +135,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 		return 1, err
 	}
 	run := &step.Runner{Explain: o.Explain, Prefix: "exec"}
-	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true,
+	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true, NoNewKeyring: st.NoNewKeyring,
 		PreserveFds: o.PreserveFds, Explain: o.Explain != nil}
 	sp := spawn{cfg: &cfg, namespaces: joinNamespaces(&st), console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}

@@ -97,6 +97,11 @@ func runInit(sock *os.File, cfg *initConfig) error {
 			return err
 		}
 	}
+	if !cfg.NoNewKeyring {
+		if err := run.RunOne(sessionKeyringStep(cfg.ID)); err != nil {
+			return err
+		}
+	}
 	if err := setupRootfs(cfg, run); err != nil {
 		return err
 	}
@@ -127,6 +132,12 @@ func runExecInit(sock *os.File, cfg *initConfig, run *step.Runner) error {
 	}
 	if err := awaitPlaced(sock, run); err != nil {
 		return err
+	}
+	if !cfg.NoNewKeyring {
+		// Joins the container's keyring by name (runc does the same).
+		if err := run.RunOne(sessionKeyringStep(cfg.ID)); err != nil {
+			return err
+		}
 	}
 	steps, err := processSteps(sock, cfg, &State{ID: cfg.ID}, run)
 	if err != nil {

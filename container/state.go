@@ -50,6 +50,9 @@ type State struct {
 	// caller's own cgroup, and later commands may run in another one.
 	CgroupMode cgroups.Mode      `json:"cgroup_mode"`
 	CgroupDirs map[string]string `json:"cgroup_dirs,omitempty"`
+	// NoNewKeyring: created with --no-new-keyring, so exec joins no
+	// keyring either.
+	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
 }
 
 // Root is the directory that holds every container's state (--root).

@@ -904,3 +904,24 @@ func TestUserSeesOwnCgroupInsideContainer(t *testing.T) {
 		t.Errorf("pids.max seen inside = %q, want 33 (the container's own group)", got)
 	}
 }
+
+// runc gives each container a session keyring of its own ("_ses.ID")
+// unless --no-new-keyring, and exec joins it: keys the caller holds stay
+// out of reach. /proc/keys lists the keys its reader may view.
+func TestUserGetsOwnSessionKeyring(t *testing.T) {
+	b := newBundle(t, "keyring", "sleep", "100")
+	b.spec.Linux.MaskedPaths = nil // /proc/keys is masked by default
+	b.write()
+	for _, tc := range []struct {
+		flags []string
+		want  bool
+	}{{nil, true}, {[]string{"--no-new-keyring"}, false}} {
+		id := b.track(b.id + "-" + strconv.FormatBool(tc.want))
+		b.mustDetached(append(append([]string{"run", "-d", "-b", b.dir}, tc.flags...), id)...)
+		r := b.must("exec", id, "cat", "/proc/keys")
+		if got := strings.Contains(r.stdout, "_ses."+id); got != tc.want {
+			t.Errorf("run %v: keyring _ses.%s seen inside = %v, want %v\n%s", tc.flags, id, got, tc.want, r.stdout)
+		}
+		b.must("delete", "--force", id)
+	}
+}
