@@ -44,7 +44,7 @@ done
 # ... its capabilities already dropped to runc's three, and its cgroup.
 grep -E '^(CapBnd|NoNewPrivs)' /proc/$pid/status
 grep -q 'CapBnd:	0000000020000420' /proc/$pid/status
-grep -E ':memory:' /proc/$pid/cgroup
+grep -E ':memory:|^0::' /proc/$pid/cgroup
 
 echo "== 4. start, exec, stop, delete"
 ctr-lite --root "$root" start "$id"
