@@ -143,7 +143,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	place := func(run *step.Runner, pid int) error { return run.Run(cg.AddStep(pid)) }
 	sigs := make(chan os.Signal, 32)
 	if !o.Detach {
-		signal.Notify(sigs)
+		signal.Notify(sigs, forwardedSignals...)
 		defer signal.Stop(sigs)
 	}
 	if err := sp.start(c, nil, run, place); err != nil {
