@@ -59,6 +59,13 @@ type Config struct {
 	// number closed). Every other descriptor is closed at execve(2):
 	// Go opens all files with O_CLOEXEC.
 	ExtraFiles []*os.File
+	// CgroupFD, if set, is an open cgroup v2 directory (O_PATH is
+	// enough) the child is born in: clone3(2) with CLONE_INTO_CGROUP
+	// (Linux 5.7) instead of fork, so nobody writes cgroup.procs later
+	// (that write takes cgroup_threadgroup_rwsem and waits for an RCU
+	// grace period). A second fork for a PID or time namespace inherits
+	// it. Process.InCgroup tells whether the kernel could do it.
+	CgroupFD *os.File
 }
 
 // plan is a validated Config: which kinds are new, which are joined.

@@ -3,6 +3,8 @@ package namespaces
 import (
 	"syscall"
 	"unsafe" // for go:linkname and the record pointers
+
+	"golang.org/x/sys/unix"
 )
 
 // The Go runtime's fork hooks, as package syscall uses them around its own
@@ -63,9 +65,32 @@ type childMem struct {
 	fail   record
 }
 
+// cloneArgs is struct clone_args of clone3(2), up to the cgroup field
+// (CLONE_ARGS_SIZE_VER2, Linux 5.7). A zero stack makes the child run on
+// a copy of the caller's stack, as fork(2) does.
+type cloneArgs struct {
+	flags      uint64
+	pidfd      uint64
+	childTID   uint64
+	parentTID  uint64
+	exitSignal uint64
+	stack      uint64
+	stackSize  uint64
+	tls        uint64
+	setTID     uint64
+	setTIDSize uint64
+	cgroup     uint64
+}
+
 // forkAndRun forks a single-threaded child that runs ops and never
 // returns (its last op is execve). It returns the child's pid in the
 // parent. The caller holds syscall.ForkLock.
+//
+// With ca non-nil the fork is clone3(ca) (CLONE_INTO_CGROUP: the child is
+// born in the cgroup, no cgroup.procs write needed); if the kernel has no
+// clone3 or does not know the flag or the struct's size (ENOSYS, E2BIG,
+// EINVAL: older than 5.7, or a seccomp filter), it falls back to clone and
+// reports fellBack, so the caller still moves the child.
 //
 // The child is a plain fork(2) of this process (clone with only SIGCHLD),
 // not a clone of the Go runtime: only the calling thread is copied. That is
@@ -80,7 +105,7 @@ type childMem struct {
 //go:noinline
 //go:norace
 //go:nocheckptr
-func forkAndRun(ops []op, m *childMem) (pid int, err syscall.Errno) {
+func forkAndRun(ops []op, m *childMem, ca *cloneArgs) (pid int, fellBack bool, err syscall.Errno) {
 	var (
 		r1 uintptr
 		e  syscall.Errno
@@ -88,13 +113,21 @@ func forkAndRun(ops []op, m *childMem) (pid int, err syscall.Errno) {
 		o  *op
 	)
 	beforeFork()
+	if ca != nil {
+		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(ca)), unsafe.Sizeof(*ca), 0)
+		if e != syscall.ENOSYS && e != syscall.E2BIG && e != syscall.EINVAL {
+			goto forked
+		}
+		fellBack = true
+	}
 	// clone(SIGCHLD): like fork(2). SIGCHLD is the signal the parent gets
 	// when the child dies, so wait4/waitid treat it as a normal child.
 	// (The flags are the first argument on every architecture but s390x.)
 	r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+forked:
 	if e != 0 || r1 != 0 {
 		afterFork()
-		return int(r1), e
+		return int(r1), fellBack, e
 	}
 
 	// In the child: one thread, signals blocked, the runtime frozen.

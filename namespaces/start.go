@@ -18,7 +18,11 @@ import (
 type Process struct {
 	// Pid is its process ID as seen from the caller's PID namespace.
 	Pid int
-	p   *os.Process
+	// InCgroup: the process was born in Config.CgroupFD's cgroup. False
+	// without CgroupFD, or when the kernel lacks clone3 CLONE_INTO_CGROUP
+	// and Start fell back to fork: the caller must then move it.
+	InCgroup bool
+	p        *os.Process
 }
 
 // Wait waits for the process to exit (it is a child of the caller, even
@@ -475,19 +479,22 @@ func (s *starter) run() (*Process, error) {
 
 	// Describe the clone and everything the child does up to "ready"
 	// before forking: the child runs as soon as it exists.
-	clone := step.Step{Op: "clone", Args: FormatFlags(uintptr(unix.SIGCHLD)),
-		Why: "fork a single-threaded child (a copy of this thread only): setns of user/time namespaces needs one"}
+	clone, ca := s.cloneStep()
 	s.r.RunOne(clone)
 	s.r.Note("the child then does:")
 	for _, cs := range s.phase1 {
 		s.r.RunOne(cs.step)
 	}
 	syscall.ForkLock.Lock()
-	pid, e := forkAndRun(ops, s.mem)
+	pid, fellBack, e := forkAndRun(ops, s.mem, ca)
 	syscall.ForkLock.Unlock()
 	runtime.KeepAlive(s.keep)
+	runtime.KeepAlive(ca)
 	if e != 0 {
 		return nil, &step.Error{Step: clone, Err: e}
+	}
+	if fellBack {
+		s.r.Note("clone3(CLONE_INTO_CGROUP) is not supported here: forked with clone(SIGCHLD); the cgroup is joined by a write to cgroup.procs")
 	}
 	// Only the child holds these now; closing ours makes EOF mean "done".
 	s.statusW.Close()
@@ -538,7 +545,20 @@ func (s *starter) run() (*Process, error) {
 	}
 	runtime.KeepAlive(s.keep)
 	runtime.KeepAlive(s.mem)
-	return &Process{Pid: final, p: p}, nil
+	return &Process{Pid: final, p: p, InCgroup: ca != nil && !fellBack}, nil
+}
+
+// cloneStep is the fork of the child: clone3 into Config.CgroupFD's
+// cgroup when it is set, else clone(SIGCHLD), like fork(2).
+func (s *starter) cloneStep() (step.Step, *cloneArgs) {
+	why := "fork a single-threaded child (a copy of this thread only): setns of user/time namespaces needs one"
+	f := s.c.CgroupFD
+	if f == nil {
+		return step.Step{Op: "clone", Args: FormatFlags(uintptr(unix.SIGCHLD)), Why: why}, nil
+	}
+	ca := &cloneArgs{flags: unix.CLONE_INTO_CGROUP, exitSignal: uint64(unix.SIGCHLD), cgroup: uint64(f.Fd())}
+	return step.Step{Op: "clone3", Args: "CLONE_INTO_CGROUP, " + f.Name() + ", exit_signal=SIGCHLD",
+		Why: why + "; it is born in that cgroup, no cgroup.procs write"}, ca
 }
 
 // writeMaps writes the ID maps of the child's new user namespace. It is
