@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/cgroups/fs"
 	"github.com/opencontainers/cgroups/fs2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/ctr-lite/ctr-lite/step"
 )
@@ -561,4 +562,28 @@ func (m *Manager) OOMKills() (uint64, error) {
 		}
 	}
 	return 0, nil
+}
+
+// OpenStep opens the cgroup v2 directory with O_PATH|O_DIRECTORY into
+// *f: the descriptor clone3(2) CLONE_INTO_CGROUP takes to start a child
+// in the group (no cgroup.procs write). Only a unified (v2) host has one
+// directory for every controller; elsewhere it fails.
+func (m *Manager) OpenStep(f **os.File) step.Step {
+	d := m.dirs[""]
+	return step.Step{
+		Op:   "open",
+		Args: fmt.Sprintf("%q, O_PATH|O_DIRECTORY", d),
+		Why:  "a handle on the cgroup for clone3(CLONE_INTO_CGROUP): the process is born in it",
+		Do: func() error {
+			if m.mode != Unified {
+				return fmt.Errorf("cgroup %s: not a cgroup v2 (unified) host", m.path)
+			}
+			fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			*f = os.NewFile(uintptr(fd), d)
+			return nil
+		},
+	}
 }
