@@ -229,7 +229,19 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console
 	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings,
 		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
-	return sp.start(c, h, run, c.cgroup.Apply)
+	if c.cgroup.Mode() != cgroups.Unified {
+		return sp.start(c, h, run, c.cgroup.Apply)
+	}
+	// cgroup v2: make the group and set its limits first, so the init is
+	// born in it (clone3 CLONE_INTO_CGROUP) and nobody writes cgroup.procs.
+	if err := c.cgroup.Apply(run, -1); err != nil {
+		return err
+	}
+	if err := run.Run(c.cgroup.OpenStep(&sp.cgroupFD)); err != nil {
+		return err
+	}
+	defer sp.cgroupFD.Close()
+	return sp.start(c, h, run, func(run *step.Runner, pid int) error { return run.Run(c.cgroup.AddStep(pid)) })
 }
 
 // splitCgroupNS takes a new cgroup namespace out of the list the raw fork
@@ -256,9 +268,12 @@ type spawn struct {
 	uidMap, gidMap        []specs.LinuxIDMapping
 	fifo, console         *os.File
 	stdin, stdout, stderr *os.File
+	// cgroupFD, if set, is the cgroup v2 directory the init is born in.
+	cgroupFD *os.File
 }
 
-// start starts the init, lets place put it in its cgroup before it runs,
+// start starts the init, lets place put it in its cgroup before it runs
+// (unless it was born there: sp.cgroupFD),
 // sends it its config and waits until it is ready. c.Init is set as soon
 // as the process exists, so a caller's cleanup can kill it.
 func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*step.Runner, int) error) error {
@@ -305,6 +320,7 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		Env:   []string{initEnv + "=" + strconv.Itoa(syncFd), "GODEBUG=containermaxprocs=0"},
 		Stdin: sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
 		ExtraFiles: extra,
+		CgroupFD:   sp.cgroupFD,
 	}
 	p, err := namespaces.Start(ns, run)
 	if err != nil {
@@ -327,7 +343,9 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 	if err := sendMsg(parentSock, cfg); err != nil {
 		return err
 	}
-	if err := place(run, p.Pid); err != nil {
+	if p.InCgroup {
+		run.Note("init %d was born in its cgroup: no cgroup.procs write", p.Pid)
+	} else if err := place(run, p.Pid); err != nil {
 		// Killed, the init can no longer block our read below.
 		p.Signal(unix.SIGKILL)
 		return initError(parentSock, err)

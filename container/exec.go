@@ -10,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/namespaces"
 	"github.com/ctr-lite/ctr-lite/step"
 )
@@ -141,6 +142,13 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	c := &Container{Root: r, State: st}
 	place := func(run *step.Runner, pid int) error { return run.Run(cg.AddStep(pid)) }
+	if cg.Mode() == cgroups.Unified {
+		// Born in the container's cgroup: clone3 CLONE_INTO_CGROUP.
+		if err := run.Run(cg.OpenStep(&sp.cgroupFD)); err != nil {
+			return 1, err
+		}
+		defer sp.cgroupFD.Close()
+	}
 	sigs := make(chan os.Signal, 32)
 	if !o.Detach {
 		signal.Notify(sigs, forwardedSignals...)
