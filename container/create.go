@@ -71,7 +71,8 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("bundle %q: %w", o.Bundle, err)
 	}
 	o.Bundle = bundle
-	if err := validateForCreate(spec, o); err != nil {
+	filter, err := validateForCreate(spec, o)
+	if err != nil {
 		return nil, err
 	}
 	cgPath, err := cgroupPath(spec, o.ID, o.SystemdCgroup)
@@ -117,7 +118,7 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err := mkfifo(h.FifoPath(), run); err != nil {
 		return c, err
 	}
-	if err := c.startInit(h, spec, o, console, run); err != nil {
+	if err := c.startInit(h, spec, filter, o, console, run); err != nil {
 		return c, err
 	}
 	c.State = h.State
@@ -134,47 +135,42 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 
 // validateForCreate checks everything that can be checked before any
 // change to the system, so bad input leaves nothing behind.
-func validateForCreate(spec *specs.Spec, o CreateOpts) error {
+func validateForCreate(spec *specs.Spec, o CreateOpts) (*seccomp.Filter, error) {
 	if err := ValidateID(o.ID); err != nil {
-		return err
+		return nil, err
 	}
 	if o.PreserveFds < 0 {
-		return fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
+		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
 	}
 	rc, err := rootfs.FromSpec(spec, o.Bundle)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := rc.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := caps.FromSpec(spec.Process.Capabilities); err != nil {
-		return err
+		return nil, err
 	}
-	if spec.Linux.Seccomp != nil {
-		native, err := seccomp.NativeArch()
-		if err != nil {
-			return err
-		}
-		if _, err := seccomp.Compile(spec.Linux.Seccomp, native); err != nil {
-			return fmt.Errorf("linux.seccomp: %w", err)
-		}
+	filter, err := compileSeccomp(spec.Linux.Seccomp)
+	if err != nil {
+		return nil, err
 	}
 	if err := process.ValidateSysctls(spec.Linux.Sysctl, spec.Linux.Namespaces); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkUnsupported(spec); err != nil {
-		return err
+		return nil, err
 	}
 	if spec.Linux.IntelRdt != nil {
-		return errors.New("linux.intelRdt is not supported")
+		return nil, errors.New("linux.intelRdt is not supported")
 	}
 	if p := spec.Process; p.ApparmorProfile != "" || p.SelinuxLabel != "" {
 		if err := checkLSM(p); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return filter, nil
 }
 
 // cgroupPath is linux.cgroupsPath, or runc's default: a cgroup named
@@ -215,13 +211,13 @@ func mkfifo(path string, run *step.Runner) error {
 // "ctr-lite init") in the container's namespaces, puts it in the cgroup,
 // sends it the config, runs the createRuntime hooks when it asks, and
 // waits until it is ready and waiting on the exec FIFO.
-func (c *Container) startInit(h *Handle, spec *specs.Spec, o CreateOpts, console *os.File, run *step.Runner) error {
+func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filter, o CreateOpts, console *os.File, run *step.Runner) error {
 	fifo, err := os.OpenFile(h.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer fifo.Close()
-	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec,
+	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec, Seccomp: filter,
 		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds,
 		Explain: o.Explain != nil}
 	nss, newCgroupNS := splitCgroupNS(spec.Linux.Namespaces)
@@ -434,12 +430,7 @@ func ownerName(uid int) string {
 // writePidFile writes the init's pid atomically (a reader never sees a
 // partial number), as runc does.
 func writePidFile(path string, pid int) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-		return fmt.Errorf("pid file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := writeFileAtomic(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	return nil

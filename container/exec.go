@@ -135,8 +135,12 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	filter, err := compileSeccomp(spec.Linux.Seccomp)
+	if err != nil {
+		return 1, err
+	}
 	run := &step.Runner{Explain: o.Explain, Prefix: "exec"}
-	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true, NoNewKeyring: st.NoNewKeyring,
+	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true, Seccomp: filter, NoNewKeyring: st.NoNewKeyring,
 		PreserveFds: o.PreserveFds, Explain: o.Explain != nil}
 	sp := spawn{cfg: &cfg, namespaces: joinNamespaces(&st), console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -210,16 +211,11 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 		return nil, err
 	}
 	var filter []step.Step
-	if spec.Linux.Seccomp != nil {
-		native, err := seccomp.NativeArch()
-		if err != nil {
-			return nil, err
-		}
-		f, err := seccomp.Compile(spec.Linux.Seccomp, native)
-		if err != nil {
-			return nil, fmt.Errorf("linux.seccomp: %w", err)
-		}
-		filter = append(filter, seccomp.LoadStep(f))
+	if cfg.Seccomp != nil {
+		filter = append(filter, seccomp.LoadStep(cfg.Seccomp))
+	} else if spec.Linux.Seccomp != nil {
+		// Never run unfiltered because the runtime forgot to send it.
+		return nil, errors.New("linux.seccomp is set but the runtime sent no compiled filter")
 	}
 	attrs, err := procAttrSteps(spec)
 	if err != nil {

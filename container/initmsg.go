@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/seccomp"
 )
 
 // The runtime and the container's init talk over a SOCK_SEQPACKET socket
@@ -24,6 +26,8 @@ type initConfig struct {
 	// Exec is set for `ctr-lite exec`: the init joins a running container
 	// and sets up only the process, not the root filesystem.
 	Exec bool `json:"exec,omitempty"`
+	// Seccomp is linux.seccomp compiled by the runtime (compileSeccomp).
+	Seccomp *seccomp.Filter `json:"seccomp,omitempty"`
 	// NewCgroupNS: the init makes the container's cgroup namespace
 	// itself, after it is placed in the cgroup.
 	NewCgroupNS bool `json:"new_cgroup_ns,omitempty"`
