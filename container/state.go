@@ -206,13 +206,22 @@ func (h *Handle) Save() error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	tmp := filepath.Join(h.Dir, "."+stateFile+".tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := writeFileAtomic(filepath.Join(h.Dir, stateFile), data, 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(h.Dir, stateFile)); err != nil {
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory and rename(2): a reader sees the old or the new file whole.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
 	return nil
 }
