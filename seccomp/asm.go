@@ -57,10 +57,6 @@ func (b *builder) jmp(op uint16, k uint32, jt, jf label, comment string) {
 	b.insns = append(b.insns, insn{code: unix.BPF_JMP | op | unix.BPF_K, k: k, jt: jt, jf: jf, comment: comment})
 }
 
-func (b *builder) ja(to label, comment string) {
-	b.insns = append(b.insns, insn{code: unix.BPF_JMP | unix.BPF_JA, jt: to, comment: comment})
-}
-
 func (b *builder) ret(k uint32, comment string) {
 	b.insns = append(b.insns, insn{code: unix.BPF_RET | unix.BPF_K, k: k, comment: comment})
 }
