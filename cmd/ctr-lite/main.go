@@ -115,6 +115,9 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 }
 
 func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
+	// --debug: what a client asked of us, the first thing to look at
+	// when conmon or a shim reports a failure.
+	g.log.Debugf("%s %s", c.name, strings.Join(args, " "))
 	fs := flag.NewFlagSet("ctr-lite "+c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
