@@ -30,6 +30,11 @@ type Filter struct {
 	FlagNames []string
 	// Default is the SECCOMP_RET_* value of a syscall no rule matches.
 	Default uint32
+	// LastSyscall is, per accepted ABI, the highest syscall number the
+	// profile names there (x32 numbers include the x32 bit). A larger
+	// number returns ENOSYS instead of Default (see enosysStub); nil when
+	// the stub is not applied (permissive default action).
+	LastSyscall map[specs.Arch]uint32
 	// Rules counts, per accepted ABI, the syscall numbers with a rule.
 	Rules map[specs.Arch]int
 	// Absent lists, per accepted ABI, the profile's names that are no
@@ -83,6 +88,7 @@ func Compile(cfg *specs.LinuxSeccomp, native Arch) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.LastSyscall = lastSyscalls(f.Arches, f.Default, rules)
 	b := newBuilder()
 	if err := f.emit(b, rules); err != nil {
 		return nil, err
@@ -344,6 +350,7 @@ func (f *Filter) emit(b *builder, rules []rule) error {
 	for _, g := range groups {
 		b.bind(g.at)
 		b.ld(offNr, "A = seccomp_data.nr")
+		f.enosysStub(b, g.abis)
 		if g.audit != unix.AUDIT_ARCH_X86_64 {
 			if err := f.section(b, g.abis[0], rules); err != nil {
 				return err
@@ -463,6 +470,110 @@ func (f *Filter) section(b *builder, a Arch, rules []rule) error {
 	}
 	b.ret(f.Default, ActionString(f.Default)+": default action ("+string(a.Name)+")")
 	return nil
+}
+
+// retENOSYS is what a syscall newer than the profile returns.
+const retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+
+// lastSyscalls finds, per ABI, the highest syscall number named in the
+// profile, for the ENOSYS stub. As runc (libcontainer/seccomp/patchbpf,
+// generatePatch and findLastSyscalls): no stub when the default action
+// lets calls through (ALLOW, LOG, TRACE: a tracer handles new syscalls
+// itself) or already is ERRNO(ENOSYS); every name counts, whatever its
+// action; an ABI where the profile names no syscall gets no stub.
+func lastSyscalls(abis []Arch, def uint32, rules []rule) map[specs.Arch]uint32 {
+	switch def & unix.SECCOMP_RET_ACTION_FULL {
+	case unix.SECCOMP_RET_ALLOW, unix.SECCOMP_RET_LOG, unix.SECCOMP_RET_TRACE:
+		return nil
+	}
+	if def == retENOSYS {
+		return nil
+	}
+	last := map[specs.Arch]uint32{}
+	for _, a := range abis {
+		for _, r := range rules {
+			for _, n := range r.names {
+				if nr, ok := a.Syscall(n); ok && nr > last[a.Name] {
+					last[a.Name] = nr
+				}
+			}
+		}
+		if last[a.Name] == 0 {
+			delete(last, a.Name)
+		}
+	}
+	return last
+}
+
+// enosysStub emits, at the start of an ABI section (A holds the syscall
+// number), the check that makes a syscall the profile cannot know about
+// fail with ENOSYS rather than the default action: with EPERM or a kill,
+// programs (glibc's clone3, statx, close_range...) would not fall back to
+// an older call. runc >= 1.0.2 prepends the same stub to libseccomp's
+// filter; this emits its logic inline:
+//
+//   - nr > the highest number the profile names on that ABI: ENOSYS. Every
+//     syscall the profile names is <= that, so it keeps its action.
+//   - x86_64 and x32 share AUDIT_ARCH_X86_64: a number with the x32 bit
+//     (1<<30) is compared with x32's highest (only if x32 is listed), one
+//     without it with x86_64's.
+//   - s390x: syscall 0 (the multiplexer the kernel leaves unknown large
+//     numbers at) also returns ENOSYS.
+//
+// The fall-through path leaves A unchanged.
+func (f *Filter) enosysStub(b *builder, abis []Arch) {
+	if f.LastSyscall == nil {
+		return
+	}
+	if len(abis) == 1 && abis[0].Audit != unix.AUDIT_ARCH_X86_64 {
+		a := abis[0]
+		last, ok := f.LastSyscall[a.Name]
+		if !ok {
+			return
+		}
+		enosys, done := b.label(), b.label()
+		if a.Name == specs.ArchS390X {
+			b.jmp(unix.BPF_JEQ, 0, enosys, next, "nr 0: s390x multiplexer of syscalls unknown to the kernel")
+		}
+		b.jmp(unix.BPF_JGT, last, enosys, done, fmt.Sprintf("nr > %d: newer than the profile", last))
+		b.bind(enosys)
+		b.ret(retENOSYS, ActionString(retENOSYS)+": syscall unknown to the profile")
+		b.bind(done)
+		return
+	}
+	x64, has64 := uint32(0), false
+	x32, has32 := uint32(0), false
+	for _, a := range abis {
+		if last, ok := f.LastSyscall[a.Name]; ok && a.Name == specs.ArchX32 {
+			x32, has32 = last, true
+		} else if ok {
+			x64, has64 = last, true
+		}
+	}
+	if !has64 && !has32 {
+		return
+	}
+	enosys, done := b.label(), b.label()
+	// An ABI without a highest number skips the stub.
+	bit, nobit := done, done
+	if has32 {
+		bit = b.label()
+	}
+	if has64 {
+		nobit = b.label()
+	}
+	b.jmp(unix.BPF_JSET, x32SyscallBit, bit, nobit, "x32 bit set?")
+	if has64 {
+		b.bind(nobit)
+		b.jmp(unix.BPF_JGT, x64, enosys, done, fmt.Sprintf("nr > %d: newer than the profile (x86_64)", x64))
+	}
+	if has32 {
+		b.bind(bit)
+		b.jmp(unix.BPF_JGT, x32, enosys, done, fmt.Sprintf("nr > %#x: newer than the profile (x32)", x32))
+	}
+	b.bind(enosys)
+	b.ret(retENOSYS, ActionString(retENOSYS)+": syscall unknown to the profile")
+	b.bind(done)
 }
 
 // ops are the argument comparisons (libseccomp's enum scmp_compare);

@@ -522,3 +522,99 @@ func TestFirstRuleWithoutArgumentsWins(t *testing.T) {
 	wantRet(t, "getpid", sys(t, f, "amd64", "getpid"), allow)
 	wantRet(t, "bpf", sys(t, f, "amd64", "bpf"), errno(1))
 }
+
+// A syscall newer than the profile fails with ENOSYS so that programs fall
+// back to older calls; runc's patchbpf stub decides when it applies.
+func TestUnknownSyscallsReturnENOSYS(t *testing.T) {
+	const enosys = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	x64, x86, x32 := mustArch(t, "SCMP_ARCH_X86_64"), mustArch(t, "SCMP_ARCH_X86"), mustArch(t, "SCMP_ARCH_X32")
+	a64, s390 := mustArch(t, "SCMP_ARCH_AARCH64"), mustArch(t, "SCMP_ARCH_S390X")
+	nr := func(a Arch, name string) uint32 {
+		n, ok := a.Syscall(name)
+		if !ok {
+			t.Fatalf("%s: no %s", a.Name, name)
+		}
+		return n
+	}
+	const denyList = `"syscalls": [{"names": ["read", "write", "exit_group", "getpid"], "action": "SCMP_ACT_ALLOW"}, {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]`
+	type probe struct {
+		arch Arch
+		nr   uint32
+		want uint32
+	}
+	for _, tc := range []struct {
+		name, native, profile string
+		probes                []probe
+	}{
+		{"errno default", "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", ` + denyList + `}`, []probe{
+			{x64, 1000, enosys},
+			{x64, 0xffffff, enosys},
+			{x64, nr(x64, "exit_group") + 1, enosys}, // known to the kernel, newer than the profile (runc does the same)
+			{x64, nr(x64, "exit_group"), allow},      // the highest named keeps its action
+			{x64, nr(x64, "getpid"), allow},
+			{x64, nr(x64, "mkdir"), errno(13)},
+			{x64, nr(x64, "chmod"), errno(1)}, // known, lower, not listed: the default
+			{x32, nr(x32, "read"), kill},      // x32 not listed: bad arch, no stub
+			{x32, x32SyscallBit + 1000, kill},
+			{x86, 1000, kill}, // i386 not listed
+			{a64, 1000, kill},
+		}},
+		{"kill default", "amd64", `{"defaultAction": "SCMP_ACT_KILL_PROCESS", ` + denyList + `}`, []probe{
+			{x64, 1000, enosys},
+			{x64, nr(x64, "chmod"), kill},
+		}},
+		{"trap default", "amd64", `{"defaultAction": "SCMP_ACT_TRAP", ` + denyList + `}`, []probe{
+			{x64, 1000, enosys},
+		}},
+		{"allow default: no stub", "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", ` + denyList + `}`, []probe{
+			{x64, 1000, allow},
+			{x64, nr(x64, "mkdir"), errno(13)},
+		}},
+		{"log default: no stub", "amd64", `{"defaultAction": "SCMP_ACT_LOG", ` + denyList + `}`, []probe{
+			{x64, 1000, unix.SECCOMP_RET_LOG},
+		}},
+		{"trace default: no stub", "amd64", `{"defaultAction": "SCMP_ACT_TRACE", ` + denyList + `}`, []probe{
+			{x64, 1000, unix.SECCOMP_RET_TRACE | 1},
+		}},
+		{"no syscalls: no stub", "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}`, []probe{
+			{x64, 1000, errno(1)},
+		}},
+		{"enosys default", "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, ` + denyList + `}`, []probe{
+			{x64, 1000, enosys},
+			{x64, nr(x64, "chmod"), enosys},
+			{x64, nr(x64, "read"), allow},
+		}},
+		{"x86 multi-ABI", "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], ` + denyList + `}`, []probe{
+			{x64, 1000, enosys},
+			{x64, nr(x64, "chmod"), errno(1)},
+			{x86, 1000, enosys},
+			{x86, nr(x86, "exit_group"), allow},
+			{x86, nr(x86, "chmod"), errno(1)},
+			{x32, x32SyscallBit + 1000, enosys},
+			{x32, nr(x32, "exit_group"), allow},
+			{x32, nr(x32, "chmod"), errno(1)},
+			{x64, 0xffffffff, enosys}, // nr -1 has the x32 bit: compared with x32's highest, as runc
+		}},
+		{"x86_64 only: -1 is not stubbed", "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", ` + denyList + `}`, []probe{
+			{x64, 0xffffffff, errno(1)},
+		}},
+		{"arm64", "arm64", `{"defaultAction": "SCMP_ACT_ERRNO", ` + denyList + `}`, []probe{
+			{a64, 1000, enosys},
+			{a64, nr(a64, "read"), allow},
+			{a64, nr(a64, "mkdirat"), errno(1)},
+		}},
+		{"s390x multiplexer", "s390x", `{"defaultAction": "SCMP_ACT_ERRNO", ` + denyList + `}`, []probe{
+			{s390, 0, enosys},
+			{s390, 1000, enosys},
+			{s390, nr(s390, "read"), allow},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := compileJSON(t, tc.native, tc.profile)
+			for _, p := range tc.probes {
+				got := runBPF(t, f.Program, call{arch: p.arch.Audit, nr: p.nr}, f.Arch.BigEndian)
+				wantRet(t, fmt.Sprintf("%s nr %#x", p.arch.Name, p.nr), got, p.want)
+			}
+		})
+	}
+}

@@ -28,6 +28,17 @@
 //     (distinct indexes) still needs both.
 //  3. the default action.
 //
+// Before the rules of an ABI, when the default action refuses calls (not
+// ALLOW, LOG or TRACE, nor already ERRNO(ENOSYS)), a syscall numbered
+// above the highest one the profile names on that ABI returns ENOSYS:
+// a program calling a syscall newer than the profile (clone3, statx,
+// close_range...) falls back to an older call instead of failing with
+// EPERM or being killed. This is runc's stub (libcontainer/seccomp/
+// patchbpf, since 1.0.2), with its rules: x86_64 and x32 numbers are
+// told apart by the x32 bit, s390x's syscall 0 (the multiplexer of
+// numbers unknown to the kernel) also returns ENOSYS, and every syscall
+// the profile names keeps its action (see Filter.LastSyscall).
+//
 // Jumps in classic BPF have 8-bit offsets; the assembler (asm.go) routes a
 // jump that would be longer through a BPF_JA, so profiles of any size up
 // to the kernel's 4096 instructions compile (Docker's default is ~1100
