@@ -21,10 +21,14 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// Manager is one cgroup, named by a path as runc takes it (the spec's
-// linux.cgroupsPath): "/a/b" is relative to the root of each hierarchy,
-// "a/b" to the calling process's own cgroup in each hierarchy (on v2: to
-// its parent, as runc does). Creating it makes one directory per v1
+// Manager is one cgroup, named by a path as runc's cgroupfs driver takes
+// it (the spec's linux.cgroupsPath): "/a/b" is relative to the root of
+// each hierarchy, "a/b" to the calling process's own cgroup in each
+// hierarchy (on v2: to its parent, as runc does). ".." cannot climb out
+// of either ("../a" is "a"), and a colon is an ordinary character: the
+// "slice:prefix:name" that containerd's CRI hands a runtime for a
+// "*.slice" pod parent is one directory of that name, as under runc
+// without --systemd-cgroup. Creating it makes one directory per v1
 // hierarchy (plus the cgroup2 one on a hybrid host), or one on v2.
 type Manager struct {
 	path    string
@@ -39,10 +43,9 @@ type Manager struct {
 // the kernel. r may be nil (no limits).
 func New(path string, r *specs.LinuxResources) (*Manager, error) {
 	if path == "" || filepath.Clean("/"+path) == "/" {
-		return nil, fmt.Errorf("cgroup path %q: want a path like /ctr-lite/NAME", path)
-	}
-	if strings.Contains(path, ":") {
-		return nil, fmt.Errorf("cgroup path %q: systemd paths (slice:prefix:name) are not supported", path)
+		// runc would use the hierarchy's root (or the caller's own
+		// group) itself, and delete would then try to remove it.
+		return nil, fmt.Errorf("cgroup path %q: names no group of its own; want a path like /ctr-lite/NAME or NAME", path)
 	}
 	mode := HostMode()
 	res, err := ToResources(r, mode)

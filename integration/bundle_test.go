@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -206,10 +207,11 @@ func waitFile(t *testing.T, path string) string {
 	return ""
 }
 
-// ownCgroupDirs lists the directories a container's default cgroup (its
-// ID, relative to the runtime's own cgroup in each hierarchy, as runc
-// does) would have, from /proc/self/cgroup, that exist.
-func ownCgroupDirs(id string) []string {
+// ownCgroupDirs lists the directories a container's cgroup with a
+// relative path (the default is its ID) would have, from /proc/self/cgroup,
+// that exist: relative to the runtime's own cgroup in each v1 hierarchy,
+// to its parent on v2, as runc does.
+func ownCgroupDirs(rel string) []string {
 	data, _ := os.ReadFile("/proc/self/cgroup")
 	var found []string
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
@@ -217,10 +219,10 @@ func ownCgroupDirs(id string) []string {
 		if len(f) != 3 {
 			continue
 		}
-		cands, _ := filepath.Glob("/sys/fs/cgroup/*" + filepath.Join(f[2], id))
-		cands = append(cands, filepath.Join("/sys/fs/cgroup", f[2], id))
+		cands, _ := filepath.Glob("/sys/fs/cgroup/*" + filepath.Join(f[2], rel))
+		cands = append(cands, filepath.Join("/sys/fs/cgroup", f[2], rel), filepath.Join("/sys/fs/cgroup", filepath.Dir(f[2]), rel))
 		for _, d := range cands {
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(found, d) {
 				found = append(found, d)
 			}
 		}
@@ -247,8 +249,12 @@ func (b *bundle) leftovers() []string {
 			left = append(left, "state "+filepath.Join(b.root, e.Name()))
 		}
 	}
-	if p := b.spec.Linux.CgroupsPath; p != "" {
+	if p := b.spec.Linux.CgroupsPath; filepath.IsAbs(p) {
 		for _, d := range cgDirs(p) {
+			left = append(left, "cgroup "+d)
+		}
+	} else if p != "" {
+		for _, d := range ownCgroupDirs(filepath.Clean("/" + p)[1:]) {
 			left = append(left, "cgroup "+d)
 		}
 	}
