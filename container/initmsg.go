@@ -1,9 +1,12 @@
 package container
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,11 +15,12 @@ import (
 	"github.com/ctr-lite/ctr-lite/seccomp"
 )
 
-// The runtime and the container's init talk over a SOCK_SEQPACKET socket
-// pair (each write is one message): the runtime sends an initConfig, the
-// init answers with syncMsg values.
+// The runtime and the container's init talk over a SOCK_STREAM socket
+// pair, in length-prefixed messages (see sendMsg): the runtime sends an
+// initConfig, the init answers with syncMsg values.
 
-// initConfig is everything the init needs; it arrives as one message.
+// initConfig is everything the init needs; it arrives as one message,
+// of any size.
 type initConfig struct {
 	ID      string      `json:"id"`
 	Bundle  string      `json:"bundle"`
@@ -71,46 +75,133 @@ func awaitMsg(f *os.File, want string) error {
 	return nil
 }
 
+// Framing: each message is an 8-byte big-endian length, then that many
+// bytes of JSON. A SOCK_STREAM socket has no message size limit (a
+// SOCK_SEQPACKET message must fit the socket's send buffer, about 208 KiB
+// by default, net.core.wmem_default: a long environment or many mounts
+// did not), so a config is bounded only by memory, as runc's is.
+const msgHeaderLen = 8
+
+// sendMsg writes v as one framed message. os.File.Write loops until all
+// of it is written, however small the socket's buffer.
 func sendMsg(f *os.File, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	buf := make([]byte, msgHeaderLen, msgHeaderLen+len(data))
+	binary.BigEndian.PutUint64(buf, uint64(len(data)))
+	if _, err := f.Write(append(buf, data...)); err != nil {
 		return fmt.Errorf("write to sync socket: %w", err)
 	}
 	return nil
 }
 
-// recvMsg reads one message. The first read only peeks at its length
-// (MSG_PEEK|MSG_TRUNC gives a SEQPACKET message's full size), so the
-// buffer fits the message: most are a few bytes, a config with a seccomp
-// profile some tens of kilobytes. An empty read means the peer is gone.
-func recvMsg(f *os.File, v any) error {
+// sendMsgFd is sendMsg with a file descriptor passed along (SCM_RIGHTS,
+// unix(7)); the receiver takes it with recvMsgFd. The fd rides on the
+// header's bytes, so the receiver gets it with the same message.
+func sendMsgFd(f *os.File, v any, fd int) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	hdr := make([]byte, msgHeaderLen)
+	binary.BigEndian.PutUint64(hdr, uint64(len(data)))
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return fmt.Errorf("read from sync socket: %w", err)
+		return fmt.Errorf("write to sync socket: %w", err)
 	}
-	var n int
+	var serr error
+	err = rc.Write(func(s uintptr) bool {
+		serr = unix.Sendmsg(int(s), hdr, unix.UnixRights(fd), nil, 0)
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err != nil {
+		return fmt.Errorf("write to sync socket: %w", err)
+	}
+	return nil
+}
+
+// recvMsg reads one framed message into v. EOF before a message means
+// the peer closed its end (it exited, or execve closed the
+// close-on-exec socket).
+func recvMsg(f *os.File, v any) error {
+	return recvBody(f, v, nil)
+}
+
+// recvMsgFd reads a message sent by sendMsgFd and returns the file
+// descriptor that came with it (close-on-exec), or -1 if none did.
+func recvMsgFd(f *os.File, v any) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, fmt.Errorf("read from sync socket: %w", err)
+	}
+	hdr := make([]byte, msgHeaderLen)
+	oob := make([]byte, unix.CmsgSpace(4))
+	var n, oobn int
 	var rerr error
-	err = rc.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+	err = rc.Read(func(s uintptr) bool {
+		n, oobn, _, _, rerr = unix.Recvmsg(int(s), hdr, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_WAITALL)
 		return rerr != unix.EAGAIN
 	})
 	if err == nil {
 		err = rerr
 	}
 	if err != nil {
-		return fmt.Errorf("read from sync socket: %w", err)
+		return -1, fmt.Errorf("read from sync socket: %w", err)
+	}
+	fd := -1
+	if cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+		for _, c := range cmsgs {
+			if fds, err := unix.ParseUnixRights(&c); err == nil {
+				for _, x := range fds {
+					if fd < 0 {
+						fd = x
+					} else {
+						unix.Close(x)
+					}
+				}
+			}
+		}
 	}
 	if n == 0 {
-		return errors.New("read from sync socket: peer closed")
+		return fd, errors.New("read from sync socket: peer closed")
 	}
-	buf := make([]byte, n)
-	if n, err = f.Read(buf); err != nil {
+	if err := recvBody(f, v, hdr[:n]); err != nil {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return -1, err
+	}
+	return fd, nil
+}
+
+// recvBody reads the rest of a header (got holds what was read of it)
+// and the body.
+func recvBody(f *os.File, v any, got []byte) error {
+	hdr := make([]byte, msgHeaderLen)
+	n := copy(hdr, got)
+	if k, err := io.ReadFull(f, hdr[n:]); err != nil {
+		if n+k == 0 && errors.Is(err, io.EOF) {
+			return errors.New("read from sync socket: peer closed")
+		}
 		return fmt.Errorf("read from sync socket: %w", err)
 	}
-	if err := json.Unmarshal(buf[:n], v); err != nil {
+	size := binary.BigEndian.Uint64(hdr)
+	if size > math.MaxInt {
+		return fmt.Errorf("read from sync socket: message of %d bytes", size)
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return fmt.Errorf("read from sync socket: %w", err)
+	}
+	if err := json.Unmarshal(buf, v); err != nil {
 		return fmt.Errorf("decode sync message: %w", err)
 	}
 	return nil
@@ -118,7 +209,7 @@ func recvMsg(f *os.File, v any) error {
 
 // socketPair returns the runtime's end and the init's end.
 func socketPair() (parent, child *os.File, err error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}
