@@ -20,9 +20,10 @@ type Config struct {
 	// Readonly remounts the root read-only once everything is set up
 	// (config.md "root.readonly").
 	Readonly bool
-	// Propagation is config-linux.md "rootfsPropagation": "" (rprivate),
-	// private, rprivate, slave, rslave, shared, rshared, unbindable or
-	// runbindable. It is set on "/" after the pivot.
+	// Propagation is config-linux.md "rootfsPropagation": "" (rslave, as
+	// runc), private, rprivate, slave, rslave, shared, rshared, unbindable
+	// or runbindable. It is set on "/" first, and again on the new "/"
+	// after the pivot when given.
 	Propagation string
 	// Mounts are mounted in order (config.md "mounts"); Destination is a
 	// path inside the rootfs, Source of a bind is a host path.

@@ -87,7 +87,7 @@ func TestStepsOrder(t *testing.T) {
 			},
 			MaskedPaths: []string{"/proc/kcore"}, ReadonlyPaths: []string{"/proc/sys"},
 		}, want: []string{
-			"statfs", "open /dev/null", "mount / MS_REC|MS_PRIVATE", "mount MS_BIND|MS_REC", "open O_PATH",
+			"statfs", "open /dev/null", "mount / MS_SHARED", "mount <mount MS_PRIVATE", "mount MS_BIND|MS_REC", "open O_PATH",
 			"mount proc", "mount MS_BIND", "mount MS_REMOUNT", "mount MS_PRIVATE",
 			"mknod /dev/null", "mknod /dev/zero", "mknod /dev/full", "mknod /dev/random", "mknod /dev/urandom", "mknod /dev/tty",
 			"symlink /dev/fd", "symlink /dev/stdin", "symlink /dev/stdout", "symlink /dev/stderr", "symlink /dev/ptmx",
@@ -96,7 +96,7 @@ func TestStepsOrder(t *testing.T) {
 			"mount / MS_SHARED",
 		}},
 		{name: "chroot, slave", c: Config{Rootfs: dir, NoPivot: true, Propagation: "rslave"}, want: []string{
-			"statfs", "mount / MS_REC|MS_SLAVE", "mount MS_BIND|MS_REC", "open",
+			"statfs", "mount / MS_REC|MS_SLAVE", "mount <mount MS_PRIVATE", "mount MS_BIND|MS_REC", "open",
 			"fchdir", "mount MS_MOVE", "chroot", "chdir", "mount / MS_REC|MS_SLAVE",
 		}},
 	} {

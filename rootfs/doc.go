@@ -6,9 +6,12 @@
 //
 //  1. statfs /proc/thread-self/fd: it must be a real procfs (see Security);
 //     open the host's /dev/null if paths are to be masked.
-//  2. mount("", "/", MS_REC|MS_PRIVATE) (MS_SLAVE for rootfsPropagation
-//     slave/rslave), so nothing we mount reaches the host.
-//  3. bind the rootfs onto itself: pivot_root(2) needs a mount point.
+//  2. mount("", "/", rootfsPropagation), MS_SLAVE|MS_REC by default (as
+//     runc): the host's later mounts reach the container's binds of shared
+//     host directories, the container's never reach the host except under
+//     a bind made shared (rshared with rootfsPropagation rshared).
+//  3. make the mount holding the rootfs private and bind the rootfs onto
+//     itself: pivot_root(2) needs a mount point whose parent is not shared.
 //  4. each config mount in order (proc, sysfs, tmpfs, devpts, mqueue,
 //     cgroup2, bind/rbind), then for a bind the MS_REMOUNT|MS_BIND that
 //     applies ro/nosuid/..., then its propagation changes.

@@ -81,7 +81,7 @@ var propagationOptions = map[string]uintptr{
 }
 
 // ParsePropagation maps a rootfsPropagation value (config-linux.md) to
-// mount(2) flags. "" means the runtime's default (rprivate here) and
+// mount(2) flags. "" means the runtime's default (rslave, as runc) and
 // returns 0.
 func ParsePropagation(s string) (uintptr, error) {
 	if s == "" {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -130,20 +131,29 @@ func (s *setup) openDevNullStep() step.Step {
 }
 
 // prepareSteps: propagation of "/", the rootfs bound on itself, and the
-// handle every later step resolves paths in.
+// handle every later step resolves paths in (runc's prepareRoot).
+//
+// "/" gets rootfsPropagation, or MS_SLAVE|MS_REC when it is unset (runc's
+// default): the host's later mounts under a shared directory still reach
+// a bind of it (CRI HostToContainer), ours never reach the host, except
+// under a bind the config makes shared again (rshared, Bidirectional).
+// The mount holding the rootfs is then made private, so the bind of the
+// rootfs onto itself propagates nowhere even when "/" is shared, and
+// pivot_root(2) accepts it (it refuses a new root whose parent is shared).
 func (s *setup) prepareSteps() []step.Step {
-	prop := uintptr(unix.MS_REC | unix.MS_PRIVATE)
-	why := "no mount or unmount of ours propagates to the host (mount_namespaces(7))"
-	if p, _ := ParsePropagation(s.cfg.Propagation); p&unix.MS_SLAVE != 0 {
-		prop = unix.MS_REC | unix.MS_SLAVE
-		why = "rootfsPropagation slave: the host's mounts reach us, ours never reach it"
-	}
+	prop, why := rootPropagation(s.cfg.Propagation)
 	return []step.Step{
 		{
 			Op:   "mount",
 			Args: fmt.Sprintf(`"", "/", "", %s`, FormatFlags(prop)),
 			Why:  why,
 			Do:   func() error { return unix.Mount("", "/", "", prop, "") },
+		},
+		{
+			Op:   "mount",
+			Args: fmt.Sprintf(`"", <mount holding %q>, "", MS_PRIVATE`, s.rootReal),
+			Why:  "the rootfs's own bind must not propagate anywhere, and pivot_root(2) refuses a shared parent",
+			Do:   func() error { return parentPrivate(s.rootReal) },
 		},
 		{
 			Op:   "mount",
@@ -471,6 +481,75 @@ func (s *setup) chdirRoot() error {
 		}
 	}
 	return nil
+}
+
+// rootPropagation is what prepareSteps sets on "/" for rootfsPropagation
+// p (validated), and why.
+func rootPropagation(p string) (uintptr, string) {
+	flags, _ := ParsePropagation(p)
+	switch {
+	case flags == 0:
+		return unix.MS_SLAVE | unix.MS_REC, "rootfsPropagation unset: rslave, as runc: the host's mounts reach us, ours never reach it"
+	case flags&unix.MS_SHARED != 0:
+		return flags, "rootfsPropagation shared: mounts under a shared bind go both ways (mount_namespaces(7))"
+	case flags&unix.MS_SLAVE != 0:
+		return flags, "rootfsPropagation slave: the host's mounts reach us, ours never reach it"
+	}
+	return flags, "rootfsPropagation: no mount or unmount of ours propagates to the host (mount_namespaces(7))"
+}
+
+// parentPrivate makes the mount that holds dir (dir itself if it is a
+// mount point) private in this mount namespace. The mount is found by its
+// ID (statx(2) STATX_MNT_ID) in /proc/self/mountinfo.
+func parentPrivate(dir string) error {
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+		return fmt.Errorf("statx %s: %w", dir, err)
+	}
+	if st.Mask&unix.STATX_MNT_ID == 0 {
+		return fmt.Errorf("statx %s: the kernel gave no mount ID", dir)
+	}
+	mp, err := mountPointOf(st.Mnt_id)
+	if err != nil {
+		return err
+	}
+	if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", mp, err)
+	}
+	return nil
+}
+
+// mountPointOf reads the mount point of mount ID id from
+// /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with
+// octal escapes for space, tab, newline and backslash).
+func mountPointOf(id uint64) (string, error) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	want := strconv.FormatUint(id, 10)
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && f[0] == want {
+			return unescapeMountinfo(f[4]), nil
+		}
+	}
+	return "", fmt.Errorf("mount %d is not in /proc/self/mountinfo", id)
+}
+
+func unescapeMountinfo(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 func (s *setup) propagationStep() step.Step {

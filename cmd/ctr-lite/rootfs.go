@@ -58,7 +58,7 @@ func (f *rootfsFlags) declare(fs *flag.FlagSet) {
 	fs.BoolVar(&f.pivot, "pivot", true, "make ROOTFS the root with pivot_root(2)")
 	fs.BoolVar(&f.chroot, "chroot", false, "use MS_MOVE + chroot(2) instead of pivot_root (runc --no-pivot)")
 	fs.BoolVar(&f.cfg.Readonly, "readonly", false, "remount the root read-only once set up (root.readonly)")
-	fs.StringVar(&f.cfg.Propagation, "propagation", "", "rootfsPropagation `TYPE` of the new /: private, rprivate, slave,\nrslave, shared, rshared, unbindable or runbindable (default: rprivate)")
+	fs.StringVar(&f.cfg.Propagation, "propagation", "", "rootfsPropagation `TYPE` of the new /: private, rprivate, slave,\nrslave, shared, rshared, unbindable or runbindable (default: rslave, as runc)")
 	fs.Func("mount", "mount `TYPE:SOURCE:DEST[:OPT,...]` (repeatable), e.g.\ntmpfs:tmpfs:/run:mode=755 or bind:/host/dir:/mnt:ro", func(s string) error {
 		m, err := rootfs.ParseMountSpec(s)
 		if err != nil {
