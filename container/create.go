@@ -368,10 +368,19 @@ func initError(sock *os.File, err error) error {
 func (c *Container) awaitInit(sock *os.File, h *Handle) error {
 	for {
 		var m syncMsg
-		if err := recvMsg(sock, &m); err != nil {
+		listener, err := recvSyncMsg(sock, &m)
+		if err != nil {
 			return fmt.Errorf("init process exited before it was ready: %w", err)
 		}
 		switch m.Type {
+		case msgSeccomp:
+			if err := c.passListener(h, listener); err != nil {
+				sendMsg(sock, &syncMsg{Type: msgError, Error: err.Error()})
+				return err
+			}
+			if err := sendMsg(sock, &syncMsg{Type: msgSeccompDone}); err != nil {
+				return err
+			}
 		case msgReady:
 			return nil
 		case msgError:

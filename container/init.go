@@ -212,7 +212,7 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 	}
 	var filter []step.Step
 	if cfg.Seccomp != nil {
-		filter = append(filter, seccomp.LoadStep(cfg.Seccomp))
+		filter = append(filter, seccomp.LoadStep(cfg.Seccomp, func(l *os.File) error { return sendListener(sock, l) }))
 	} else if spec.Linux.Seccomp != nil {
 		// Never run unfiltered because the runtime forgot to send it.
 		return nil, errors.New("linux.seccomp is set but the runtime sent no compiled filter")

@@ -328,8 +328,8 @@ func TestUserGetsOneLineErrorForBadProfile(t *testing.T) {
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_PDP11"]}`, `unknown architecture "SCMP_ARCH_PDP11"`},
 		{`{"defaultAction": "SCMP_ACT_SOMETIMES"}`, `unknown action "SCMP_ACT_SOMETIMES"`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["umask"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "op": "SCMP_CMP_ABOUT", "value": 1}]}]}`, `unknown operator "SCMP_CMP_ABOUT"`},
-		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`, "SCMP_ACT_NOTIFY needs a seccomp listener"},
-		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}`, "listenerPath"},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`, "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath"},
+		{`{"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/run/x.sock"}`, "SCMP_ACT_NOTIFY cannot be the default action"},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": []}`, `unknown field "archMap"`},
 	} {
 		profile := writeProfile(t, tc.js)

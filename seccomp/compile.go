@@ -70,22 +70,33 @@ func Compile(cfg *specs.LinuxSeccomp, native Arch) (*Filter, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("no seccomp profile")
 	}
-	if cfg.ListenerPath != "" {
-		return nil, fmt.Errorf("listenerPath %q: seccomp user notification is not supported by ctr-lite yet", cfg.ListenerPath)
+	if cfg.DefaultAction == specs.ActNotify {
+		// As runc: the init's own write to the runtime, which carries
+		// the listener fd, would wait for a listener that has no fd yet.
+		return nil, fmt.Errorf("defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
 	}
 	def, err := action(cfg.DefaultAction, cfg.DefaultErrnoRet)
 	if err != nil {
 		return nil, fmt.Errorf("defaultAction: %w", err)
 	}
 	f := &Filter{Arch: native, Default: def, Rules: map[specs.Arch]int{}, Absent: map[specs.Arch][]string{}}
-	if f.Flags, f.FlagNames, err = filterFlags(cfg.Flags); err != nil {
-		return nil, err
-	}
 	if f.Arches, err = profileArches(native, cfg.Architectures); err != nil {
 		return nil, err
 	}
 	rules, err := checkRules(cfg.Syscalls)
 	if err != nil {
+		return nil, err
+	}
+	notify := false
+	for _, r := range rules {
+		notify = notify || r.action == unix.SECCOMP_RET_USER_NOTIF
+	}
+	if notify && cfg.ListenerPath == "" {
+		// config-linux.md: the listener fd goes to listenerPath; runc
+		// fails the same profile ("listenerPath is not set").
+		return nil, fmt.Errorf("SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the socket the runtime sends the listener fd to)")
+	}
+	if f.Flags, f.FlagNames, err = filterFlags(cfg.Flags, notify); err != nil {
 		return nil, err
 	}
 	f.LastSyscall = lastSyscalls(f.Arches, f.Default, rules)
@@ -125,6 +136,15 @@ func checkRules(calls []specs.LinuxSyscall) ([]rule, error) {
 		act, err := action(c.Action, c.ErrnoRet)
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", where, c.Names[0], err)
+		}
+		for _, n := range c.Names {
+			if act == unix.SECCOMP_RET_USER_NOTIF && (n == "write" || n == "sendmsg") {
+				// As runc for write: the init sends the listener fd to
+				// the runtime with sendmsg and its messages with write
+				// after loading the filter; notified, they would wait
+				// forever for a listener that never gets the fd.
+				return nil, fmt.Errorf("%s: SCMP_ACT_NOTIFY cannot be used for the %s syscall", where, n)
+			}
 		}
 		for j, a := range c.Args {
 			if a.Index > 5 {
@@ -181,7 +201,9 @@ func profileArches(native Arch, names []specs.Arch) ([]Arch, error) {
 }
 
 // filterFlags maps the spec's flag names to SECCOMP_FILTER_FLAG_* bits.
-func filterFlags(names []specs.LinuxSeccompFlag) (uint, []string, error) {
+// With notify (a SCMP_ACT_NOTIFY rule), SECCOMP_FILTER_FLAG_NEW_LISTENER
+// is added: seccomp(2) then returns the listener fd.
+func filterFlags(names []specs.LinuxSeccompFlag, notify bool) (uint, []string, error) {
 	var bits uint
 	var out []string
 	for _, n := range names {
@@ -194,13 +216,38 @@ func filterFlags(names []specs.LinuxSeccompFlag) (uint, []string, error) {
 			bits |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
 		case specs.LinuxSeccompFlagWaitKillableRecv, "SECCOMP_FILTER_FLAG_NEW_LISTENER":
 			// Both only mean something with a notification listener.
-			return 0, nil, fmt.Errorf("flag %s needs a seccomp listener (SCMP_ACT_NOTIFY), which ctr-lite does not support yet", n)
+			if !notify {
+				return 0, nil, fmt.Errorf("flag %s needs a SCMP_ACT_NOTIFY rule", n)
+			}
+			if n == specs.LinuxSeccompFlagWaitKillableRecv {
+				bits |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+			}
 		default:
 			return 0, nil, fmt.Errorf("unknown seccomp flag %q", n)
 		}
 		out = append(out, string(n))
 	}
+	if notify {
+		bits |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		if bits&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
+			// seccomp(2): TSYNC with NEW_LISTENER needs TSYNC_ESRCH
+			// (both would use the return value).
+			bits |= unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+		}
+		if !contains(out, "SECCOMP_FILTER_FLAG_NEW_LISTENER") {
+			out = append(out, "SECCOMP_FILTER_FLAG_NEW_LISTENER")
+		}
+	}
 	return bits, out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // action maps an SCMP_ACT_* name to the SECCOMP_RET_* value a filter
@@ -235,7 +282,9 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 	case specs.ActAllow:
 		return unix.SECCOMP_RET_ALLOW, nil
 	case specs.ActNotify:
-		return 0, fmt.Errorf("action %s needs a seccomp listener, which ctr-lite does not support yet", a)
+		// The syscall waits until the listener (linux.seccomp.listenerPath)
+		// answers through SECCOMP_IOCTL_NOTIF_SEND.
+		return unix.SECCOMP_RET_USER_NOTIF, nil
 	case "":
 		return 0, fmt.Errorf("missing action")
 	}

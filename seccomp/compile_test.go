@@ -418,10 +418,13 @@ func TestBadProfiles(t *testing.T) {
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_MAYBE"}]}`, `unknown action "SCMP_ACT_MAYBE"`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "op": "SCMP_CMP_ALMOST", "value": 1}]}]}`, `unknown operator "SCMP_CMP_ALMOST"`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "op": "SCMP_CMP_EQ", "value": 1}]}]}`, `index 6 out of range`},
-		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`, `SCMP_ACT_NOTIFY needs a seccomp listener`},
-		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}`, `listenerPath "/run/agent.sock"`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`, `SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath`},
+		{`{"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/run/agent.sock"}`, `SCMP_ACT_NOTIFY cannot be the default action`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["mkdir", "write"], "action": "SCMP_ACT_NOTIFY"}]}`, `syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the write syscall`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["sendmsg"], "action": "SCMP_ACT_NOTIFY"}]}`, `SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]}`, `needs a SCMP_ACT_NOTIFY rule`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}`, `unknown seccomp flag "SECCOMP_FILTER_FLAG_FAST"`},
-		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, `needs a seccomp listener`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, `needs a SCMP_ACT_NOTIFY rule`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ALLOW", "errnoRet": 1}]}`, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE`},
 		{`{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000}`, `errnoRet 5000 out of range`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]}`, `syscalls[0]: no names`},
@@ -616,5 +619,32 @@ func TestUnknownSyscallsReturnENOSYS(t *testing.T) {
 				wantRet(t, fmt.Sprintf("%s nr %#x", p.arch.Name, p.nr), got, p.want)
 			}
 		})
+	}
+}
+
+// SCMP_ACT_NOTIFY rules return SECCOMP_RET_USER_NOTIF and make the filter
+// ask for a listener fd; listenerPath alone changes nothing.
+func TestNotify(t *testing.T) {
+	const notif = unix.SECCOMP_RET_USER_NOTIF
+	f := compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock", "listenerMetadata": "m",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"},
+		{"names": ["chmod"], "action": "SCMP_ACT_NOTIFY", "args": [{"index": 1, "op": "SCMP_CMP_EQ", "value": 511}]}]}`)
+	wantRet(t, "mkdir", sys(t, f, "amd64", "mkdir"), notif)
+	wantRet(t, "chmod 0777", sys(t, f, "amd64", "chmod", 0, 0o777), notif)
+	wantRet(t, "chmod 0755", sys(t, f, "amd64", "chmod", 0, 0o755), allow)
+	wantRet(t, "getpid", sys(t, f, "amd64", "getpid"), allow)
+	if f.Flags != unix.SECCOMP_FILTER_FLAG_NEW_LISTENER || strings.Join(f.FlagNames, ",") != "SECCOMP_FILTER_FLAG_NEW_LISTENER" {
+		t.Errorf("flags %#x %v, want NEW_LISTENER only", f.Flags, f.FlagNames)
+	}
+	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ERRNO", "listenerPath": "/a", "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+		"syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`)
+	want := uint(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+	if f.Flags != want {
+		t.Errorf("flags %#x, want %#x", f.Flags, want)
+	}
+	wantRet(t, "mkdir", sys(t, f, "amd64", "mkdir"), notif)
+	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}`)
+	if f.Flags != 0 {
+		t.Errorf("listenerPath without a notify rule: flags %#x, want 0", f.Flags)
 	}
 }

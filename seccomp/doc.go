@@ -51,9 +51,15 @@
 //
 // Differences from runc + libseccomp, on purpose: an ABI not listed kills
 // the process, not just the thread; 32-bit ABIs compare only the low word
-// of arguments (as libseccomp), x32 compares all 64 bits. Not supported yet:
-// SCMP_ACT_NOTIFY and listenerPath (user notification), and the i386
+// of arguments (as libseccomp), x32 compares all 64 bits; the i386
 // socketcall/ipc multiplexers are matched by their own numbers only.
+//
+// SCMP_ACT_NOTIFY rules return SECCOMP_RET_USER_NOTIF and make Load ask
+// for a listener fd (SECCOMP_FILTER_FLAG_NEW_LISTENER), which the runtime
+// passes to the agent at listenerPath (package container). As runc: a
+// notify rule needs listenerPath, notify cannot be the default action
+// nor be used for write (nor, here, sendmsg: the init's messages to the
+// runtime after loading the filter use both).
 //
 // Loading (Load, LoadStep) needs no_new_privs (NoNewPrivsStep; in a
 // container the process package sets it from process.noNewPrivileges) or

@@ -21,14 +21,19 @@ import (
 // no_new_privs set (NoNewPrivsStep) or CAP_SYS_ADMIN in its user namespace,
 // so that a filter cannot trick a setuid program into misbehaving.
 //
+// When f has SCMP_ACT_NOTIFY rules (SECCOMP_FILTER_FLAG_NEW_LISTENER),
+// Load returns the listener: the fd (close-on-exec) through which a
+// supervisor receives the notified syscalls (SECCOMP_IOCTL_NOTIF_RECV)
+// and answers them (SECCOMP_IOCTL_NOTIF_SEND). Otherwise it returns nil.
+//
 // Preconditions: the goroutine is locked to its OS thread
 // (runtime.LockOSThread) and that thread calls execve next
 // (process.ExecStep). Load is the last step before execve because from
 // here on every syscall of this thread is checked: execve itself, and
 // what the Go runtime does before it, must be allowed by the profile.
-func Load(f *Filter) error {
+func Load(f *Filter) (*os.File, error) {
 	if len(f.Program) == 0 {
-		return errors.New("empty seccomp program")
+		return nil, errors.New("empty seccomp program")
 	}
 	prog := unix.SockFprog{Len: uint16(len(f.Program)), Filter: &f.Program[0]}
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(f.Flags), uintptr(unsafe.Pointer(&prog)))
@@ -38,17 +43,24 @@ func Load(f *Filter) error {
 	runtime.KeepAlive(f.Program)
 	switch {
 	case errno == unix.EACCES:
-		return fmt.Errorf("%w: set no_new_privs first or hold CAP_SYS_ADMIN", errno)
+		return nil, fmt.Errorf("%w: set no_new_privs first or hold CAP_SYS_ADMIN", errno)
+	case errno == unix.EINVAL && f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
+		return nil, fmt.Errorf("%w: the kernel may lack seccomp user notification (Linux 5.0) or a flag asked for", errno)
 	case errno != 0:
-		return errno
+		return nil, errno
+	case f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
+		return os.NewFile(r, "seccomp-listener"), nil
 	case r != 0 && f.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0:
-		return fmt.Errorf("SECCOMP_FILTER_FLAG_TSYNC: thread %d could not be synchronized", r)
+		return nil, fmt.Errorf("SECCOMP_FILTER_FLAG_TSYNC: thread %d could not be synchronized", r)
 	}
-	return nil
+	return nil, nil
 }
 
-// LoadStep is Load as a step, for --explain.
-func LoadStep(f *Filter) step.Step {
+// LoadStep is Load as a step, for --explain. When the filter returns a
+// listener, listener is called with it (and must close it) before the
+// next step; with a nil listener the fd is closed, so that notified
+// syscalls fail with ENOSYS (seccomp_unotify(2): no listener left).
+func LoadStep(f *Filter, listener func(*os.File) error) step.Step {
 	flags := "0"
 	if len(f.FlagNames) > 0 {
 		flags = strings.Join(f.FlagNames, "|")
@@ -57,7 +69,16 @@ func LoadStep(f *Filter) step.Step {
 		Op:   "seccomp",
 		Args: fmt.Sprintf("SECCOMP_SET_MODE_FILTER, %s, {len: %d instructions, %s}", flags, len(f.Program), abiNames(f.Arches)),
 		Why:  "every later syscall of this thread and its children is checked; execve must be allowed",
-		Do:   func() error { return Load(f) },
+		Do: func() error {
+			l, err := Load(f)
+			if err != nil || l == nil {
+				return err
+			}
+			if listener == nil {
+				return l.Close()
+			}
+			return listener(l)
+		},
 		ReadBack: func() (string, error) {
 			return threadStatus("Seccomp", "Seccomp_filters")
 		},

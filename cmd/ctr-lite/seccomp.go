@@ -133,6 +133,6 @@ func seccompRun(g *globals, profile string, nnp bool, args []string) error {
 	if nnp {
 		steps = append(steps, seccomp.NoNewPrivsStep())
 	}
-	steps = append(steps, seccomp.LoadStep(f), process.ExecStep(path, args, os.Environ()))
+	steps = append(steps, seccomp.LoadStep(f, nil), process.ExecStep(path, args, os.Environ()))
 	return r.Run(steps...)
 }
