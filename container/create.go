@@ -382,6 +382,9 @@ func (c *Container) awaitInit(sock *os.File, h *Handle) error {
 				return err
 			}
 		case msgReady:
+			if h == nil {
+				return awaitExecve(sock)
+			}
 			return nil
 		case msgError:
 			return errors.New(m.Error)

@@ -220,3 +220,22 @@ func joinNamespaces(st *State) []specs.LinuxNamespace {
 	}
 	return out
 }
+
+// awaitExecve waits until the init of an exec has run execve: its end of
+// the sync socket is close-on-exec, so EOF means the program runs (as
+// with runc, exec returns only then); a message means execve (or what
+// came after "ready") failed.
+func awaitExecve(sock *os.File) error {
+	var m syncMsg
+	err := recvMsg(sock, &m)
+	switch {
+	case errors.Is(err, errPeerClosed):
+		return nil
+	case err != nil:
+		return err
+	case m.Type == msgError:
+		return errors.New(m.Error)
+	default:
+		return fmt.Errorf("init sent %q after ready", m.Type)
+	}
+}

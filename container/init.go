@@ -52,9 +52,22 @@ func Init() error {
 	}
 	err = runInit(sock, &cfg)
 	// Only failures get here: on success the last step was execve.
-	sendMsg(sock, &syncMsg{Type: msgError, Error: err.Error()})
+	if fifoWriter >= 0 {
+		// `start` is reading the FIFO until EOF: it reports this.
+		unix.Write(fifoWriter, []byte(err.Error()))
+	} else {
+		sendMsg(sock, &syncMsg{Type: msgError, Error: err.Error()})
+	}
 	return err
 }
+
+// fifoWriter is the exec FIFO's write end from the moment `start` opened
+// the FIFO, or -1. It stays open, close-on-exec, until execve: `start`
+// reads until EOF, so it returns only once the program runs (a signal
+// sent after it reaches the program, not this Go process, whose runtime
+// drops SIGUSR1 and others nobody asked for), and it reads here the
+// error of a startContainer hook or of execve itself.
+var fifoWriter = -1
 
 func runInit(sock *os.File, cfg *initConfig) error {
 	spec := cfg.Spec
@@ -257,14 +270,18 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 }
 
 // readyStep tells the runtime the container is set up: `create` may
-// record it as created and exit.
+// record it as created and exit. For `exec` the socket stays open,
+// close-on-exec (cloexecStep): the runtime waits for its EOF, which comes
+// when execve succeeds, or for the error if it fails.
 func readyStep(sock *os.File, cfg *initConfig) step.Step {
 	return step.Step{
 		Op:  "write sync socket",
 		Why: "tell the runtime the container is set up",
 		Do: func() error {
 			err := sendMsg(sock, &syncMsg{Type: msgReady})
-			sock.Close()
+			if !cfg.Exec {
+				sock.Close()
+			}
 			return err
 		},
 	}
@@ -273,18 +290,19 @@ func readyStep(sock *os.File, cfg *initConfig) step.Step {
 // waitStartStep blocks until `start`: open(2) of a FIFO for writing
 // returns only once a reader opened it. The FIFO is reached through its
 // O_PATH fd in /proc/self/fd: its host path is outside our root now.
+// The write end stays open (fifoWriter) until execve closes it.
 func waitStartStep(fifoFd int) step.Step {
 	path := "/proc/self/fd/" + strconv.Itoa(fifoFd)
 	return step.Step{
 		Op:   "open",
-		Args: path + ", O_WRONLY",
-		Why:  "wait for `ctr-lite start` to open the exec FIFO",
+		Args: path + ", O_WRONLY|O_CLOEXEC",
+		Why:  "wait for `ctr-lite start` to open the exec FIFO; execve closes it, which tells start the program runs",
 		Do: func() error {
 			fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				return fmt.Errorf("open exec fifo: %w", err)
 			}
-			defer unix.Close(fd)
+			fifoWriter = fd
 			if _, err := unix.Write(fd, []byte("0")); err != nil {
 				return fmt.Errorf("write exec fifo: %w", err)
 			}

@@ -128,6 +128,9 @@ func sendMsgFd(f *os.File, v any, fd int) error {
 	return nil
 }
 
+// errPeerClosed: EOF where a message would start.
+var errPeerClosed = errors.New("read from sync socket: peer closed")
+
 // recvMsg reads one framed message into v. EOF before a message means
 // the peer closed its end (it exited, or execve closed the
 // close-on-exec socket).
@@ -171,7 +174,7 @@ func recvMsgFd(f *os.File, v any) (int, error) {
 		}
 	}
 	if n == 0 {
-		return fd, errors.New("read from sync socket: peer closed")
+		return fd, errPeerClosed
 	}
 	if err := recvBody(f, v, hdr[:n]); err != nil {
 		if fd >= 0 {
@@ -189,7 +192,7 @@ func recvBody(f *os.File, v any, got []byte) error {
 	n := copy(hdr, got)
 	if k, err := io.ReadFull(f, hdr[n:]); err != nil {
 		if n+k == 0 && errors.Is(err, io.EOF) {
-			return errors.New("read from sync socket: peer closed")
+			return errPeerClosed
 		}
 		return fmt.Errorf("read from sync socket: %w", err)
 	}

@@ -59,3 +59,130 @@ func TestUserRunsContainerWithHugeConfig(t *testing.T) {
 		t.Errorf("the program saw %q, want %q", got, want)
 	}
 }
+
+// TestUserSignalsContainerRightAfterStart: once `start` returns, the
+// container's process is the program (execve is past its point of no
+// return), so a signal sent right then reaches the program, every time.
+// start used to return before execve, and the signal could reach
+// ctr-lite's Go init, whose runtime drops SIGUSR2: lost.
+func TestUserSignalsContainerRightAfterStart(t *testing.T) {
+	// The loop runs the trap within 20 ms (busybox's `wait` can miss a
+	// signal that comes before it blocks: a race of its own).
+	b := newBundle(t, "sigstart", "sh", "-c", "trap 'echo got >/mnt/x; exit 0' USR2; while :; do sleep 0.02; done")
+	// No PID namespace: the kernel drops a signal to a namespace's init
+	// that has no handler for it yet (pid_namespaces(7)), so with one, a
+	// signal that beats sh's trap would be lost whatever the runtime
+	// does. Without, it kills sh: either way it reached the program.
+	var nss []specs.LinuxNamespace
+	for _, ns := range b.spec.Linux.Namespaces {
+		if ns.Type != specs.PIDNamespace {
+			nss = append(nss, ns)
+		}
+	}
+	b.spec.Linux.Namespaces = nss
+	out := b.hostDir("/mnt")
+	for i := 0; i < 20; i++ {
+		os.Remove(filepath.Join(out, "x"))
+		b.mustDetached("create", "-b", b.dir, b.id)
+		pid := b.state(b.id).Pid
+		initExe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.must("start", b.id)
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if err != nil || exe == initExe {
+			t.Fatalf("round %d: after start the container's process is still %q (%v): start returned before execve", i, exe, err)
+		}
+		b.must("kill", b.id, "USR2")
+		// Reached the program: the trap writes the file, or (sent before
+		// sh set its trap) SIGUSR2's default action ends it. Lost: it
+		// runs on without the file.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(out, "x")); err == nil || b.state(b.id).Status == "stopped" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: SIGUSR2 sent right after start was lost", i)
+			}
+		}
+		b.waitStatus(b.id, "stopped")
+		b.must("delete", b.id)
+	}
+}
+
+// TestUserGetsErrorForProgramThatCannotRun: a program that cannot be
+// executed makes run, create or start fail with the reason (as runc:
+// exit 1; a missing or non-executable file is found at create, a bad
+// interpreter by execve itself at start) and never leaves a "running"
+// container that then dies; exec fails the same way.
+func TestUserGetsErrorForProgramThatCannotRun(t *testing.T) {
+	b := newBundle(t, "noexec", "true")
+	rootfs := filepath.Join(b.dir, "rootfs")
+	if err := os.WriteFile(filepath.Join(rootfs, "noexec"), []byte("#!/bin/sh\necho ran\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "badinterp"), []byte("#!/no/such/interpreter\necho ran\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+		// atStart: only execve finds it out, so create succeeds.
+		atStart bool
+	}{
+		{[]string{"/no/such/program"}, "no such file or directory", false},
+		{[]string{"no-such-program"}, "not found in $PATH", false},
+		{[]string{"/noexec"}, "no execute permission", false},
+		{[]string{"/badinterp"}, "no such file or directory", true},
+		{[]string{"/"}, "is a directory", false},
+	}
+	for _, c := range cases {
+		b.spec.Process.Args = c.args
+		b.write()
+		b.fail([]string{"run", "-b", b.dir, b.id}, c.want)
+		b.fail([]string{"state", b.id}, "does not exist")
+
+		r := b.detached(nil, "create", "-b", b.dir, b.id)
+		if !c.atStart {
+			if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("create of %q: want exit 1 with %q:\n%s", c.args, c.want, r)
+			}
+			b.fail([]string{"state", b.id}, "does not exist")
+			continue
+		}
+		if r.code != 0 {
+			t.Fatalf("create of %q: %s", c.args, r)
+		}
+		b.state(b.id)
+		if r := b.ctr("start", b.id); r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("start of %q: want exit 1 with %q:\n%s", c.args, c.want, r)
+		}
+		if st := b.waitStatus(b.id, "stopped"); st.Pid != 0 {
+			t.Errorf("after a failed start: %+v", st)
+		}
+		b.must("delete", b.id)
+	}
+
+	// exec: the container runs; the exec fails and leaves no process.
+	b.spec.Process.Args = []string{"sleep", "1000"}
+	b.write()
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	init := b.state(b.id).Pid
+	for _, c := range cases {
+		for _, detach := range [][]string{nil, {"-d"}} {
+			args := append(append([]string{"exec"}, detach...), b.id)
+			r := b.detached(nil, append(args, c.args...)...)
+			if r.code == 0 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("exec %v %q: want a failure with %q:\n%s", detach, c.args, c.want, r)
+			}
+		}
+	}
+	if got := b.must("exec", b.id, "sh", "-c", "set -- /proc/[0-9]*; echo $#").stdout; strings.TrimSpace(got) != "2" {
+		t.Errorf("processes in the container after the failed execs (sh and sleep expected): %s", got)
+	}
+	if b.state(b.id).Pid != init {
+		t.Errorf("the container's init changed")
+	}
+	b.must("delete", "--force", b.id)
+}

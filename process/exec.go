@@ -31,11 +31,22 @@ func ExecStep(path string, args, env []string) step.Step {
 }
 
 // LookPath finds name in the PATH of env (or a default PATH), as the
-// program will see it from the current root directory.
+// program will see it from the current root directory. A name with a
+// slash must be a file with an execute bit (not a directory); in PATH,
+// only such regular files are found. Whether this process's user may
+// execute it is up to execve(2).
 func LookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
-		if _, err := os.Stat(name); err != nil {
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
 			return "", fmt.Errorf("executable %q: %w", name, err)
+		case fi.IsDir():
+			return "", fmt.Errorf("executable %q: %w", name, syscall.EISDIR)
+		case fi.Mode()&0o111 == 0:
+			// execve(2) would fail with EACCES; say so before start,
+			// as runc's exec.LookPath does.
+			return "", fmt.Errorf("executable %q: no execute permission: %w", name, os.ErrPermission)
 		}
 		return name, nil
 	}
