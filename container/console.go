@@ -3,8 +3,8 @@ package container
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
+	"strconv"
 
 	"github.com/containerd/console"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -13,25 +13,38 @@ import (
 
 // DialConsoleSocket connects to --console-socket in the caller (before the
 // container exists), so a path that is not a listening AF_UNIX socket is
-// a clear error and nothing is left behind.
+// a clear error and nothing is left behind. The socket is opened once
+// (O_PATH, refusing another user's planted symlink: see openNoPlanted)
+// and connected to through /proc/self/fd/N, so the checked inode is the
+// one we connect to.
 func DialConsoleSocket(path string) (*os.File, error) {
-	fi, err := os.Stat(path)
+	pfd, err := openNoPlanted(path, unix.O_PATH, 0)
 	if err != nil {
 		return nil, fmt.Errorf("console socket: %w", err)
 	}
-	if fi.Mode()&os.ModeSocket == 0 {
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return nil, fmt.Errorf("console socket %s: fstat: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		return nil, fmt.Errorf("console socket %s is not a socket", path)
 	}
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("console socket: %w", err)
+		return nil, fmt.Errorf("console socket: socket: %w", err)
 	}
-	defer conn.Close()
-	f, err := conn.File()
+	for {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: "/proc/self/fd/" + strconv.Itoa(pfd)})
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("console socket: %w", err)
+		unix.Close(fd)
+		return nil, fmt.Errorf("console socket %s: connect: %w", path, err)
 	}
-	return f, nil
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // newPtyFrom makes a pseudo-terminal pair from an opened ptmx (the

@@ -91,8 +91,8 @@ func (r Root) Reserve(id string) (*Handle, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(r.Dir, 0o711); err != nil {
-		return nil, fmt.Errorf("state root %s: %w", r.Dir, err)
+	if err := r.check(true); err != nil {
+		return nil, err
 	}
 	d := r.dir(id)
 	if err := os.Mkdir(d, 0o711); err != nil {
@@ -110,10 +110,44 @@ func (r Root) Reserve(id string) (*Handle, error) {
 	return h, nil
 }
 
+// check makes sure the state root is ours: owned by us (or root),
+// writable by no one else, and not reached through another user's
+// symlink (see checkLink). Another user who could write there could plant
+// a state.json whose hooks delete would run, or swap a container's
+// directory for a link. With create, a missing root is made 0700 (as
+// runc does); a missing root is otherwise fine (no containers).
+func (r Root) check(create bool) error {
+	if create {
+		if err := os.MkdirAll(r.Dir, 0o700); err != nil {
+			return fmt.Errorf("state root %s: %w", r.Dir, err)
+		}
+	}
+	fd, err := openNoPlanted(r.Dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		if !create && errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("state root: %w", err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("state root %s: fstat: %w", r.Dir, err)
+	}
+	if (st.Uid != uint32(os.Geteuid()) && st.Uid != 0) || st.Mode&0o022 != 0 {
+		return fmt.Errorf("state root %s: owned by uid %d with mode %#o: other users could change containers' state",
+			r.Dir, st.Uid, st.Mode&0o7777)
+	}
+	return nil
+}
+
 // Open locks ROOT/ID and reads its state. The lock serializes commands on
 // one container (two deletes, a kill during a delete).
 func (r Root) Open(id string) (*Handle, error) {
 	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := r.check(false); err != nil {
 		return nil, err
 	}
 	h, err := openLocked(r.dir(id))
@@ -136,11 +170,17 @@ func (r Root) Load(id string) (*State, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
+	if err := r.check(false); err != nil {
+		return nil, err
+	}
 	return readState(r.dir(id))
 }
 
 // IDs lists the containers under the root, sorted.
 func (r Root) IDs() ([]string, error) {
+	if err := r.check(false); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(r.Dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -206,22 +246,8 @@ func (h *Handle) Save() error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(h.Dir, stateFile), data, 0o600); err != nil {
+	if err := writeFileAt(h.fd, stateFile, data, 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory and rename(2): a reader sees the old or the new file whole.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, data, perm); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
 	}
 	return nil
 }

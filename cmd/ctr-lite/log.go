@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/ctr-lite/ctr-lite/container"
 )
 
 // logger writes runc's log lines: text ("ctr-lite: msg") or JSON
@@ -31,9 +33,9 @@ func newLogger(path, format string, debug bool, stderr io.Writer) (*logger, erro
 	if path == "" {
 		return l, nil
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+	f, err := container.OpenLogFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("open log file: %w", err)
+		return nil, err
 	}
 	l.file, l.w = f, f
 	return l, nil
