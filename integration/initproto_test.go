@@ -186,3 +186,48 @@ func TestUserGetsErrorForProgramThatCannotRun(t *testing.T) {
 	}
 	b.must("delete", "--force", b.id)
 }
+
+// TestUserRunsInCwdMissingFromRootfs: a process.cwd the rootfs lacks is
+// created (runc does mkdir -p in the new root), also under a read-only
+// root; symlinks are followed inside the rootfs, so one pointing at a
+// host directory cannot make it land on the host.
+func TestUserRunsInCwdMissingFromRootfs(t *testing.T) {
+	b := newBundle(t, "mkcwd", "sh", "-c", "pwd; stat -c %a .")
+	rootfs := filepath.Join(b.dir, "rootfs")
+	hostDir := t.TempDir()
+	if err := os.Symlink(hostDir, filepath.Join(rootfs, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/work", filepath.Join(rootfs, "lnk")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cwd      string
+		readonly bool
+		inRootfs string // where it must appear in the rootfs
+	}{
+		{"/work/a/b", false, "work/a/b"},
+		{"/ro/c", true, "ro/c"},
+		{"/lnk/e", false, "work/e"},
+	} {
+		b.spec.Process.Cwd = c.cwd
+		b.spec.Root.Readonly = c.readonly
+		b.write()
+		r := b.must("run", "-b", b.dir, b.id)
+		if got := r.stdout; got != c.cwd+"\n755\n" && !(c.cwd == "/lnk/e" && got == "/work/e\n755\n") {
+			t.Errorf("cwd %s (readonly root %v): program printed %q", c.cwd, c.readonly, got)
+		}
+		if fi, err := os.Stat(filepath.Join(rootfs, c.inRootfs)); err != nil || !fi.IsDir() {
+			t.Errorf("cwd %s: not created in the rootfs at %s: %v", c.cwd, c.inRootfs, err)
+		}
+	}
+	// /escape leads to hostDir's path inside the rootfs, which does not
+	// exist there: refused, and nothing is made on the host.
+	b.spec.Process.Cwd = "/escape/d"
+	b.spec.Root.Readonly = false
+	b.write()
+	b.fail([]string{"run", "-b", b.dir, b.id}, "mkdir")
+	if _, err := os.Lstat(filepath.Join(hostDir, "d")); err == nil {
+		t.Errorf("a symlink in the rootfs made the runtime create %s/d on the host", hostDir)
+	}
+}

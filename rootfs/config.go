@@ -50,6 +50,11 @@ type Config struct {
 	// onto /dev/console (config.md "process.terminal"; the terminal code
 	// opens the pty and fills this in).
 	Console string
+	// Cwd, if set, is the process's working directory (config.md
+	// "process.cwd"): created with its parents (0755) inside the rootfs
+	// when missing, after the mounts and before anything is made
+	// read-only, as runc does.
+	Cwd string
 	// NoPivot uses MS_MOVE + chroot(2) instead of pivot_root(2), for a
 	// rootfs that cannot be pivoted (an initramfs); runc's --no-pivot.
 	// chroot leaves the old root in the mount namespace, under the new one.
@@ -105,6 +110,9 @@ func FromSpec(spec *specs.Spec, bundle string) (Config, error) {
 			}
 		}
 		c.Mounts = append(c.Mounts, m)
+	}
+	if spec.Process != nil {
+		c.Cwd = spec.Process.Cwd
 	}
 	if l := spec.Linux; l != nil {
 		c.Propagation = l.RootfsPropagation

@@ -60,6 +60,9 @@ func Steps(c Config) ([]step.Step, error) {
 	if c.SetupDev {
 		steps = append(steps, s.devSteps()...)
 	}
+	if c.Cwd != "" {
+		steps = append(steps, s.cwdStep(c.Cwd))
+	}
 	for _, w := range c.ProcWrites {
 		steps = append(steps, s.procWriteStep(w))
 	}
@@ -81,6 +84,25 @@ func Steps(c Config) ([]step.Step, error) {
 		steps = append(steps, s.propagationStep())
 	}
 	return steps, nil
+}
+
+// cwdStep creates the process's working directory if it is missing
+// (runc does mkdir -p of process.cwd in the new root), in-root like a
+// mount target, so a symlink in the rootfs cannot make us create a
+// directory on the host.
+func (s *setup) cwdStep(p string) step.Step {
+	return step.Step{
+		Op:   "mkdir -p",
+		Args: s.host(p) + ", 0755",
+		Why:  "process.cwd is created when the rootfs lacks it, as runc does",
+		Do: func() error {
+			f, err := s.mkdirAll(p)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		},
+	}
 }
 
 // host is the host path of p inside the rootfs, for --explain only: the
