@@ -81,6 +81,19 @@ func rootfsTar(t *testing.T, rootfs, out string) {
 // image's name.
 func ociArchive(t *testing.T, layer, ref, out string) {
 	t.Helper()
+	ociArchiveImages(t, layer, out, ociImage{ref: ref, cmd: []string{"sh"}})
+}
+
+// ociImage is one image of an archive: its name and its config's Cmd.
+type ociImage struct {
+	ref string
+	cmd []string
+}
+
+// ociArchiveImages is ociArchive with several images, each a manifest of
+// the same layer with its own config, named in index.json.
+func ociArchiveImages(t *testing.T, layer, out string, images ...ociImage) {
+	t.Helper()
 	type desc struct {
 		MediaType   string            `json:"mediaType"`
 		Digest      string            `json:"digest"`
@@ -110,23 +123,27 @@ func ociArchive(t *testing.T, layer, ref, out string) {
 		t.Fatal(err)
 	}
 	l := add(layerData, "application/vnd.oci.image.layer.v1.tar")
-	c := add(mustJSON(map[string]any{
-		"architecture": runtime.GOARCH,
-		"os":           "linux",
-		"config": map[string]any{
-			"Env": []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-			"Cmd": []string{"sh"},
-		},
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{l.Digest}},
-	}), "application/vnd.oci.image.config.v1+json")
-	m := add(mustJSON(map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
-		"config":        c,
-		"layers":        []desc{l},
-	}), "application/vnd.oci.image.manifest.v1+json")
-	m.Annotations = map[string]string{"org.opencontainers.image.ref.name": ref}
-	files["index.json"] = mustJSON(map[string]any{"schemaVersion": 2, "manifests": []desc{m}})
+	var manifests []desc
+	for _, img := range images {
+		c := add(mustJSON(map[string]any{
+			"architecture": runtime.GOARCH,
+			"os":           "linux",
+			"config": map[string]any{
+				"Env": []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+				"Cmd": img.cmd,
+			},
+			"rootfs": map[string]any{"type": "layers", "diff_ids": []string{l.Digest}},
+		}), "application/vnd.oci.image.config.v1+json")
+		m := add(mustJSON(map[string]any{
+			"schemaVersion": 2,
+			"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+			"config":        c,
+			"layers":        []desc{l},
+		}), "application/vnd.oci.image.manifest.v1+json")
+		m.Annotations = map[string]string{"org.opencontainers.image.ref.name": img.ref}
+		manifests = append(manifests, m)
+	}
+	files["index.json"] = mustJSON(map[string]any{"schemaVersion": 2, "manifests": manifests})
 	order = append([]string{"oci-layout", "index.json"}, order...)
 
 	f, err := os.Create(out)
