@@ -77,6 +77,23 @@ func cpuFiles(t *testing.T, pid int) (shares, quota, period string) {
 	return "weight " + strconv.FormatUint(w, 10), max[0], max[1]
 }
 
+// limitCgroups are pid's cgroups where limits are set: the memory, cpu
+// and pids v1 hierarchies, or the cgroup2 one ("") when it has none.
+func limitCgroups(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	cg := procCgroups(t, strconv.Itoa(pid))
+	out := map[string]string{}
+	for _, c := range []string{"memory", "cpu", "pids"} {
+		if p, ok := cg[c]; ok {
+			out[c] = p
+		}
+	}
+	if len(out) == 0 {
+		out[""] = cg[""]
+	}
+	return out
+}
+
 func memoryLimit(t *testing.T, pid int) string {
 	t.Helper()
 	return cgroupFile(t, strconv.Itoa(pid), "memory", "memory.limit_in_bytes", "memory.max")
@@ -229,15 +246,30 @@ func TestOrchestratorRunsPodsWithContainerdCRI(t *testing.T) {
 	t.Run("pod cgroup parent /kubepods/...: the containers' cgroups are below it", func(t *testing.T) {
 		p := e.runPod(t, e.podConfig("kubepods"))
 		id := e.start(t, p, e.containerConfig("c", "sleep", "3600"))
-		for what, want := range map[string]string{p.id: p.cgroupParent + "/" + p.id, id: p.cgroupParent + "/" + id} {
-			cmd := "inspect"
-			if what == p.id {
-				cmd = "inspectp"
+		for what, cmd := range map[string]string{p.id: "inspectp", id: "inspect"} {
+			for c, got := range limitCgroups(t, e.pid(t, cmd, what)) {
+				if want := p.cgroupParent + "/" + what; got != want {
+					t.Errorf("%q cgroup of %s: %s, want %s", c, what, got, want)
+				}
 			}
-			cg := procCgroups(t, strconv.Itoa(e.pid(t, cmd, what)))
-			for _, c := range []string{"memory", "cpu", "pids"} {
-				if got, ok := cg[c]; ok && got != want {
-					t.Errorf("%s cgroup of %s: %s, want %s", c, what, got, want)
+		}
+		e.removePod(t, p)
+	})
+
+	t.Run("pod cgroup parent *.slice: containerd's slice:cri-containerd:ID, below the runtime's own cgroup", func(t *testing.T) {
+		// kubelet's systemd driver names the pod's cgroup so; containerd
+		// 1.6 turns it into slice:cri-containerd:ID even with
+		// SystemdCgroup=false, and runc's cgroupfs driver takes that as
+		// a cgroup of that name below its own (the shim's, the test's).
+		slice := "kubepods-besteffort-pod" + e.tag + ".slice"
+		e.slices = append(e.slices, slice)
+		p := e.runPod(t, e.podConfig("slice").set("linux.cgroup_parent", "/kubepods.slice/kubepods-besteffort.slice/"+slice))
+		id := e.start(t, p, e.containerConfig("c", "sleep", "3600"))
+		own := procCgroups(t, "self")
+		for what, cmd := range map[string]string{p.id: "inspectp", id: "inspect"} {
+			for c, got := range limitCgroups(t, e.pid(t, cmd, what)) {
+				if want := filepath.Join(own[c], slice+":cri-containerd:"+what); got != want {
+					t.Errorf("%q cgroup of %s: %s, want %s", c, what, got, want)
 				}
 			}
 		}
@@ -414,11 +446,11 @@ func TestOrchestratorRunsPodsWithContainerdCRI(t *testing.T) {
 		e.removePod(t, p)
 	})
 
-	t.Run("volumes: hostPath dir and file; private propagation", func(t *testing.T) {
-		v := e.volumes(t, "dir", "private")
+	t.Run("volumes: hostPath dir and file; private, HostToContainer and Bidirectional propagation", func(t *testing.T) {
+		v := e.volumes(t, "dir", "private", "h2c", "bidir")
 		writeFile(t, filepath.Join(v.dir, "dir", "in-dir"), "from the host dir\n")
 		writeFile(t, filepath.Join(v.dir, "file"), "from the host file\n")
-		p, id := v.run(t, "vol", map[string]int{"dir": 0, "file": 0, "private": 0})
+		p, id := v.run(t, "vol", map[string]int{"dir": 0, "file": 0, "private": 0, "h2c": 1, "bidir": 2})
 
 		t.Run("hostPath dir and file", func(t *testing.T) {
 			r := e.exec(t, id, "sh", "-c", "cat /vol/dir/in-dir /vol/file; echo from-ctr >/vol/dir/new; echo appended >>/vol/file")
@@ -432,10 +464,29 @@ func TestOrchestratorRunsPodsWithContainerdCRI(t *testing.T) {
 				t.Errorf("the container's write to the file volume: host has %q", data)
 			}
 		})
+		// A mount the host makes below each volume after the start.
+		for _, d := range []string{"private", "h2c", "bidir"} {
+			v.hostMount(t, d)
+		}
 		t.Run("private: a host mount made after start is not seen", func(t *testing.T) {
-			v.hostMount(t, "private")
 			if got := v.seen(t, id, "private"); got != "absent\n" {
 				t.Errorf("the container sees the host's later mount: %q", got)
+			}
+		})
+		t.Run("HostToContainer: a host mount made after start is seen", func(t *testing.T) {
+			if got := v.seen(t, id, "h2c"); got != "host-h2c\n" {
+				t.Errorf("the container does not see the host's later mount: %q", got)
+			}
+		})
+		t.Run("Bidirectional: host mounts are seen inside, container mounts outside", func(t *testing.T) {
+			if got := v.seen(t, id, "bidir"); got != "host-bidir\n" {
+				t.Errorf("the container does not see the host's later mount: %q", got)
+			}
+			if r := e.exec(t, id, "sh", "-c", "mkdir /vol/bidir/c && mount -t tmpfs ctrmnt /vol/bidir/c && echo ctr >/vol/bidir/c/probe"); r.code != 0 {
+				t.Fatalf("mount in the container:\n%s", r)
+			}
+			if data, _ := os.ReadFile(filepath.Join(v.dir, "bidir", "c", "probe")); string(data) != "ctr\n" {
+				t.Errorf("the host does not see the container's mount: %q", data)
 			}
 		})
 		v.remove(t, p)
@@ -446,36 +497,6 @@ func TestOrchestratorRunsPodsWithContainerdCRI(t *testing.T) {
 			t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
 		}
 	})
-}
-
-// TestOrchestratorRunsPodsWithContainerdCRIInSlices is the pod cgroup
-// parent kubelet's systemd driver names (kubepods-<qos>-pod<uid>.slice),
-// which containerd 1.6 turns into "slice:cri-containerd:ID" even with
-// SystemdCgroup=false: ctr-lite takes it as runc's cgroupfs driver does, a
-// cgroup named so below its own cgroup in each hierarchy.
-func TestOrchestratorRunsPodsWithContainerdCRIInSlices(t *testing.T) {
-	pendingFix(t, "cgroupsPath slice:prefix:name without --systemd-cgroup")
-	e := newCRI(t)
-	slice := "kubepods-besteffort-pod" + e.tag + ".slice"
-	e.slices = append(e.slices, slice)
-	p := e.runPod(t, e.podConfig("slice").set("linux.cgroup_parent", "/kubepods.slice/kubepods-besteffort.slice/"+slice))
-	id := e.start(t, p, e.containerConfig("c", "sleep", "3600"))
-	own := procCgroups(t, "self")
-	for _, what := range []string{p.id, id} {
-		cmd := "inspect"
-		if what == p.id {
-			cmd = "inspectp"
-		}
-		cg := procCgroups(t, strconv.Itoa(e.pid(t, cmd, what)))
-		for _, c := range []string{"memory", "cpu", "pids"} {
-			if got, ok := cg[c]; ok {
-				if want := filepath.Join(own[c], slice+":cri-containerd:"+what); got != want {
-					t.Errorf("%s cgroup of %s: %s, want %s", c, what, got, want)
-				}
-			}
-		}
-	}
-	e.removePod(t, p)
 }
 
 // volumeSet is a directory of hostPath volumes on a tmpfs made rshared,
@@ -560,43 +581,4 @@ func (v *volumeSet) remove(t *testing.T, p *pod) {
 	if err := unix.Unmount(v.dir, unix.MNT_DETACH); err != nil {
 		t.Error(err)
 	}
-}
-
-// pendingFix skips a test that waits on a ctr-lite fix being made in
-// parallel, unless CTR_LITE_CRI_PENDING=1.
-func pendingFix(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CTR_LITE_CRI_PENDING") != "1" {
-		t.Skipf("waits on %s; CTR_LITE_CRI_PENDING=1 runs it", what)
-	}
-}
-
-// TestOrchestratorRunsPodsWithContainerdCRIVolumePropagation: volumes
-// whose propagation kubelet asks HostToContainer (rslave) and
-// Bidirectional (rshared); containerd then asks rootfsPropagation rslave
-// or rshared.
-func TestOrchestratorRunsPodsWithContainerdCRIVolumePropagation(t *testing.T) {
-	pendingFix(t, "volume propagation (rslave/rshared)")
-	e := newCRI(t)
-	v := e.volumes(t, "h2c", "bidir")
-	p, id := v.run(t, "prop", map[string]int{"h2c": 1, "bidir": 2})
-	v.hostMount(t, "h2c")
-	v.hostMount(t, "bidir")
-	t.Run("HostToContainer: a host mount made after start is seen", func(t *testing.T) {
-		if got := v.seen(t, id, "h2c"); got != "host-h2c\n" {
-			t.Errorf("the container does not see the host's later mount: %q", got)
-		}
-	})
-	t.Run("Bidirectional: host mounts are seen inside, container mounts outside", func(t *testing.T) {
-		if got := v.seen(t, id, "bidir"); got != "host-bidir\n" {
-			t.Errorf("the container does not see the host's later mount: %q", got)
-		}
-		if r := e.exec(t, id, "sh", "-c", "mkdir /vol/bidir/c && mount -t tmpfs ctrmnt /vol/bidir/c && echo ctr >/vol/bidir/c/probe"); r.code != 0 {
-			t.Fatalf("mount in the container:\n%s", r)
-		}
-		if data, _ := os.ReadFile(filepath.Join(v.dir, "bidir", "c", "probe")); string(data) != "ctr\n" {
-			t.Errorf("the host does not see the container's mount: %q", data)
-		}
-	})
-	v.remove(t, p)
 }
