@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 
-.PHONY: all build cross test unit integration vet test-vm test-all bench demo clean
+.PHONY: all build cross test unit integration vet fuzz test-vm test-all bench demo clean
 
 all: build
 
@@ -31,6 +31,21 @@ vet:
 test: vet
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
 
+# Every Go fuzz target (func FuzzXxx in any *_test.go), each for
+# FUZZTIME; found by name, so new targets join in. `make test` already
+# runs their seed corpus (testdata/fuzz/ and the f.Add seeds) as unit
+# tests; this mutates beyond it. A failure leaves its input in the
+# package's testdata/fuzz/FuzzXxx/: commit it as a regression seed.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for f in $$(grep -l '^func Fuzz' $$(find . -name '*_test.go' -not -path './.git/*') | sort); do \
+		dir=$$(dirname $$f); \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== fuzz $$dir $$fn ($(FUZZTIME))"; \
+			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$dir; \
+		done; \
+	done
+
 # The same tests on a pure cgroup v2 kernel (amd64), and check + the
 # primitives' tests on arm64, in throwaway VMs (../shared/vm/run.sh).
 # On arm64 (emulated, slower): check and the primitives' tests.
@@ -39,7 +54,7 @@ test-vm:
 	VMTEST_PRIMITIVES=1 .ci/vmtest.sh arm64
 
 # Everything CI runs.
-test-all: test cross test-vm
+test-all: test fuzz cross test-vm
 
 # Latency and peak RSS of each command, end to end (integration/bench_test.go);
 # ../shared/bench/startup.sh A B compares two runtimes side by side.

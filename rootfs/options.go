@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -128,7 +129,7 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 		}
 		if opt == "tmpcopyup" {
 			if m.Type != "tmpfs" {
-				return o, fmt.Errorf("mount option tmpcopyup is for tmpfs, not %s", m.Type)
+				return o, fmt.Errorf("mount option tmpcopyup is for tmpfs, not %s", plain(m.Type))
 			}
 			o.copyUp = true
 			continue
@@ -148,10 +149,24 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 			continue
 		}
 		if listed && !contains(known, d) {
-			return o, fmt.Errorf("unknown mount option %q for %s", d, typ)
+			return o, fmt.Errorf("unknown mount option %q for %s", d, plain(typ))
 		}
 	}
 	return o, nil
+}
+
+// plain is s as is when it is a plain word ("tmpfs"), else quoted, so
+// that an error naming a user's type stays one readable line.
+func plain(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r > '~' || r == '"' {
+			return strconv.Quote(s)
+		}
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {
