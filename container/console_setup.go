@@ -19,11 +19,22 @@ import (
 // opened without following symlinks and checked (a planted /dev/pts or
 // /dev/console symlink must not redirect us: CVE-2025-52565).
 func setupConsole(cfg *initConfig, run *step.Runner) error {
+	steps, sock, err := consoleSteps(cfg)
+	if err != nil {
+		return err
+	}
+	defer sock.Close()
+	return run.Run(steps...)
+}
+
+// consoleSteps are setupConsole's steps; the caller closes sock once
+// they ran. The init runs them between the pivot and the rootfs's final
+// read-only changes, so /dev/console can be made under a read-only /dev.
+func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 	if cfg.ConsoleFd < 0 {
-		return fmt.Errorf("process.terminal is set but there is no console socket")
+		return nil, nil, fmt.Errorf("process.terminal is set but there is no console socket")
 	}
 	sock := os.NewFile(uintptr(cfg.ConsoleFd), "console-socket")
-	defer sock.Close()
 	var slave string
 	steps := []step.Step{
 		{
@@ -56,7 +67,7 @@ func setupConsole(cfg *initConfig, run *step.Runner) error {
 		Why: "the terminal becomes stdin/stdout/stderr and the controlling terminal",
 		Do:  func() error { return attachTty(slave) },
 	})
-	return run.Run(steps...)
+	return steps, sock, nil
 }
 
 // openDevpts opens /dev/pts/NAME, refusing symlinks on the way and

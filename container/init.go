@@ -116,13 +116,22 @@ func runInit(sock *os.File, cfg *initConfig) error {
 			return err
 		}
 	}
-	if err := setupRootfs(cfg, run); err != nil {
-		return err
-	}
+	// The console is set up on the new root, before the rootfs's final
+	// read-only changes (runc's order: /dev may be read-only).
+	var console []step.Step
+	var consoleSock *os.File
+	var err error
 	if spec.Process.Terminal {
-		if err := setupConsole(cfg, run); err != nil {
+		if console, consoleSock, err = consoleSteps(cfg); err != nil {
 			return err
 		}
+	}
+	err = setupRootfs(cfg, run, console)
+	if consoleSock != nil {
+		consoleSock.Close()
+	}
+	if err != nil {
+		return err
 	}
 	if !placed {
 		if err := awaitPlaced(sock, run); err != nil {
@@ -191,12 +200,13 @@ func awaitPlaced(sock *os.File, run *step.Runner) error {
 	})
 }
 
-func setupRootfs(cfg *initConfig, run *step.Runner) error {
+func setupRootfs(cfg *initConfig, run *step.Runner, console []step.Step) error {
 	rc, err := rootfs.FromSpec(cfg.Spec, cfg.Bundle)
 	if err != nil {
 		return err
 	}
 	rc.NoPivot = cfg.NoPivot
+	rc.BeforeFinal = console
 	sysctl := cfg.Spec.Linux.Sysctl
 	if err := process.ValidateSysctls(sysctl, cfg.Spec.Linux.Namespaces); err != nil {
 		return err

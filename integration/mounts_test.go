@@ -95,3 +95,108 @@ func TestOrchestratorMountsVolumeWithPropagation(t *testing.T) {
 		})
 	}
 }
+
+// hostDirWithSubmount makes a host directory with a tmpfs mounted at
+// sub/ below it, unmounted at the end.
+func hostDirWithSubmount(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	sub := filepath.Join(d, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", sub, "tmpfs", 0, "mode=0777"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(sub, unix.MNT_DETACH) })
+	return d
+}
+
+// TestUserBindsDirRecursivelyReadOnly: rro (runtime-spec config.md, runc
+// 1.1) makes a bind and every mount below it read-only, with
+// mount_setattr(2) AT_RECURSIVE; plain ro leaves the submount writable.
+// The other recursive options are accepted and reach the kernel.
+func TestUserBindsDirRecursivelyReadOnly(t *testing.T) {
+	d := hostDirWithSubmount(t)
+	script := `touch /data/x 2>/dev/null; echo top=$?; touch /data/sub/y 2>/dev/null; echo sub=$?; ` +
+		`grep -E ' /data(/sub)? ' /proc/self/mountinfo`
+	for _, tc := range []struct {
+		name string
+		opts []string
+		want string
+		// options every mountinfo line of /data and /data/sub shows
+		mountOpts []string
+	}{
+		{name: "rro", opts: []string{"rbind", "rro"}, want: "top=1\nsub=1\n", mountOpts: []string{"ro"}},
+		{name: "ro", opts: []string{"rbind", "ro"}, want: "top=1\nsub=0\n"},
+		{name: "rnosuid-rnodev-rnoexec-rnoatime", opts: []string{"rbind", "rw", "rnosuid", "rnodev", "rnoexec", "rnoatime"},
+			want: "top=0\nsub=0\n", mountOpts: []string{"rw", "nosuid", "nodev", "noexec", "noatime"}},
+		{name: "rro-then-rrw", opts: []string{"rbind", "rro", "rrw"}, want: "top=0\nsub=0\n", mountOpts: []string{"rw"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "rro-"+tc.name, "sh", "-c", script)
+			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: d, Options: tc.opts})
+			b.write()
+			r := b.ctr("run", "-b", b.dir, b.id)
+			if r.code != 0 {
+				t.Fatalf("run with %v: %s", tc.opts, r)
+			}
+			if !strings.HasPrefix(r.stdout, tc.want) {
+				t.Errorf("options %v: writes gave\n%s\nwant prefix\n%s", tc.opts, r.stdout, tc.want)
+			}
+			lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(r.stdout, tc.want)), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("want the mountinfo lines of /data and /data/sub, got %q", lines)
+			}
+			for _, l := range lines {
+				f := strings.Fields(l)
+				if len(f) < 6 || !hasOpts(f[5], tc.mountOpts...) {
+					t.Errorf("options %v: mount %q lacks %v", tc.opts, l, tc.mountOpts)
+				}
+			}
+		})
+	}
+	b := newBundle(t, "idmap", "true")
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: d, Options: []string{"rbind", "idmap"}})
+	b.write()
+	b.fail([]string{"run", "-b", b.dir, b.id}, "idmap", "idmapped mounts are not supported")
+}
+
+// TestUserRunsWithReadOnlyDev: a read-only tmpfs on /dev still gets
+// /dev/pts, /dev/shm, /dev/mqueue, the device nodes and links below it
+// (and the console), then is read-only: runc mounts it read-write and
+// remounts it read-only at the end (finalizeRootfs). The same for any
+// read-only mount with mounts below it.
+func TestUserRunsWithReadOnlyDev(t *testing.T) {
+	script := `test -c /dev/null && test -c /dev/urandom && test -e /dev/pts/ptmx && test -L /dev/ptmx && ` +
+		`test -L /dev/fd && test -d /dev/shm && test -d /dev/mqueue && test -d /run/inner && echo made; ` +
+		`touch /dev/x 2>/dev/null; echo dev=$?; touch /run/x 2>/dev/null; echo run=$?; ` +
+		`touch /dev/shm/x && echo shm-writable; grep -E ' /(dev|run) ' /proc/self/mountinfo | cut -d' ' -f5,6`
+	b := newBundle(t, "rodev", "sh", "-c", script)
+	for i, m := range b.spec.Mounts {
+		if m.Destination == "/dev" {
+			b.spec.Mounts[i].Options = append(m.Options, "ro")
+		}
+	}
+	// Not a tmpfs: read-only at once unless something goes below it.
+	b.spec.Mounts = append(b.spec.Mounts,
+		specs.Mount{Destination: "/run", Type: "proc", Source: "proc", Options: []string{"ro"}},
+		specs.Mount{Destination: "/run/inner", Type: "tmpfs", Source: "tmpfs"})
+	b.spec.Mounts[len(b.spec.Mounts)-2].Type = "tmpfs"
+	b.write()
+	r := b.ctr("run", "-b", b.dir, b.id)
+	want := "made\ndev=1\nrun=1\nshm-writable\n/dev ro,"
+	if r.code != 0 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "\n/run ro,") {
+		t.Errorf("read-only /dev: want output starting %q and /run ro:\n%s", want, r)
+	}
+	// With a terminal, /dev/console is bound after the pivot, before
+	// /dev turns read-only.
+	b.spec.Process.Terminal = true
+	b.spec.Process.Args = []string{"sh", "-c", `test -c /dev/console && tty && touch /dev/x 2>/dev/null; echo dev=$?`}
+	b.write()
+	r = b.ctr("run", "-b", b.dir, b.id)
+	if got := strings.ReplaceAll(r.stdout, "\r", ""); r.code != 0 || got != "/dev/pts/0\ndev=1\n" {
+		t.Errorf("read-only /dev with a terminal: want \"/dev/pts/0\\ndev=1\\n\":\n%s", r)
+	}
+	b.wantNothingLeft()
+}

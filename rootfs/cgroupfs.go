@@ -75,8 +75,13 @@ func cgroupLayout() (v1 []v1Hierarchy, v2 bool, err error) {
 // namespace each shows the container's own group as its root; without
 // one, the container's own group is bound over it (as runc does), so
 // /sys/fs/cgroup/memory/memory.limit_in_bytes is the container's limit.
-func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions) []step.Step {
+// lateRO: the mount is read-only but something goes below it later, so
+// the tmpfs is made read-only by the final steps (the hierarchies now).
+func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lateRO bool) []step.Step {
 	flags := opts.flags &^ unix.MS_RDONLY
+	if lateRO {
+		opts.flags |= unix.MS_RDONLY
+	}
 	steps := []step.Step{{
 		Op:   "mount",
 		Args: fmt.Sprintf("\"tmpfs\", %q, \"tmpfs\", %s, \"mode=755\"", s.host(dest), FormatFlags(flags)),
@@ -124,7 +129,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions) []s
 			return nil
 		},
 	})
-	if opts.flags&unix.MS_RDONLY != 0 {
+	if opts.flags&unix.MS_RDONLY != 0 && !lateRO {
 		steps = append(steps, s.remountStep(dest, opts.flags, 0, "the tmpfs becomes read-only once filled"))
 	}
 	return steps

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Config is the root filesystem of one container, in the runtime-spec's
@@ -55,6 +57,10 @@ type Config struct {
 	// when missing, after the mounts and before anything is made
 	// read-only, as runc does.
 	Cwd string
+	// BeforeFinal are the caller's steps that run on the new root, after
+	// the pivot and before the final read-only changes (runc's
+	// finalizeRootfs): the console, which needs /dev writable.
+	BeforeFinal []step.Step
 	// NoPivot uses MS_MOVE + chroot(2) instead of pivot_root(2), for a
 	// rootfs that cannot be pivoted (an initramfs); runc's --no-pivot.
 	// chroot leaves the old root in the mount namespace, under the new one.

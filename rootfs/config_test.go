@@ -91,9 +91,27 @@ func TestStepsOrder(t *testing.T) {
 			"mount proc", "mount MS_BIND", "mount MS_REMOUNT", "mount MS_PRIVATE",
 			"mknod /dev/null", "mknod /dev/zero", "mknod /dev/full", "mknod /dev/random", "mknod /dev/urandom", "mknod /dev/tty",
 			"symlink /dev/fd", "symlink /dev/stdin", "symlink /dev/stdout", "symlink /dev/stderr", "symlink /dev/ptmx",
-			"mount /proc/kcore", "mount /proc/sys", "mount MS_REMOUNT", "mount MS_RDONLY",
+			"mount /proc/kcore", "mount /proc/sys", "mount MS_REMOUNT",
 			"open /", "fchdir", "pivot_root", "fchdir old", "mount MS_SLAVE", "umount2 MNT_DETACH", "chdir",
-			"mount / MS_SHARED",
+			"mount / MS_SHARED", "mount_setattr rootfs MOUNT_ATTR_RDONLY",
+		}},
+		// A read-only /dev is made read-only after what goes below it
+		// (runc's finalizeRootfs); rro binds get mount_setattr at once.
+		{name: "late read-only", c: Config{
+			Rootfs: dir, SetupDev: true,
+			Mounts: []specs.Mount{
+				{Type: "tmpfs", Destination: "/dev", Options: []string{"nosuid", "ro", "rnoexec"}},
+				{Type: "devpts", Destination: "/dev/pts"},
+				{Type: "bind", Source: dir, Destination: "/mnt", Options: []string{"rbind", "rro"}},
+			},
+		}, want: []string{
+			"statfs", "mount / MS_REC|MS_SLAVE", "mount <mount MS_PRIVATE", "mount MS_BIND|MS_REC", "open O_PATH",
+			"mount tmpfs MS_NOSUID", "open /dev O_PATH", "mount devpts",
+			"mount MS_BIND|MS_REC", "mount_setattr /mnt AT_RECURSIVE MOUNT_ATTR_RDONLY",
+			"mknod /dev/null", "mknod /dev/zero", "mknod /dev/full", "mknod /dev/random", "mknod /dev/urandom", "mknod /dev/tty",
+			"symlink /dev/fd", "symlink /dev/stdin", "symlink /dev/stdout", "symlink /dev/stderr", "symlink /dev/ptmx",
+			"open /", "fchdir", "pivot_root", "fchdir old", "mount MS_SLAVE", "umount2 MNT_DETACH", "chdir",
+			"mount_setattr /dev MOUNT_ATTR_RDONLY", "mount_setattr /dev AT_RECURSIVE MOUNT_ATTR_NOEXEC",
 		}},
 		{name: "chroot, slave", c: Config{Rootfs: dir, NoPivot: true, Propagation: "rslave"}, want: []string{
 			"statfs", "mount / MS_REC|MS_SLAVE", "mount <mount MS_PRIVATE", "mount MS_BIND|MS_REC", "open",

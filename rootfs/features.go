@@ -13,6 +13,9 @@ func MountOptions() []string {
 	for o := range propagationOptions {
 		opts = append(opts, o)
 	}
+	for o := range recAttrOptions {
+		opts = append(opts, o)
+	}
 	opts = append(opts, "tmpcopyup")
 	sort.Strings(opts)
 	return opts

@@ -22,6 +22,66 @@ type mountOptions struct {
 	// of what the rootfs had at its mount point (podman --read-only and
 	// --tmpfs ask for it).
 	copyUp bool
+	// rec is what the recursive options (rro, rnosuid, ...) change on
+	// the mount and every mount below it, with mount_setattr(2)
+	// AT_RECURSIVE (runtime-spec config.md "mounts"; Linux 5.12).
+	rec unix.MountAttr
+}
+
+// hasRec reports whether recursive options were given.
+func (o mountOptions) hasRec() bool { return o.rec.Attr_set != 0 || o.rec.Attr_clr != 0 }
+
+// readonly reports whether the mount is to be read-only (ro or rro).
+func (o mountOptions) readonly() bool {
+	return o.flags&unix.MS_RDONLY != 0 || o.rec.Attr_set&unix.MOUNT_ATTR_RDONLY != 0
+}
+
+// FormatAttr names a mount_setattr(2) change: "set MOUNT_ATTR_RDONLY,
+// clear MOUNT_ATTR__ATIME".
+func FormatAttr(a unix.MountAttr) string {
+	var parts []string
+	for _, x := range []struct {
+		what string
+		v    uint64
+	}{{"set", a.Attr_set}, {"clear", a.Attr_clr}} {
+		if x.v == 0 && !(x.what == "set" && a.Attr_clr&unix.MOUNT_ATTR__ATIME != 0) {
+			continue
+		}
+		parts = append(parts, x.what+" "+formatAttrBits(x.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+var attrNames = []struct {
+	v    uint64
+	name string
+}{
+	{unix.MOUNT_ATTR__ATIME, "MOUNT_ATTR__ATIME"},
+	{unix.MOUNT_ATTR_RDONLY, "MOUNT_ATTR_RDONLY"},
+	{unix.MOUNT_ATTR_NOSUID, "MOUNT_ATTR_NOSUID"},
+	{unix.MOUNT_ATTR_NODEV, "MOUNT_ATTR_NODEV"},
+	{unix.MOUNT_ATTR_NOEXEC, "MOUNT_ATTR_NOEXEC"},
+	{unix.MOUNT_ATTR_NOATIME, "MOUNT_ATTR_NOATIME"},
+	{unix.MOUNT_ATTR_STRICTATIME, "MOUNT_ATTR_STRICTATIME"},
+	{unix.MOUNT_ATTR_NODIRATIME, "MOUNT_ATTR_NODIRATIME"},
+	{unix.MOUNT_ATTR_NOSYMFOLLOW, "MOUNT_ATTR_NOSYMFOLLOW"},
+}
+
+func formatAttrBits(v uint64) string {
+	var names []string
+	for _, n := range attrNames {
+		if v&n.v == n.v && n.v != 0 {
+			names = append(names, n.name)
+			v &^= n.v
+		}
+	}
+	if v != 0 {
+		names = append(names, fmt.Sprintf("%#x", v))
+	}
+	if len(names) == 0 {
+		return "MOUNT_ATTR_RELATIME"
+	}
+	return strings.Join(names, "|")
 }
 
 // bind reports whether the mount is a bind mount (MS_BIND).
@@ -65,6 +125,60 @@ var flagOptions = map[string]flagOption{
 	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
 	"bind":          {false, unix.MS_BIND},
 	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
+}
+
+// recAttrOption is one recursive mount option: MOUNT_ATTR_* to set, or to
+// clear (clear true), on a mount and every mount below it.
+type recAttrOption struct {
+	clear bool
+	attr  uint64
+}
+
+// recAttrOptions are runtime-spec config.md's recursive mount options
+// (runc 1.1's list), applied with mount_setattr(2) AT_RECURSIVE.
+// The access-time ones are one setting, not bits: each sets
+// MOUNT_ATTR__ATIME in attr_clr (mount_setattr(2)); ratime, rnorelatime
+// and rnostrictatime give the kernel's default, relatime, as their
+// mount(8) forms do with mount(2).
+var recAttrOptions = map[string]recAttrOption{
+	"rro":            {false, unix.MOUNT_ATTR_RDONLY},
+	"rrw":            {true, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid":        {false, unix.MOUNT_ATTR_NOSUID},
+	"rsuid":          {true, unix.MOUNT_ATTR_NOSUID},
+	"rnodev":         {false, unix.MOUNT_ATTR_NODEV},
+	"rdev":           {true, unix.MOUNT_ATTR_NODEV},
+	"rnoexec":        {false, unix.MOUNT_ATTR_NOEXEC},
+	"rexec":          {true, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime":    {false, unix.MOUNT_ATTR_NODIRATIME},
+	"rdiratime":      {true, unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow":   {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rrelatime":      {false, unix.MOUNT_ATTR_RELATIME},
+	"rnorelatime":    {true, unix.MOUNT_ATTR_RELATIME},
+	"rnoatime":       {false, unix.MOUNT_ATTR_NOATIME},
+	"ratime":         {true, unix.MOUNT_ATTR_NOATIME},
+	"rstrictatime":   {false, unix.MOUNT_ATTR_STRICTATIME},
+	"rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
+}
+
+// addRecAttr adds one recursive option to a; a later option wins over an
+// earlier one that changes the same attribute.
+func addRecAttr(a *unix.MountAttr, o recAttrOption) {
+	if o.attr&unix.MOUNT_ATTR__ATIME == o.attr { // MOUNT_ATTR_RELATIME is 0
+		a.Attr_clr |= unix.MOUNT_ATTR__ATIME
+		a.Attr_set &^= unix.MOUNT_ATTR__ATIME
+		if !o.clear {
+			a.Attr_set |= o.attr
+		}
+		return
+	}
+	if o.clear {
+		a.Attr_clr |= o.attr
+		a.Attr_set &^= o.attr
+	} else {
+		a.Attr_set |= o.attr
+		a.Attr_clr &^= o.attr
+	}
 }
 
 // propagationOptions change a mount's propagation type, which mount(2)
@@ -126,6 +240,13 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 		if p, ok := propagationOptions[opt]; ok {
 			o.propagation = append(o.propagation, p)
 			continue
+		}
+		if r, ok := recAttrOptions[opt]; ok {
+			addRecAttr(&o.rec, r)
+			continue
+		}
+		if opt == "idmap" || opt == "ridmap" {
+			return o, fmt.Errorf("mount option %s: idmapped mounts are not supported", opt)
 		}
 		if opt == "tmpcopyup" {
 			if m.Type != "tmpfs" {

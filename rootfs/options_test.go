@@ -150,3 +150,47 @@ func TestRemountFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRecursiveOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts     []string
+		set, clr uint64
+		err      string
+	}{
+		{opts: []string{"rbind", "rro"}, set: unix.MOUNT_ATTR_RDONLY},
+		{opts: []string{"rbind", "rro", "rrw"}, clr: unix.MOUNT_ATTR_RDONLY},
+		{opts: []string{"rbind", "rnosuid", "rnodev", "rnoexec", "rnosymfollow", "rnodiratime"},
+			set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NOSYMFOLLOW | unix.MOUNT_ATTR_NODIRATIME},
+		{opts: []string{"rbind", "rsuid", "rdev", "rexec", "rsymfollow", "rdiratime"},
+			clr: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NOSYMFOLLOW | unix.MOUNT_ATTR_NODIRATIME},
+		// Access times are one setting: MOUNT_ATTR__ATIME is cleared,
+		// the last option wins.
+		{opts: []string{"rbind", "rnoatime"}, set: unix.MOUNT_ATTR_NOATIME, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"rbind", "rnoatime", "rstrictatime"}, set: unix.MOUNT_ATTR_STRICTATIME, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"rbind", "rnoatime", "rrelatime"}, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"rbind", "rstrictatime", "ratime"}, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"rbind", "rnorelatime"}, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"rbind", "rnostrictatime"}, clr: unix.MOUNT_ATTR__ATIME},
+		{opts: []string{"rbind", "idmap"}, err: "mount option idmap: idmapped mounts are not supported"},
+		{opts: []string{"rbind", "ridmap"}, err: "mount option ridmap: idmapped mounts are not supported"},
+	} {
+		t.Run(strings.Join(tc.opts, ","), func(t *testing.T) {
+			o, err := parseOptions(specs.Mount{Type: "bind", Options: tc.opts})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.rec.Attr_set != tc.set || o.rec.Attr_clr != tc.clr {
+				t.Errorf("%s, want set %#x clear %#x", FormatAttr(o.rec), tc.set, tc.clr)
+			}
+			if o.flags != unix.MS_BIND|unix.MS_REC || len(o.data) != 0 {
+				t.Errorf("flags %s data %q: recursive options must not become mount(2) flags or data", FormatFlags(o.flags), o.data)
+			}
+		})
+	}
+}

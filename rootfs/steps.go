@@ -22,6 +22,11 @@ type setup struct {
 	rootReal string   // the rootfs with host symlinks resolved, for checks
 	root     *os.File // the rootfs bind mount, opened after the bind
 	devNull  *os.File // the host's /dev/null, checked to be char 1:3
+	// late are the mounts made read-only (or given their recursive
+	// attributes) only at the end, after what goes below them.
+	late []*lateMount
+	// keepRoot: root is still used after the pivot (by the final steps).
+	keepRoot bool
 }
 
 // UnshareStep gives this thread its own copy of the mount table
@@ -54,8 +59,8 @@ func Steps(c Config) ([]step.Step, error) {
 		steps = append(steps, s.openDevNullStep())
 	}
 	steps = append(steps, s.prepareSteps()...)
-	for _, m := range c.Mounts {
-		steps = append(steps, s.mountSteps(m)...)
+	for i, m := range c.Mounts {
+		steps = append(steps, s.mountSteps(m, c.lateAttrs(i))...)
 	}
 	if c.SetupDev {
 		steps = append(steps, s.devSteps()...)
@@ -72,9 +77,8 @@ func Steps(c Config) ([]step.Step, error) {
 	for _, p := range c.ReadonlyPaths {
 		steps = append(steps, s.readonlySteps(p)...)
 	}
-	if c.Readonly {
-		steps = append(steps, s.readonlyRootStep())
-	}
+	final := s.finalSteps()
+	s.keepRoot = len(final) > 0
 	if c.NoPivot {
 		steps = append(steps, s.chrootSteps()...)
 	} else {
@@ -83,7 +87,8 @@ func Steps(c Config) ([]step.Step, error) {
 	if c.Propagation != "" {
 		steps = append(steps, s.propagationStep())
 	}
-	return steps, nil
+	steps = append(steps, c.BeforeFinal...)
+	return append(steps, final...), nil
 }
 
 // cwdStep creates the process's working directory if it is missing
@@ -203,10 +208,19 @@ func (s *setup) prepareSteps() []step.Step {
 
 // mountSteps mounts one config mount: the mount itself onto a pinned
 // target, then (for a bind) the remount that applies ro/nosuid/..., then
-// each propagation change, which mount(2) only takes alone.
-func (s *setup) mountSteps(m specs.Mount) []step.Step {
+// each propagation change, which mount(2) only takes alone, then the
+// recursive attributes (rro, rnosuid, ...) with mount_setattr(2). With
+// late set, read-only and the recursive attributes wait for finalSteps.
+func (s *setup) mountSteps(m specs.Mount, late bool) []step.Step {
 	opts, _ := parseOptions(m) // validated
 	dest := path.Clean(m.Destination)
+	var lm *lateMount
+	if late {
+		lm = &lateMount{dest: dest, ro: opts.flags&unix.MS_RDONLY != 0, rec: opts.rec}
+		s.late = append(s.late, lm)
+		opts.flags &^= unix.MS_RDONLY
+		opts.rec = unix.MountAttr{}
+	}
 	var steps []step.Step
 	if opts.bind() {
 		flags := opts.flags & (unix.MS_BIND | unix.MS_REC)
@@ -221,7 +235,7 @@ func (s *setup) mountSteps(m specs.Mount) []step.Step {
 				"a bind mount takes its ro/nosuid/... flags only on a remount"))
 		}
 	} else if m.Type == "cgroup" && !hostUnified() {
-		steps = append(steps, s.cgroupV1Steps(m, dest, opts)...)
+		steps = append(steps, s.cgroupV1Steps(m, dest, opts, lm != nil && lm.ro)...)
 	} else {
 		steps = append(steps, s.fsMountStep(m, dest, opts))
 	}
@@ -240,6 +254,12 @@ func (s *setup) mountSteps(m specs.Mount) []step.Step {
 				return unix.Mount("", fdPath(t), "", p, "")
 			},
 		})
+	}
+	if opts.hasRec() {
+		steps = append(steps, s.recAttrStep(dest, opts.rec))
+	}
+	if lm != nil {
+		steps = append(steps, s.pinStep(lm))
 	}
 	return steps
 }
@@ -435,15 +455,6 @@ func (s *setup) readonlySteps(p string) []step.Step {
 	return []step.Step{bind, ro}
 }
 
-func (s *setup) readonlyRootStep() step.Step {
-	return step.Step{
-		Op:   "mount",
-		Args: fmt.Sprintf(`"", %q, "", MS_REMOUNT|MS_BIND|MS_RDONLY`, s.rootReal),
-		Why:  "root.readonly: the rootfs mount read-only (its submounts keep their own flags)",
-		Do:   func() error { return s.remount(s.root, unix.MS_RDONLY, 0) },
-	}
-}
-
 // pivotSteps: pivot_root(".", ".") stacks the old root on top of the new
 // one at "/"; unmounting it then drops every host mount with it. The old
 // root is opened first and fchdir'ed to after the pivot, because the
@@ -492,15 +503,17 @@ func (s *setup) chrootSteps() []step.Step {
 	}
 }
 
-// chdirRoot is the last step that needs the handles; it closes them.
+// chdirRoot is the last step that needs the handles, but for root when
+// the final steps still use it; it closes them.
 func (s *setup) chdirRoot() error {
 	if err := unix.Chdir("/"); err != nil {
 		return err
 	}
-	for _, f := range []*os.File{s.root, s.devNull} {
-		if f != nil {
-			f.Close()
-		}
+	if s.devNull != nil {
+		s.devNull.Close()
+	}
+	if s.root != nil && !s.keepRoot {
+		s.root.Close()
 	}
 	return nil
 }
