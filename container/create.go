@@ -219,7 +219,7 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filte
 	defer fifo.Close()
 	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec, Seccomp: filter,
 		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds,
-		Explain: o.Explain != nil}
+		Explain: o.Explain != nil, CallerNofile: callerNofile()}
 	nss, newCgroupNS := splitCgroupNS(spec.Linux.Namespaces)
 	cfg.NewCgroupNS = newCgroupNS
 	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings,

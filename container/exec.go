@@ -141,7 +141,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	}
 	run := &step.Runner{Explain: o.Explain, Prefix: "exec"}
 	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true, Seccomp: filter, NoNewKeyring: st.NoNewKeyring,
-		PreserveFds: o.PreserveFds, Explain: o.Explain != nil}
+		PreserveFds: o.PreserveFds, Explain: o.Explain != nil, CallerNofile: callerNofile()}
 	sp := spawn{cfg: &cfg, namespaces: joinNamespaces(&st), console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	c := &Container{Root: r, State: st}

@@ -244,8 +244,17 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 	if err != nil {
 		return nil, err
 	}
+	proc := withCallerNofile(spec.Process, cfg.CallerNofile)
+	if !cfg.Exec && proc.User.Umask == nil {
+		// runc's default for the container's process (finalizeRootfs);
+		// not the caller's, nor ours.
+		umask := uint32(0o022)
+		q := *proc
+		q.User.Umask = &umask
+		proc = &q
+	}
 	pc := process.Config{
-		Process:    *spec.Process,
+		Process:    *proc,
 		Namespaces: spec.Linux.Namespaces,
 		BeforeUser: append(attrs, cs.BoundingSteps()...),
 		AfterUser:  cs.ApplySteps(),
@@ -275,6 +284,7 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 		pc.BeforeUser = append(filter, pc.BeforeUser...)
 		pc.Last = append(lsm, wait...)
 	}
+	pc.Last = append(pc.Last, defaultSignalsStep())
 	steps, _, err := process.Steps(pc)
 	return steps, err
 }

@@ -40,7 +40,10 @@ type initConfig struct {
 	ConsoleFd    int  `json:"console_fd"`
 	PreserveFds  int  `json:"preserve_fds"`
 	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
-	Explain      bool `json:"explain,omitempty"`
+	// CallerNofile is the RLIMIT_NOFILE the runtime's caller set (see
+	// callerNofile): the program's, unless the config sets one.
+	CallerNofile *unix.Rlimit `json:"caller_nofile,omitempty"`
+	Explain      bool         `json:"explain,omitempty"`
 }
 
 // syncMsg is the init's answer: "ready" once it waits for start (or is

@@ -3,8 +3,10 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -230,4 +232,112 @@ func TestUserRunsInCwdMissingFromRootfs(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(hostDir, "d")); err == nil {
 		t.Errorf("a symlink in the rootfs made the runtime create %s/d on the host", hostDir)
 	}
+}
+
+// probeScript prints, from inside the container, what a program gets
+// from its runtime: signal mask and ignored signals (of a child: sh
+// itself ignores SIGQUIT), RLIMIT_NOFILE, umask, open fds, cwd and the
+// environment's names. $0 names the output file in /mnt.
+const probeScript = `o=/mnt/$0
+{ grep -E '^Sig(Blk|Ign)' /proc/self/status
+echo "nofile $(ulimit -n) $(ulimit -Hn)"
+echo "umask $(umask)"
+echo "fds $(ls /proc/self/fd | tr '\n' ' ')"
+echo "cwd $(pwd)"
+echo "env $(env | cut -d= -f1 | sort | tr '\n' ' ')"
+} >$o.tmp && mv $o.tmp $o`
+
+// TestUserGetsNothingOfTheRuntimeInProgram: the program of run,
+// create+start and exec gets what the config says and, where it says
+// nothing, what the caller had, never what ctr-lite's Go runtime did to
+// itself: the caller's RLIMIT_NOFILE soft limit (the Go runtime raises
+// its own to hard-1), no signal ignored or blocked (the caller ignores
+// SIGINT and SIGHUP here, as under nohup or a shell's &), runc's umask
+// 0022 for the container's process, only fds 0-2, the config's cwd, and
+// no variable of the runtime's (GODEBUG, _CTR_LITE_INIT).
+func TestUserGetsNothingOfTheRuntimeInProgram(t *testing.T) {
+	b := newBundle(t, "noruntime", "sh", "-c", probeScript+"; exec sleep 1000", "run")
+	out := b.hostDir("/mnt")
+	b.spec.Process.Cwd = "/tmp"
+	b.spec.Process.Rlimits = nil
+	b.write()
+	var hard syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &hard); err != nil {
+		t.Fatal(err)
+	}
+	if hard.Max <= 1024 {
+		t.Fatalf("hard RLIMIT_NOFILE is %d: the test lowers the soft one to 1024", hard.Max)
+	}
+	// caller runs ctr-lite as a caller with its own limits, mask and
+	// signals would: through sh, which then execs it.
+	caller := func(args ...string) {
+		t.Helper()
+		dir := t.TempDir()
+		stdout, _ := os.Create(filepath.Join(dir, "out"))
+		defer stdout.Close()
+		cmd := exec.Command("sh", append([]string{"-c", `ulimit -S -n 1024 && umask 077 && trap '' INT HUP && exec "$0" "$@"`, binary}, b.args(args...)...)...)
+		cmd.Stdout, cmd.Stderr = stdout, stdout
+		if err := cmd.Run(); err != nil {
+			e, _ := os.ReadFile(stdout.Name())
+			t.Fatalf("ctr-lite %v: %v\n%s", args, err, e)
+		}
+	}
+	want := func(name, umask string) {
+		t.Helper()
+		got := waitFile(t, filepath.Join(out, name))
+		envNames := map[string]bool{"HOME": true, "PWD": true, "SHLVL": true} // HOME: runc adds it; the others: sh
+		for _, kv := range b.spec.Process.Env {
+			k, _, _ := strings.Cut(kv, "=")
+			envNames[k] = true
+		}
+		for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+			k, v, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(line, "Sig") {
+				k, v, _ = strings.Cut(line, ":\t")
+			}
+			var wantV string
+			switch k {
+			case "SigBlk", "SigIgn":
+				wantV = "0000000000000000"
+			case "nofile":
+				wantV = fmt.Sprintf("1024 %d", hard.Max)
+			case "umask":
+				wantV = umask
+			case "fds":
+				wantV = "0 1 2 3 " // 3: ls's own directory
+			case "cwd":
+				wantV = "/tmp"
+			case "env":
+				for _, n := range strings.Fields(v) {
+					if !envNames[n] {
+						t.Errorf("%s: the program's environment has %s, which the config does not give", name, n)
+					}
+				}
+				continue
+			default:
+				t.Fatalf("%s: unexpected line %q", name, line)
+			}
+			if v != wantV {
+				t.Errorf("%s: %s is %q, want %q", name, k, v, wantV)
+			}
+		}
+	}
+
+	caller("run", "-d", "-b", b.dir, b.id)
+	want("run", "0022")
+	// exec: runc 1.1 leaves exec's umask to the caller when the config
+	// has none.
+	caller("exec", "-d", b.id, "sh", "-c", probeScript, "exec")
+	want("exec", "0077")
+	caller("exec", b.id, "sh", "-c", probeScript, "exec-fg")
+	want("exec-fg", "0077")
+	b.must("delete", "--force", b.id)
+
+	b.spec.Process.Args[len(b.spec.Process.Args)-1] = "create"
+	b.write()
+	caller("create", "-b", b.dir, b.id)
+	b.state(b.id)
+	caller("start", b.id)
+	want("create", "0022")
+	b.must("delete", "--force", b.id)
 }
