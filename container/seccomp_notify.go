@@ -104,7 +104,9 @@ func sendContainerProcessState(path string, state *specs.ContainerProcessState, 
 	defer conn.Close()
 	n, _, err := conn.WriteMsgUnix(data, unix.UnixRights(int(fd.Fd())), nil)
 	if err == nil && n < len(data) {
-		err = errors.New("short write")
+		// One sendmsg on a non-blocking socket sends what fits in its
+		// buffer (large annotations): the rest follows on the stream.
+		_, err = conn.Write(data[n:])
 	}
 	if err != nil {
 		return fmt.Errorf("seccomp listener %s: send state and fd: %w", path, unwrapOp(err))

@@ -341,3 +341,38 @@ func TestUserGetsNothingOfTheRuntimeInProgram(t *testing.T) {
 	want("create", "0022")
 	b.must("delete", "--force", b.id)
 }
+
+// TestUserPassesLargeStateToSeccompAgent: the container process state
+// sent to a seccomp agent (config-linux.md listenerPath) carries the
+// annotations, however large: one sendmsg sent only what fit in the
+// socket's buffer and the rest was refused as a short write.
+func TestUserPassesLargeStateToSeccompAgent(t *testing.T) {
+	agent := startSeccompAgent(t)
+	b := newBundle(t, "bigstate", "sh", "-c", notifyScript)
+	data := b.hostDir("/data")
+	b.spec.Annotations = map[string]string{"org.example.big": strings.Repeat("a", 4<<20)}
+	b.spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: agent.path,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat", "chmod", "fchmod", "fchmodat", "fchmodat2"}, Action: specs.ActNotify}}}
+	b.write()
+	if r := b.ctr("run", "-b", b.dir, b.id); r.code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	checkNotifyOutput(t, "run", data)
+	if got := agent.state(0).State.Annotations["org.example.big"]; len(got) != 4<<20 {
+		t.Errorf("the agent got an annotation of %d bytes, want %d", len(got), 4<<20)
+	}
+}
+
+// TestUserGetsTooLongEnvRefusedAtCreate: one environment string longer
+// than execve(2) takes (MAX_ARG_STRLEN, 32 pages) fails create with the
+// reason, not start with E2BIG; nothing is left.
+func TestUserGetsTooLongEnvRefusedAtCreate(t *testing.T) {
+	b := newBundle(t, "e2big", "true")
+	b.spec.Process.Env = append(b.spec.Process.Env, "HUGE="+strings.Repeat("x", 32*os.Getpagesize()))
+	b.write()
+	r := b.detached(nil, "create", "-b", b.dir, b.id)
+	if r.code != 1 || !strings.Contains(r.stderr, "env HUGE is") || !strings.Contains(r.stderr, "MAX_ARG_STRLEN") {
+		t.Errorf("create: want exit 1 naming HUGE and MAX_ARG_STRLEN:\n%s", r)
+	}
+	b.fail([]string{"state", b.id}, "does not exist")
+}

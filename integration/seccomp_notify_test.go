@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -97,6 +98,14 @@ func (a *seccompAgent) serve(conn *net.UnixConn) error {
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err == nil {
+		// A state larger than one read (big annotations) follows on
+		// the stream; the runtime closes the connection after it.
+		var rest []byte
+		rest, err = io.ReadAll(conn)
+		buf = append(buf[:n], rest...)
+		n = len(buf)
+	}
 	conn.Close()
 	if err != nil {
 		return err

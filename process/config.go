@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -109,6 +110,9 @@ func Resolve(cfg Config) (*Resolved, error) {
 			return nil, fmt.Errorf("process: keep fd %d: 0, 1 and 2 are always kept; name fds from 3", fd)
 		}
 	}
+	if err := checkArgStrlen(p.Args, p.Env); err != nil {
+		return nil, err
+	}
 	root := cfg.Root
 	if root == "" {
 		root = "/"
@@ -127,6 +131,26 @@ func Resolve(cfg Config) (*Resolved, error) {
 		return nil, fmt.Errorf("process: %w", err)
 	}
 	return r, nil
+}
+
+// checkArgStrlen applies MAX_ARG_STRLEN (linux/binfmts.h): execve(2)
+// refuses, with E2BIG, an argument or environment string longer than 32
+// pages minus its NUL. The total size of both is the kernel's to check
+// (a quarter of RLIMIT_STACK, at least 32 pages).
+func checkArgStrlen(args, env []string) error {
+	maxArgStrlen := 32*os.Getpagesize() - 1
+	for i, a := range args {
+		if len(a) > maxArgStrlen {
+			return fmt.Errorf("process: args[%d] is %d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN)", i, len(a), maxArgStrlen)
+		}
+	}
+	for _, kv := range env {
+		if len(kv) > maxArgStrlen {
+			k, _, _ := strings.Cut(kv, "=")
+			return fmt.Errorf("process: env %s is %d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN)", k, len(kv), maxArgStrlen)
+		}
+	}
+	return nil
 }
 
 // finalEnv adds what runc adds: PATH when the config has none (so the

@@ -43,3 +43,22 @@ func TestLookPath(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckArgStrlen(t *testing.T) {
+	limit := 32*os.Getpagesize() - 1
+	tests := []struct {
+		args, env []string
+		err       string
+	}{
+		{[]string{"sh"}, []string{"A=" + strings.Repeat("x", limit-2)}, ""},
+		{[]string{strings.Repeat("x", limit)}, nil, ""},
+		{[]string{"sh"}, []string{"BIG=" + strings.Repeat("x", limit-3)}, "env BIG is"},
+		{[]string{"sh", strings.Repeat("x", limit+1)}, nil, "args[1] is"},
+	}
+	for i, tt := range tests {
+		err := checkArgStrlen(tt.args, tt.env)
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("case %d: %v, want %q", i, err, tt.err)
+		}
+	}
+}
