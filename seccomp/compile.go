@@ -91,6 +91,10 @@ func Compile(cfg *specs.LinuxSeccomp, native Arch) (*Filter, error) {
 	for _, r := range rules {
 		notify = notify || r.action == unix.SECCOMP_RET_USER_NOTIF
 	}
+	if cfg.ListenerMetadata != "" && cfg.ListenerPath == "" {
+		// config-linux.md: listenerMetadata MUST NOT be set without it.
+		return nil, fmt.Errorf("listenerMetadata is set but listenerPath is not")
+	}
 	if notify && cfg.ListenerPath == "" {
 		// config-linux.md: the listener fd goes to listenerPath; runc
 		// fails the same profile ("listenerPath is not set").

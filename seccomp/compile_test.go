@@ -420,6 +420,7 @@ func TestBadProfiles(t *testing.T) {
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "op": "SCMP_CMP_EQ", "value": 1}]}]}`, `index 6 out of range`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}`, `SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath`},
 		{`{"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/run/agent.sock"}`, `SCMP_ACT_NOTIFY cannot be the default action`},
+		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "m"}`, `listenerMetadata is set but listenerPath is not`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["mkdir", "write"], "action": "SCMP_ACT_NOTIFY"}]}`, `syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the write syscall`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["sendmsg"], "action": "SCMP_ACT_NOTIFY"}]}`, `SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall`},
 		{`{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]}`, `needs a SCMP_ACT_NOTIFY rule`},
@@ -614,6 +615,11 @@ func TestUnknownSyscallsReturnENOSYS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := compileJSON(t, tc.native, tc.profile)
+			var sum strings.Builder
+			f.Summary(&sum)
+			if stub := len(f.LastSyscall) > 0; stub != strings.Contains(sum.String(), "newer than the profile): ERRNO(ENOSYS)") {
+				t.Errorf("summary does not say whether the ENOSYS stub applies (%v):\n%s", stub, sum.String())
+			}
 			for _, p := range tc.probes {
 				got := runBPF(t, f.Program, call{arch: p.arch.Audit, nr: p.nr}, f.Arch.BigEndian)
 				wantRet(t, fmt.Sprintf("%s nr %#x", p.arch.Name, p.nr), got, p.want)

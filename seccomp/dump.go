@@ -30,6 +30,9 @@ func (f *Filter) Summary(w io.Writer) error {
 	fmt.Fprintf(&b, "instructions:        %d (kernel limit %d)\n", len(f.Program), maxInsns)
 	for _, a := range f.Arches {
 		fmt.Fprintf(&b, "%s: %d syscalls with rules", a.Name, f.Rules[a.Name])
+		if last, ok := f.LastSyscall[a.Name]; ok {
+			fmt.Fprintf(&b, "; numbers above %s (newer than the profile): ERRNO(ENOSYS)", imm(last))
+		}
 		if n := f.Absent[a.Name]; len(n) > 0 {
 			fmt.Fprintf(&b, "; %d names are no syscall there: %s", len(n), strings.Join(n, " "))
 		}
