@@ -333,6 +333,8 @@ func TestUserGetsOneLineErrorForSeccompNotifyMistakes(t *testing.T) {
 		{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}},
 			"SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath"},
+		{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerMetadata: "m"},
+			"listenerMetadata is set but listenerPath is not"},
 		{&specs.LinuxSeccomp{DefaultAction: specs.ActNotify, ListenerPath: agent},
 			"SCMP_ACT_NOTIFY cannot be the default action"},
 		{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: agent,
