@@ -27,9 +27,11 @@ vet:
 	$(GO) vet ./...
 	for a in arm64 arm riscv64; do GOARCH=$$a $(GO) vet ./... || exit 1; done
 
-# Unit tests and real-kernel tests on this host (as root).
+# Unit tests and real-kernel tests on this host (as root). The integration
+# package, with the podman, containerd and CRI clients, takes 5-8 minutes on
+# a busy 2-core machine: more than go test's default 10m leaves room for.
 test: vet
-	CGO_ENABLED=0 $(GO) test -count=1 ./...
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 25m ./...
 
 # Every Go fuzz target (func FuzzXxx in any *_test.go), each for
 # FUZZTIME; found by name, so new targets join in. `make test` already

@@ -359,12 +359,14 @@ func TestOrchestratorRunsPodsWithContainerdCRI(t *testing.T) {
 			if v := statusField(t, e.pid(t, "inspect", unconf), "Seccomp"); v != "0" {
 				t.Errorf("unconfined: Seccomp %s, want 0", v)
 			}
-			// runtime/default refuses unshare without CAP_SYS_ADMIN with
-			// EPERM, and so does the kernel: look at the filter's
-			// verdict on a call it names, personality(0xffffffff) is
-			// allowed, keyctl is not.
-			if r := e.exec(t, def, "grep", "Seccomp:", "/proc/self/status"); !strings.Contains(r.stdout, "2") {
-				t.Errorf("exec in runtime/default:\n%s", r)
+			// A user namespace needs no capability from the kernel, but
+			// runtime/default allows unshare only with CAP_SYS_ADMIN.
+			probe := "unshare -U true 2>/dev/null && echo allowed || echo refused"
+			if r := e.exec(t, def, "sh", "-c", probe); r.stdout != "refused\n" {
+				t.Errorf("unshare -U under runtime/default:\n%s", r)
+			}
+			if r := e.exec(t, unconf, "sh", "-c", probe); r.stdout != "allowed\n" {
+				t.Errorf("unshare -U unconfined:\n%s", r)
 			}
 		})
 		t.Run("masked and read-only paths", func(t *testing.T) {
