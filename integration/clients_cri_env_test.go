@@ -181,7 +181,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 }
 
 // crictlBinary is crictl from PATH, or built once into a cache by
-// testdata/crictl.sh (from the Go module proxy).
+// testdata/crictl.sh (from the Go module proxy). Like a missing client, a
+// crictl that cannot be built skips the test, except in CI.
 func crictlBinary(t *testing.T) string {
 	t.Helper()
 	if p, err := exec.LookPath("crictl"); err == nil {
@@ -200,7 +201,10 @@ func crictlBinary(t *testing.T) string {
 		if errors.As(err, &ee) {
 			t.Logf("%s", ee.Stderr)
 		}
-		t.Fatalf("build crictl (testdata/crictl.sh): %v", err)
+		if os.Getenv("CTR_LITE_CLIENTS") == "1" {
+			t.Fatalf("build crictl (testdata/crictl.sh) and CTR_LITE_CLIENTS=1: %v", err)
+		}
+		t.Skipf("crictl is not installed and cannot be built (testdata/crictl.sh): %v", err)
 	}
 	return strings.TrimSpace(string(out))
 }
