@@ -4,40 +4,50 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	lcg "github.com/opencontainers/cgroups"
 )
 
-// limitFiles are the files that hold each controller's limits, by mode.
-// On v1 the key is the hierarchy (controller) the file lives in; on v2
-// every file is in the one directory.
+// limitFiles are the files that hold each controller's limits, by mode:
+// what ReadBack and `cgroup show` print, so that each field a step sets
+// (see fieldController) shows up as the kernel holds it. On v1 the key is
+// the hierarchy (controller) the file lives in; on v2 every file is in
+// the one directory. A file this kernel lacks is skipped.
 var limitFiles = map[bool]map[string][]string{
 	false: { // v1
-		"cpuset":  {"cpuset.cpus", "cpuset.mems"},
-		"memory":  {"memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.swappiness"},
-		"cpu":     {"cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"},
-		"pids":    {"pids.max"},
-		"blkio":   {"blkio.weight", "blkio.weight_device"},
-		"hugetlb": nil, // hugetlb.<size>.limit_in_bytes, added per size
-		"devices": {"devices.list"},
-		"freezer": {"freezer.state"},
+		"cpuset": {"cpuset.cpus", "cpuset.mems"},
+		"memory": {"memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes",
+			"memory.swappiness", "memory.oom_control"},
+		"cpu": {"cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.cfs_burst_us",
+			"cpu.rt_runtime_us", "cpu.rt_period_us", "cpu.idle"},
+		"pids": {"pids.max"},
+		"blkio": {"blkio.weight", "blkio.weight_device", "blkio.bfq.weight", "blkio.bfq.weight_device",
+			"blkio.leaf_weight", "blkio.leaf_weight_device",
+			"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+			"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"},
+		"hugetlb":  nil, // hugetlb.<size>.limit_in_bytes, added per size
+		"devices":  {"devices.list"},
+		"net_cls":  {"net_cls.classid"},
+		"net_prio": {"net_prio.ifpriomap"},
+		"rdma":     {"rdma.max"},
+		"freezer":  {"freezer.state"},
 	},
 	true: { // v2
 		"cpuset":  {"cpuset.cpus", "cpuset.mems"},
 		"memory":  {"memory.max", "memory.low", "memory.swap.max"},
-		"cpu":     {"cpu.weight", "cpu.max"},
+		"cpu":     {"cpu.weight", "cpu.max", "cpu.max.burst", "cpu.idle"},
 		"pids":    {"pids.max"},
-		"blkio":   {"io.weight", "io.bfq.weight"},
+		"blkio":   {"io.weight", "io.bfq.weight", "io.max"},
 		"hugetlb": nil, // hugetlb.<size>.max
 		"devices": nil, // an eBPF program, no file
+		"rdma":    {"rdma.max"},
 		"freezer": {"cgroup.freeze"},
 	},
 }
 
 // controllerOrder is the order show and set use.
-var controllerOrder = []string{"cpuset", "memory", "cpu", "pids", "blkio", "hugetlb", "devices", "freezer"}
+var controllerOrder = []string{"cpuset", "memory", "cpu", "pids", "blkio", "hugetlb", "devices", "net_cls", "net_prio", "rdma", "freezer"}
 
 // files lists controller's limit files in mode.
 func files(ctrl string, mode Mode) []string {
@@ -92,111 +102,4 @@ func joinValues(fv []FileValue) string {
 		return "(no limit files)"
 	}
 	return strings.Join(s, ", ")
-}
-
-// writes describes, for --explain, the files Set writes for r (as the
-// library will write them; the read-back shows what the kernel made of
-// them).
-func writes(ctrl string, r *lcg.Resources, mode Mode) []string {
-	v2 := mode == Unified
-	var w []string
-	add := func(file, val string) { w = append(w, file+"="+val) }
-	num := func(v int64) string {
-		if v == unlimited {
-			return "max"
-		}
-		return strconv.FormatInt(v, 10)
-	}
-	switch ctrl {
-	case "cpuset":
-		if r.CpusetCpus != "" {
-			add("cpuset.cpus", r.CpusetCpus)
-		}
-		if r.CpusetMems != "" {
-			add("cpuset.mems", r.CpusetMems)
-		}
-	case "memory":
-		if v2 {
-			if r.Memory != 0 {
-				add("memory.max", num(r.Memory))
-			}
-			if r.MemoryReservation != 0 {
-				add("memory.low", num(r.MemoryReservation))
-			}
-			if r.MemorySwap != 0 {
-				sw, _ := lcg.ConvertMemorySwapToCgroupV2Value(r.MemorySwap, r.Memory)
-				add("memory.swap.max", num(sw))
-			}
-			break
-		}
-		if r.Memory != 0 {
-			add("memory.limit_in_bytes", num(r.Memory))
-		}
-		if r.MemoryReservation != 0 {
-			add("memory.soft_limit_in_bytes", num(r.MemoryReservation))
-		}
-		if r.MemorySwap != 0 {
-			add("memory.memsw.limit_in_bytes", num(r.MemorySwap))
-		}
-		if r.MemorySwappiness != nil {
-			add("memory.swappiness", strconv.FormatUint(*r.MemorySwappiness, 10))
-		}
-	case "cpu":
-		if v2 {
-			if r.CpuWeight != 0 {
-				add("cpu.weight", strconv.FormatUint(r.CpuWeight, 10))
-			}
-			if r.CpuQuota != 0 || r.CpuPeriod != 0 {
-				add("cpu.max", num(r.CpuQuota)+" "+strconv.FormatUint(r.CpuPeriod, 10))
-			}
-			break
-		}
-		if r.CpuShares != 0 {
-			add("cpu.shares", strconv.FormatUint(r.CpuShares, 10))
-		}
-		if r.CpuPeriod != 0 {
-			add("cpu.cfs_period_us", strconv.FormatUint(r.CpuPeriod, 10))
-		}
-		if r.CpuQuota != 0 {
-			add("cpu.cfs_quota_us", strconv.FormatInt(r.CpuQuota, 10))
-		}
-	case "pids":
-		if r.PidsLimit != nil {
-			add("pids.max", num(*r.PidsLimit))
-		}
-	case "blkio":
-		f := "blkio.weight"
-		if v2 {
-			f = "io.weight"
-		}
-		if r.BlkioWeight != 0 {
-			add(f, strconv.Itoa(int(r.BlkioWeight)))
-		}
-		for _, d := range r.BlkioWeightDevice {
-			add(f+"_device", d.WeightString())
-		}
-	case "hugetlb":
-		for _, h := range r.HugetlbLimit {
-			if v2 {
-				add("hugetlb."+h.Pagesize+".max", strconv.FormatUint(h.Limit, 10))
-			} else {
-				add("hugetlb."+h.Pagesize+".limit_in_bytes", strconv.FormatUint(h.Limit, 10))
-			}
-		}
-	case "devices":
-		for _, d := range r.Devices {
-			if v2 {
-				add("bpf-rule", d.CgroupString())
-			} else if d.Allow {
-				add("devices.allow", d.CgroupString())
-			} else {
-				add("devices.deny", d.CgroupString())
-			}
-		}
-	case "unified":
-		for k, v := range r.Unified {
-			add(k, v)
-		}
-	}
-	return w
 }

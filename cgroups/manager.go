@@ -68,8 +68,8 @@ func New(path string, r *specs.LinuxResources) (*Manager, error) {
 			return nil, fmt.Errorf("cgroup %s: %w", path, err)
 		}
 		m.lib, m.dirs = lib, lib.GetPaths()
-		if len(res.HugetlbLimit) > 0 && m.dirs["hugetlb"] == "" {
-			return nil, fmt.Errorf("hugepageLimits: no hugetlb hierarchy in cgroup v1 on this %s host", mode)
+		if err := m.checkHierarchies(res); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
@@ -217,14 +217,17 @@ func (m *Manager) Cleanup() error {
 }
 
 var why = map[string]string{
-	"cpuset":  "pin the group to these CPUs and memory nodes",
-	"memory":  "cap the group's memory; the kernel reclaims, then OOM-kills, above it",
-	"cpu":     "share CPU by weight and cap it to quota per period",
-	"pids":    "fork/clone fails with EAGAIN once the group has this many tasks",
-	"blkio":   "share block I/O by weight",
-	"hugetlb": "cap huge page use",
-	"devices": "which device nodes the group may open or mknod (v1: lists; v2: an eBPF program on the cgroup)",
-	"unified": "write cgroup v2 files as given",
+	"cpuset":   "pin the group to these CPUs and memory nodes",
+	"memory":   "cap the group's memory; the kernel reclaims, then OOM-kills, above it",
+	"cpu":      "share CPU by weight and cap it to quota per period",
+	"pids":     "fork/clone fails with EAGAIN once the group has this many tasks",
+	"blkio":    "share block I/O by weight and cap it per device (bytes or I/Os per second)",
+	"hugetlb":  "cap huge page use",
+	"devices":  "which device nodes the group may open or mknod (v1: lists; v2: an eBPF program on the cgroup)",
+	"net_cls":  "tag the group's packets with a class id (tc, iptables)",
+	"net_prio": "set the priority of the group's packets per interface",
+	"rdma":     "cap RDMA handles and objects per device",
+	"unified":  "write cgroup v2 files as given",
 }
 
 // SetSteps write the Manager's limits, one step per controller that has
@@ -233,20 +236,31 @@ func (m *Manager) SetSteps() []step.Step {
 	return m.setSteps(m.res)
 }
 
+// setSteps makes one step per controller whose part of r (only) sets
+// anything; the step hands that part to the library's Set and describes
+// it by the same values.
 func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 	var steps []step.Step
 	for _, ctrl := range append(controllerOrder, "unified") {
-		w := writes(ctrl, r, m.mode)
-		if len(w) == 0 {
+		part := only(ctrl, r)
+		args := describe(part)
+		if args == "" {
 			continue
 		}
-		part := only(ctrl, r)
 		dir := m.dir(ctrl)
 		steps = append(steps, step.Step{
 			Op:   "write",
-			Args: dir + ": " + strings.Join(w, " "),
+			Args: dir + ": " + args,
 			Why:  why[ctrl],
-			Do:   func() error { return m.lib.Set(part) },
+			Do: func() error {
+				if err := m.checkWritable(ctrl, part); err != nil {
+					return err
+				}
+				if err := m.lib.Set(part); err != nil {
+					return fmt.Errorf("%s: %w", specName[ctrl], err)
+				}
+				return nil
+			},
 			ReadBack: func() (string, error) {
 				fv, err := readFiles(dir, ctrl, m.mode)
 				return joinValues(fv), err
@@ -256,32 +270,42 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 	return steps
 }
 
-// only copies the fields of r that controller ctrl sets.
-func only(ctrl string, r *lcg.Resources) *lcg.Resources {
-	p := &lcg.Resources{SkipDevices: true, MemoryCheckBeforeUpdate: r.MemoryCheckBeforeUpdate}
-	switch ctrl {
-	case "cpuset":
-		p.CpusetCpus, p.CpusetMems = r.CpusetCpus, r.CpusetMems
-	case "memory":
-		p.Memory, p.MemoryReservation, p.MemorySwap = r.Memory, r.MemoryReservation, r.MemorySwap
-		p.MemorySwappiness, p.OomKillDisable = r.MemorySwappiness, r.OomKillDisable
-	case "cpu":
-		p.CpuShares, p.CpuWeight, p.CpuQuota, p.CpuPeriod, p.CpuBurst = r.CpuShares, r.CpuWeight, r.CpuQuota, r.CpuPeriod, r.CpuBurst
-		p.CpuRtRuntime, p.CpuRtPeriod, p.CPUIdle = r.CpuRtRuntime, r.CpuRtPeriod, r.CPUIdle
-	case "pids":
-		p.PidsLimit = r.PidsLimit
-	case "blkio":
-		p.BlkioWeight, p.BlkioLeafWeight, p.BlkioWeightDevice = r.BlkioWeight, r.BlkioLeafWeight, r.BlkioWeightDevice
-		p.BlkioThrottleReadBpsDevice, p.BlkioThrottleWriteBpsDevice = r.BlkioThrottleReadBpsDevice, r.BlkioThrottleWriteBpsDevice
-		p.BlkioThrottleReadIOPSDevice, p.BlkioThrottleWriteIOPSDevice = r.BlkioThrottleReadIOPSDevice, r.BlkioThrottleWriteIOPSDevice
-	case "hugetlb":
-		p.HugetlbLimit = r.HugetlbLimit
-	case "devices":
-		p.Devices, p.SkipDevices = r.Devices, false
-	case "unified":
-		p.Unified = r.Unified
+// checkHierarchies refuses limits for a controller this host has no
+// hierarchy for (v1 and hybrid: the library would skip them; runc 1.1
+// silently does).
+func (m *Manager) checkHierarchies(r *lcg.Resources) error {
+	if m.mode == Unified {
+		return nil
 	}
-	return p
+	for _, ctrl := range controllerOrder {
+		if m.dirs[ctrl] == "" && describe(only(ctrl, r)) != "" {
+			return fmt.Errorf("%s: no %s hierarchy in cgroup v1 on this %s host", specName[ctrl], ctrl, m.mode)
+		}
+	}
+	return nil
+}
+
+// specName is the linux.resources member that fills each controller.
+var specName = map[string]string{
+	"cpuset": "cpu.cpus/cpu.mems", "memory": "memory", "cpu": "cpu", "pids": "pids", "blkio": "blockIO",
+	"hugetlb": "hugepageLimits", "devices": "devices", "net_cls": "network.classID",
+	"net_prio": "network.priorities", "rdma": "rdma", "unified": "unified",
+}
+
+// checkWritable refuses, before any write, a part the library would drop
+// on this kernel without an error: on v2 a per-device weight is written
+// only to io.bfq.weight (the BFQ scheduler's file; there is no
+// io.weight_device to fall back to), and on v1 a burst is skipped when
+// cpu.cfs_burst_us is missing (before Linux 5.14).
+func (m *Manager) checkWritable(ctrl string, part *lcg.Resources) error {
+	dir := m.dir(ctrl)
+	switch {
+	case m.mode == Unified && ctrl == "blkio" && len(part.BlkioWeightDevice) > 0 && !exists(filepath.Join(dir, "io.bfq.weight")):
+		return fmt.Errorf("blockIO.weightDevice: cgroup v2 sets per-device weights only in io.bfq.weight, and %s has none (no BFQ I/O scheduler)", dir)
+	case m.mode != Unified && ctrl == "cpu" && part.CpuBurst != nil && !exists(filepath.Join(dir, "cpu.cfs_burst_us")):
+		return fmt.Errorf("cpu.burst: %s has no cpu.cfs_burst_us (Linux 5.14 or later)", dir)
+	}
+	return nil
 }
 
 // UpdateSteps are SetSteps for new limits on an existing cgroup (what
@@ -294,8 +318,8 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 		return nil, err
 	}
 	res.MemoryCheckBeforeUpdate = true
-	if len(res.HugetlbLimit) > 0 && m.dir("hugetlb") == "" {
-		return nil, fmt.Errorf("hugepageLimits: no hugetlb hierarchy in cgroup v1 on this %s host", m.mode)
+	if err := m.checkHierarchies(res); err != nil {
+		return nil, err
 	}
 	steps := m.setSteps(res)
 	if len(steps) == 0 {

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -44,7 +45,7 @@ func ToResources(r *specs.LinuxResources, mode Mode) (*lcg.Resources, error) {
 		return c, nil
 	}
 	for _, conv := range []func(*specs.LinuxResources, *lcg.Resources, Mode) error{
-		convMemory, convCPU, convPids, convBlockIO, convHugetlb, convDevices, convUnified, convUnsupported,
+		convMemory, convCPU, convPids, convBlockIO, convHugetlb, convDevices, convUnified, convNetwork, convRdma, convV1Only,
 	} {
 		if err := conv(r, c, mode); err != nil {
 			return nil, err
@@ -305,12 +306,71 @@ func convUnified(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 	return nil
 }
 
-func convUnsupported(r *specs.LinuxResources, _ *lcg.Resources, _ Mode) error {
-	if r.Network != nil {
-		return fmt.Errorf("network: net_cls/net_prio limits are not supported")
+// convNetwork converts network (v1 net_cls.classid and
+// net_prio.ifpriomap); cgroup v2 has neither controller (tag packets with
+// an eBPF program instead).
+func convNetwork(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
+	n := r.Network
+	if n == nil || ((n.ClassID == nil || *n.ClassID == 0) && len(n.Priorities) == 0) {
+		return nil
 	}
-	if len(r.Rdma) > 0 {
-		return fmt.Errorf("rdma: rdma limits are not supported")
+	if mode == Unified {
+		return errors.New("network: cgroup v2 has no net_cls or net_prio controller")
+	}
+	if n.ClassID != nil {
+		c.NetClsClassid = *n.ClassID
+	}
+	for i, p := range n.Priorities {
+		if p.Name == "" || strings.ContainsAny(p.Name, " \n/") {
+			return fmt.Errorf("network.priorities[%d].name: %q is not an interface name", i, p.Name)
+		}
+		c.NetPrioIfpriomap = append(c.NetPrioIfpriomap, &lcg.IfPrioMap{Interface: p.Name, Priority: int64(p.Priority)})
+	}
+	return nil
+}
+
+// convRdma converts rdma (rdma.max per device, v1 and v2).
+func convRdma(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+	for dev, l := range r.Rdma {
+		if dev == "" || strings.ContainsAny(dev, " \n") {
+			return fmt.Errorf("rdma: %q is not an RDMA device name", dev)
+		}
+		if l.HcaHandles == nil && l.HcaObjects == nil {
+			continue
+		}
+		if c.Rdma == nil {
+			c.Rdma = map[string]lcg.LinuxRdma{}
+		}
+		c.Rdma[dev] = lcg.LinuxRdma{HcaHandles: l.HcaHandles, HcaObjects: l.HcaObjects}
+	}
+	return nil
+}
+
+// convV1Only refuses, on cgroup v2, the fields only v1 has a file for
+// (the library would leave them out, as runc 1.1 does, silently).
+func convV1Only(r *specs.LinuxResources, _ *lcg.Resources, mode Mode) error {
+	if mode != Unified {
+		return nil
+	}
+	if m := r.Memory; m != nil {
+		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+			return errors.New("memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off (memory.oom_control is v1 only)")
+		}
+		if m.Swappiness != nil {
+			return errors.New("memory.swappiness: cgroup v2 has no per-group swappiness (memory.swappiness is v1 only)")
+		}
+	}
+	if p := r.CPU; p != nil && ((p.RealtimeRuntime != nil && *p.RealtimeRuntime != 0) || (p.RealtimePeriod != nil && *p.RealtimePeriod != 0)) {
+		return errors.New("cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no real-time group scheduling (cpu.rt_* are v1 only)")
+	}
+	if b := r.BlockIO; b != nil {
+		leaf := b.LeafWeight != nil && *b.LeafWeight != 0
+		for _, d := range b.WeightDevice {
+			leaf = leaf || (d.LeafWeight != nil && *d.LeafWeight != 0)
+		}
+		if leaf {
+			return errors.New("blockIO.leafWeight: cgroup v2 has no leaf weights (blkio.leaf_weight is v1 only)")
+		}
 	}
 	return nil
 }

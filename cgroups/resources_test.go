@@ -14,6 +14,7 @@ func i64(v int64) *int64   { return &v }
 func u64(v uint64) *uint64 { return &v }
 func u16(v uint16) *uint16 { return &v }
 func bl(v bool) *bool      { return &v }
+func u32(v uint32) *uint32 { return &v }
 
 func TestToResourcesConvertsEachField(t *testing.T) {
 	tests := []struct {
@@ -81,7 +82,12 @@ func TestToResourcesRejectsImpossibleValues(t *testing.T) {
 		{"device access", Hybrid, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Type: "c", Access: "rx"}}}, "devices[0]: access"},
 		{"unified on v1", Hybrid, specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}, "unified: cgroup v2 files"},
 		{"unified key", Unified, specs.LinuxResources{Unified: map[string]string{"../x": "1"}}, "unified: \"../x\""},
-		{"network", Unified, specs.LinuxResources{Network: &specs.LinuxNetwork{}}, "network"},
+		{"network on v2", Unified, specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: u32(1)}}, "network: cgroup v2 has no net_cls"},
+		{"interface name", Hybrid, specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "a b"}}}}, "network.priorities[0].name"},
+		{"oom killer on v2", Unified, specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: bl(true)}}, "memory.disableOOMKiller: cgroup v2"},
+		{"swappiness on v2", Unified, specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: u64(10)}}, "memory.swappiness: cgroup v2"},
+		{"rt on v2", Unified, specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: i64(1000)}}, "cpu.realtimeRuntime"},
+		{"leaf weight on v2", Unified, specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: u16(100)}}, "blockIO.leafWeight: cgroup v2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,27 +141,6 @@ func TestParseHugetlb(t *testing.T) {
 	for _, in := range []string{"2MB", "=1", "2MB=x"} {
 		if _, err := ParseHugetlb(in); err == nil {
 			t.Errorf("ParseHugetlb(%q): no error", in)
-		}
-	}
-}
-
-func TestWritesNameTheKernelFilesOfEachMode(t *testing.T) {
-	r := &lcg.Resources{Memory: 64 << 20, MemorySwap: 128 << 20, PidsLimit: i64(10), CpuQuota: 50000, CpuPeriod: 100000}
-	tests := []struct {
-		ctrl string
-		mode Mode
-		want []string
-	}{
-		{"memory", Hybrid, []string{"memory.limit_in_bytes=67108864", "memory.memsw.limit_in_bytes=134217728"}},
-		{"memory", Unified, []string{"memory.max=67108864", "memory.swap.max=67108864"}},
-		{"pids", Hybrid, []string{"pids.max=10"}},
-		{"cpu", Hybrid, []string{"cpu.cfs_period_us=100000", "cpu.cfs_quota_us=50000"}},
-		{"cpu", Unified, []string{"cpu.max=50000 100000"}},
-		{"blkio", Unified, nil},
-	}
-	for _, tt := range tests {
-		if got := writes(tt.ctrl, r, tt.mode); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("writes(%s, %s) = %q, want %q", tt.ctrl, tt.mode, got, tt.want)
 		}
 	}
 }
