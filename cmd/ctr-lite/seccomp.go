@@ -31,7 +31,12 @@ Running a command: the filter is loaded on this thread right before
 execve, after prctl(PR_SET_NO_NEW_PRIVS) (needed without CAP_SYS_ADMIN),
 so the profile must allow execve. /proc/PID/status then shows
 "Seccomp: 2" and "Seccomp_filters: 1". With --explain the execve line is
-written after the filter is loaded, so write(2) must be allowed too.`,
+written after the filter is loaded, so write(2) must be allowed too.
+Under a default action that refuses calls, a syscall numbered above every
+one the profile names fails with ENOSYS (as with runc), so programs fall
+back to older calls. SCMP_ACT_NOTIFY needs a seccomp agent: containers
+send it the listener (linux.seccomp.listenerPath); here nobody listens
+and notified syscalls fail with ENOSYS.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.String("profile", "", "seccomp profile `FILE` to run CMD under")
 			fs.Bool("no-new-privs", true, "set no_new_privs before loading the filter")
