@@ -1,6 +1,7 @@
 // Package cgroups puts processes in control groups and limits what they
-// may use: memory, pids, CPU time and placement, block I/O weight, huge
-// pages and device access (cgroups(7)).
+// may use: memory, pids, CPU time and placement, block I/O weights and
+// throttles, huge pages, device access, network class and priority, and
+// RDMA handles (cgroups(7)).
 //
 // The kernel offers two interfaces. cgroup v1 has one hierarchy per
 // controller (/sys/fs/cgroup/memory, /sys/fs/cgroup/pids, ...), so a
@@ -16,5 +17,8 @@
 // lists and the v2 eBPF device filter). This package converts the OCI
 // runtime-spec's LinuxResources to its types, validates them, and turns
 // each operation into step.Steps that --explain shows together with the
-// values the kernel holds afterwards.
+// values the kernel holds afterwards. A set step is one controller's part
+// of the Resources (fieldController says which fields), described by
+// the very values handed to the library; a field the host has no file for
+// is refused by name, never dropped.
 package cgroups

@@ -141,3 +141,14 @@ func TestUpdateWithNothingIsRefused(t *testing.T) {
 		t.Errorf("empty update: %v, want \"no limits given\"", err)
 	}
 }
+
+func TestIgnoredNamesKernelMemoryOnly(t *testing.T) {
+	if got := Ignored(&specs.LinuxResources{Memory: &specs.LinuxMemory{KernelTCP: i64(1)}}); len(got) != 1 || !strings.Contains(got[0], "memory.kernel") {
+		t.Errorf("Ignored(kernelTCP) = %q", got)
+	}
+	for _, r := range []*specs.LinuxResources{nil, {}, {Memory: &specs.LinuxMemory{Limit: i64(1 << 20)}}} {
+		if got := Ignored(r); got != nil {
+			t.Errorf("Ignored(%+v) = %q, want nothing", r, got)
+		}
+	}
+}

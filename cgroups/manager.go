@@ -308,6 +308,9 @@ func (m *Manager) checkWritable(ctrl string, part *lcg.Resources) error {
 	return nil
 }
 
+// ErrNoLimits is UpdateSteps' error for resources that set nothing.
+var ErrNoLimits = errors.New("no limits given")
+
 // UpdateSteps are SetSteps for new limits on an existing cgroup (what
 // `runc update --resources` does). A memory limit below the current
 // usage is refused on v2 too (where the kernel would OOM-kill to meet
@@ -323,7 +326,7 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 	}
 	steps := m.setSteps(res)
 	if len(steps) == 0 {
-		return nil, errors.New("no limits given")
+		return nil, ErrNoLimits
 	}
 	return append([]step.Step{m.existsStep()}, steps...), nil
 }

@@ -54,6 +54,17 @@ func ToResources(r *specs.LinuxResources, mode Mode) (*lcg.Resources, error) {
 	return c, nil
 }
 
+// Ignored lists the fields of r that are accepted and never written, as
+// runc 1.1 accepts them, each with the reason: the caller warns about
+// them (runc logs "Kernel memory settings are ignored and will be
+// removed").
+func Ignored(r *specs.LinuxResources) []string {
+	if r != nil && r.Memory != nil && (r.Memory.Kernel != nil || r.Memory.KernelTCP != nil) { //nolint:staticcheck // deprecated in the spec, still sent by old clients
+		return []string{"memory.kernel, memory.kernelTCP: kernel memory settings are ignored (kernel memory counts in memory.limit; Linux 5.16 removed kmem limits)"}
+	}
+	return nil
+}
+
 func convMemory(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 	m := r.Memory
 	if m == nil {

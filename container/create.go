@@ -83,6 +83,9 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cgroups.Ignored(spec.Linux.Resources) {
+		r.warnf("%s", w)
+	}
 	console := o.consoleConn
 	if console != nil {
 		if !spec.Process.Terminal {

@@ -83,6 +83,13 @@ func (r Root) Update(id string, res *specs.LinuxResources, explain io.Writer) er
 		return err
 	}
 	steps, err := m.UpdateSteps(res)
+	ignored := cgroups.Ignored(res)
+	for _, w := range ignored {
+		r.warnf("%s", w)
+	}
+	if errors.Is(err, cgroups.ErrNoLimits) && len(ignored) > 0 {
+		return nil // only ignored fields: runc warns and succeeds
+	}
 	if err != nil {
 		return err
 	}

@@ -273,3 +273,25 @@ func TestUserGetsUnwritableLimitsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestUserGetsKernelMemoryIgnoredWithAWarning: memory.kernel and
+// kernelTCP (kmem limits, gone from Linux 5.16) are accepted and ignored
+// with a warning, by create and by update, as runc 1.1 does.
+func TestUserGetsKernelMemoryIgnoredWithAWarning(t *testing.T) {
+	b := newBundle(t, "kmem", "sleep", "1000")
+	b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr[int64](64 << 20)}} //nolint:staticcheck // what old clients send
+	b.write()
+	r := b.mustDetached("create", "--bundle", b.dir, b.id)
+	if !strings.Contains(r.stderr, "warning") || !strings.Contains(r.stderr, "kernel memory settings are ignored") {
+		t.Errorf("create does not warn about memory.kernel:\n%s", r.stderr)
+	}
+	f := filepath.Join(t.TempDir(), "res.json")
+	if err := os.WriteFile(f, []byte(`{"memory":{"kernelTCP":1048576}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = b.must("update", "--resources", f, b.id)
+	if !strings.Contains(r.stderr, "kernel memory settings are ignored") {
+		t.Errorf("update does not warn about memory.kernelTCP:\n%s", r.stderr)
+	}
+	b.must("delete", "--force", b.id)
+}
