@@ -225,7 +225,12 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filte
 		Explain: o.Explain != nil, CallerNofile: callerNofile()}
 	nss, newCgroupNS := splitCgroupNS(spec.Linux.Namespaces)
 	cfg.NewCgroupNS = newCgroupNS
-	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings,
+	srcIdx, srcPaths, err := bindSources(spec, h.State.Bundle)
+	if err != nil {
+		return err
+	}
+	cfg.MountSources = srcIdx
+	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings, mountSources: srcPaths,
 		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	if c.cgroup.Mode() != cgroups.Unified {
@@ -269,6 +274,8 @@ type spawn struct {
 	stdin, stdout, stderr *os.File
 	// cgroupFD, if set, is the cgroup v2 directory the init is born in.
 	cgroupFD *os.File
+	// mountSources are the host paths of cfg.MountSources.
+	mountSources []string
 }
 
 // start starts the init, lets place put it in its cgroup before it runs
@@ -339,8 +346,18 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 	// period (about 10 ms here). It waits for msgPlaced before it sets up
 	// the process, so the program it execs, and everything that program
 	// forks, is counted and limited from its first instruction.
+	var srcs []*os.File
+	if len(sp.mountSources) > 0 {
+		if srcs, err = openMountSources(run, p.Pid, sp.mountSources); err != nil {
+			return err
+		}
+		defer closeFiles(srcs)
+	}
 	if err := sendMsg(parentSock, cfg); err != nil {
 		return err
+	}
+	if err := sendMountSources(parentSock, srcs); err != nil {
+		return initError(parentSock, err)
 	}
 	if p.InCgroup {
 		run.Note("init %d was born in its cgroup: no cgroup.procs write", p.Pid)

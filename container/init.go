@@ -50,6 +50,9 @@ func Init() error {
 	if err := recvMsg(sock, &cfg); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	if err := recvMountSources(sock, &cfg); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
 	err = runInit(sock, &cfg)
 	// Only failures get here: on success the last step was execve.
 	if fifoWriter >= 0 {
@@ -207,6 +210,12 @@ func setupRootfs(cfg *initConfig, run *step.Runner, console []step.Step) error {
 	}
 	rc.NoPivot = cfg.NoPivot
 	rc.BeforeFinal = console
+	rc.MountSources = cfg.mountFds
+	defer func() {
+		for _, f := range cfg.mountFds {
+			f.Close()
+		}
+	}()
 	sysctl := cfg.Spec.Linux.Sysctl
 	if err := process.ValidateSysctls(sysctl, cfg.Spec.Linux.Namespaces); err != nil {
 		return err

@@ -35,6 +35,11 @@ type initConfig struct {
 	// NewCgroupNS: the init makes the container's cgroup namespace
 	// itself, after it is placed in the cgroup.
 	NewCgroupNS bool `json:"new_cgroup_ns,omitempty"`
+	// MountSources are the indices in Spec.Mounts of the bind mounts
+	// whose source the runtime opened (bindSources); one msgMountSource
+	// each, with the fd, follows this config.
+	MountSources []int `json:"mount_sources,omitempty"`
+	mountFds     map[int]*os.File
 	// Fds: where the runtime put the files it passed (-1: none).
 	FifoFd       int  `json:"fifo_fd"`
 	ConsoleFd    int  `json:"console_fd"`

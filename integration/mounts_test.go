@@ -200,3 +200,68 @@ func TestUserRunsWithReadOnlyDev(t *testing.T) {
 	}
 	b.wantNothingLeft()
 }
+
+// userNS puts b's container in a new user namespace where root is the
+// host's root but no other host uid below 200001 is mapped: root there has
+// no capability over files of uid 1234.
+func userNS(b *bundle) {
+	b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 200001, Size: 65535}}
+	b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings = m, m
+}
+
+// TestUserMountsSourceOnlyHostRootReachesInUserNamespace: with a user
+// namespace, a bind source below another user's 0700 directory is still
+// mounted (the runtime opens it, as the host's root, in the container's
+// mount namespace, and the init binds from the fd: runc 1.1's mountFds);
+// and the cgroup mount, which the kernel refuses in a user namespace
+// without a cgroup namespace of its own, falls back to a bind of the
+// host's hierarchies, as runc does.
+func TestUserMountsSourceOnlyHostRootReachesInUserNamespace(t *testing.T) {
+	priv := filepath.Join(t.TempDir(), "home")
+	data := filepath.Join(priv, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "f"), []byte("reached\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(priv, 1234, 1234); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(priv, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, "userns-src", "sh", "-c", "cat /data/f")
+	userNS(b)
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: data, Options: []string{"rbind", "ro"}})
+	b.write()
+	if r := b.ctr("run", "-b", b.dir, b.id); r.code != 0 || r.stdout != "reached\n" {
+		t.Errorf("bind of a source below a 0700 directory of uid 1234, in a user namespace: want \"reached\":\n%s", r)
+	}
+
+	// No cgroup namespace: the cgroup mount falls back to binds.
+	b.spec.Mounts = b.spec.Mounts[:len(b.spec.Mounts)-1]
+	var ns []specs.LinuxNamespace
+	for _, n := range b.spec.Linux.Namespaces {
+		if n.Type != specs.CgroupNamespace {
+			ns = append(ns, n)
+		}
+	}
+	b.spec.Linux.Namespaces = ns
+	haveCgroupMount := false
+	for _, m := range b.spec.Mounts {
+		haveCgroupMount = haveCgroupMount || m.Type == "cgroup"
+	}
+	if !haveCgroupMount {
+		t.Fatal("the default spec has no cgroup mount")
+	}
+	b.spec.Process.Args = []string{"sh", "-c",
+		`(test -e /sys/fs/cgroup/memory/memory.limit_in_bytes || test -e /sys/fs/cgroup/cgroup.controllers) && echo cgroup-mounted; ` +
+			`touch /sys/fs/cgroup/x 2>/dev/null; echo ro=$?`}
+	b.write()
+	if r := b.ctr("run", "-b", b.dir, b.id); r.code != 0 || r.stdout != "cgroup-mounted\nro=1\n" {
+		t.Errorf("cgroup mount in a user namespace without a cgroup namespace: want \"cgroup-mounted\\nro=1\\n\":\n%s", r)
+	}
+	b.wantNothingLeft()
+}

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -18,14 +19,16 @@ import (
 type v1Hierarchy struct {
 	name string // directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd"
 	opts string // what mount(2) needs to mount it again: "memory", "name=systemd"
+	mnt  string // where the host has it mounted: "/sys/fs/cgroup/memory"
 }
 
 // cgroupLayout reads /proc/self/mountinfo: the v1 hierarchies and
 // whether a cgroup2 hierarchy is mounted beside them (hybrid).
-func cgroupLayout() (v1 []v1Hierarchy, v2 bool, err error) {
+// v2mnt is where the cgroup2 hierarchy is mounted ("" if nowhere).
+func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	defer f.Close()
 	seen := map[string]bool{}
@@ -45,7 +48,9 @@ func cgroupLayout() (v1 []v1Hierarchy, v2 bool, err error) {
 		}
 		switch fields[sep+1] {
 		case "cgroup2":
-			v2 = true
+			if v2mnt == "" {
+				v2mnt = unescapeMountinfo(fields[4])
+			}
 		case "cgroup":
 			var ctrls []string
 			for _, o := range strings.Split(fields[sep+3], ",") {
@@ -63,10 +68,11 @@ func cgroupLayout() (v1 []v1Hierarchy, v2 bool, err error) {
 				continue
 			}
 			seen[opts] = true
-			v1 = append(v1, v1Hierarchy{name: path.Base(fields[4]), opts: opts})
+			mnt := unescapeMountinfo(fields[4])
+			v1 = append(v1, v1Hierarchy{name: path.Base(mnt), opts: opts, mnt: mnt})
 		}
 	}
-	return v1, v2, sc.Err()
+	return v1, v2mnt, sc.Err()
 }
 
 // cgroupV1Steps mount a "cgroup" mount the way runc does on a cgroup v1
@@ -110,19 +116,13 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 			}
 			for _, h := range v1 {
 				d := path.Join(dest, h.name)
-				if err := s.mountHierarchy(d, "cgroup", h.opts, opts.flags); err != nil {
-					return fmt.Errorf("cgroup %s: %w", h.opts, err)
-				}
-				if err := s.bindOwnCgroup(d, own[controllerKey(h.opts)], opts.flags); err != nil {
+				if err := s.mountOwnCgroup(d, "cgroup", h.opts, h.mnt, own[controllerKey(h.opts)], opts.flags); err != nil {
 					return fmt.Errorf("cgroup %s: %w", h.opts, err)
 				}
 			}
-			if v2 {
+			if v2 != "" {
 				d := path.Join(dest, "unified")
-				if err := s.mountHierarchy(d, "cgroup2", "", opts.flags); err != nil {
-					return fmt.Errorf("cgroup2: %w", err)
-				}
-				if err := s.bindOwnCgroup(d, own[""], opts.flags); err != nil {
+				if err := s.mountOwnCgroup(d, "cgroup2", "", v2, own[""], opts.flags); err != nil {
 					return fmt.Errorf("cgroup2: %w", err)
 				}
 			}
@@ -133,6 +133,62 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 		steps = append(steps, s.remountStep(dest, opts.flags, 0, "the tmpfs becomes read-only once filled"))
 	}
 	return steps
+}
+
+// mountOwnCgroup mounts a hierarchy (fstype with data) at dest showing
+// the container's own group own. Where the kernel refuses the mount
+// (EPERM in a user namespace without a cgroup namespace of its own;
+// EBUSY), it binds the host's mount of it, hostMnt, instead, as runc
+// does (mountCgroupV2's fallback; its v1 mounts are always binds).
+func (s *setup) mountOwnCgroup(dest, fstype, data, hostMnt, own string, flags uintptr) error {
+	err := s.mountHierarchy(dest, fstype, data, flags)
+	if err == nil {
+		return s.bindOwnCgroup(dest, own, flags)
+	}
+	if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EBUSY) || hostMnt == "" {
+		return err
+	}
+	if berr := s.bindHostCgroup(dest, hostMnt, own, flags); berr != nil {
+		return fmt.Errorf("mount: %w; bind of the host's %s instead: %w", err, hostMnt, berr)
+	}
+	return nil
+}
+
+// bindHostCgroup binds the group own of the host's hierarchy at hostMnt
+// onto dest, then applies flags (ro, nosuid, ...) with a remount.
+func (s *setup) bindHostCgroup(dest, hostMnt, own string, flags uintptr) error {
+	src, err := os.OpenFile(path.Join(hostMnt, path.Clean("/"+own)), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := s.bindFrom(src, dest, unix.MS_BIND|unix.MS_REC); err != nil {
+		return err
+	}
+	if flags&^unix.MS_REC == 0 {
+		return nil
+	}
+	top, err := s.open(dest)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	return s.remount(top, flags&^unix.MS_REC, 0)
+}
+
+// cgroup2Fallback binds the host's whole cgroup2 mount onto dest when a
+// new cgroup2 mount was refused (mountErr): in a user namespace without
+// a cgroup namespace of its own, the kernel refuses it with EPERM, and
+// runc binds /sys/fs/cgroup instead (mountCgroupV2).
+func (s *setup) cgroup2Fallback(dest string, flags uintptr, mountErr error) error {
+	_, v2, err := cgroupLayout()
+	if err != nil || v2 == "" {
+		return mountErr
+	}
+	if err := s.bindHostCgroup(dest, v2, "/", flags); err != nil {
+		return fmt.Errorf("%w; bind of the host's %s instead: %w", mountErr, v2, err)
+	}
+	return nil
 }
 
 func (s *setup) mountHierarchy(dest, fstype, data string, flags uintptr) error {

@@ -61,6 +61,13 @@ type Config struct {
 	// the pivot and before the final read-only changes (runc's
 	// finalizeRootfs): the console, which needs /dev writable.
 	BeforeFinal []step.Step
+	// MountSources holds, by index in Mounts, an open handle (O_PATH is
+	// enough) on a bind mount's source, opened by the caller where the
+	// source is reachable: with a user namespace, its root may not be
+	// able to look up a host path the host's root can (runc 1.1's
+	// mountFds). The bind is made from the handle; Source is not looked
+	// up again. The steps do not close it.
+	MountSources map[int]*os.File
 	// NoPivot uses MS_MOVE + chroot(2) instead of pivot_root(2), for a
 	// rootfs that cannot be pivoted (an initramfs); runc's --no-pivot.
 	// chroot leaves the old root in the mount namespace, under the new one.
@@ -163,7 +170,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("rootfs propagation: %w", err)
 	}
 	for i, m := range c.Mounts {
-		if err := validateMount(m); err != nil {
+		if err := validateMount(m, c.MountSources[i] != nil); err != nil {
 			return fmt.Errorf("mount %d (%s on %s): %w", i+1, m.Type, m.Destination, err)
 		}
 	}
@@ -200,7 +207,9 @@ func inRootPath(p string) error {
 	return nil
 }
 
-func validateMount(m specs.Mount) error {
+// validateMount checks one mount; haveSource: the bind source is given
+// as a handle (Config.MountSources), its path is not looked up.
+func validateMount(m specs.Mount, haveSource bool) error {
 	if m.Destination == "" {
 		return errors.New("no destination")
 	}
@@ -217,6 +226,9 @@ func validateMount(m specs.Mount) error {
 	if opts.bind() {
 		if m.Source == "" || !filepath.IsAbs(m.Source) {
 			return fmt.Errorf("bind source %q is not an absolute host path", m.Source)
+		}
+		if haveSource {
+			return nil
 		}
 		if _, err := os.Stat(m.Source); err != nil {
 			return fmt.Errorf("bind source: %w", err)

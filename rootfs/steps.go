@@ -60,7 +60,7 @@ func Steps(c Config) ([]step.Step, error) {
 	}
 	steps = append(steps, s.prepareSteps()...)
 	for i, m := range c.Mounts {
-		steps = append(steps, s.mountSteps(m, c.lateAttrs(i))...)
+		steps = append(steps, s.mountSteps(m, c.MountSources[i], c.lateAttrs(i))...)
 	}
 	if c.SetupDev {
 		steps = append(steps, s.devSteps()...)
@@ -211,7 +211,8 @@ func (s *setup) prepareSteps() []step.Step {
 // each propagation change, which mount(2) only takes alone, then the
 // recursive attributes (rro, rnosuid, ...) with mount_setattr(2). With
 // late set, read-only and the recursive attributes wait for finalSteps.
-func (s *setup) mountSteps(m specs.Mount, late bool) []step.Step {
+// src, if not nil, is the bind source, opened by the caller.
+func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 	opts, _ := parseOptions(m) // validated
 	dest := path.Clean(m.Destination)
 	var lm *lateMount
@@ -224,11 +225,20 @@ func (s *setup) mountSteps(m specs.Mount, late bool) []step.Step {
 	var steps []step.Step
 	if opts.bind() {
 		flags := opts.flags & (unix.MS_BIND | unix.MS_REC)
+		why := "bind mount; the target is opened in-root and mounted on by fd"
+		if src != nil {
+			why = "bind mount from the source the runtime opened outside the user namespace; the target is opened in-root"
+		}
 		steps = append(steps, step.Step{
 			Op:   "mount",
 			Args: fmt.Sprintf("%q, %q, \"\", %s", m.Source, s.host(dest), FormatFlags(flags)),
-			Why:  "bind mount; the target is opened in-root and mounted on by fd",
-			Do:   func() error { return s.bind(m.Source, dest, flags) },
+			Why:  why,
+			Do: func() error {
+				if src != nil {
+					return s.bindFrom(src, dest, flags)
+				}
+				return s.bind(m.Source, dest, flags)
+			},
 		})
 		if rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 || opts.clear != 0 {
 			steps = append(steps, s.remountStep(dest, rest, opts.clear,
@@ -292,7 +302,11 @@ func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.
 			}
 			defer t.Close()
 			if !opts.copyUp {
-				return unix.Mount(source, fdPath(t), fstype, opts.flags, data)
+				err := unix.Mount(source, fdPath(t), fstype, opts.flags, data)
+				if fstype == "cgroup2" && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+					return s.cgroup2Fallback(dest, opts.flags, err)
+				}
+				return err
 			}
 			return s.mountCopyUp(t, dest, source, fstype, opts.flags, data)
 		},
@@ -347,6 +361,11 @@ func (s *setup) bind(source, dest string, flags uintptr) error {
 		return err
 	}
 	defer src.Close()
+	return s.bindFrom(src, dest, flags)
+}
+
+// bindFrom binds the open source src onto dest in the rootfs (see bind).
+func (s *setup) bindFrom(src *os.File, dest string, flags uintptr) error {
 	srcDir, err := isDir(src)
 	if err != nil {
 		return err
