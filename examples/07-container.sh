@@ -7,12 +7,17 @@
 # profile, the process. `create` sets all of it up and leaves the process
 # waiting; `start` lets it run; `delete` removes what is left.
 set -eu
-bundle=$(dirname "$ROOTFS")
-root=$TMPDIR/ctr-root
+# The bundle (config.json) and the state (--root) go in a scratch
+# directory of our own; config.json names $ROOTFS by its absolute path.
+work=$(mktemp -d)
+bundle=$work/bundle
+root=$work/ctr-root
 id=web-$$
-rm -f "$bundle/config.json"
-# If a step fails, leave nothing behind.
-trap 'ctr-lite --root "$root" delete --force "$id" 2>/dev/null' EXIT
+mkdir "$bundle"
+# If a step fails, leave nothing behind (nor the file the process waits
+# for, so that the example runs again).
+trap 'ctr-lite --root "$root" delete --force "$id" 2>/dev/null; rm -f "$ROOTFS/tmp/stop"; rm -rf "$work"' EXIT
+echo "scratch files in $work (removed at exit)"
 
 echo "== 1. a config.json: runc's defaults, then our edits"
 ctr-lite spec --bundle "$bundle"
@@ -21,20 +26,21 @@ ctr-lite spec --bundle "$bundle"
 sed -i -e 's/"terminal": true/"terminal": false/' \
 	-e 's/^\(\t*\)"sh"$/\1"sh", "-c", "while [ ! -e \/tmp\/stop ]; do sleep 0.1; done"/' \
 	-e 's/"resources": {/"resources": { "memory": { "limit": 33554432 },/' \
-	-e 's/"readonly": true/"readonly": false/' "$bundle/config.json"
+	-e 's/"readonly": true/"readonly": false/' \
+	-e "s|\"path\": \"rootfs\"|\"path\": \"$ROOTFS\"|" "$bundle/config.json"
 grep -A3 '"args"' "$bundle/config.json"
 
 echo "== 2. create: everything in place, the process blocked on a FIFO"
 # --explain prints each kernel step: the fork into new namespaces, the
 # cgroup files, every mount, pivot_root, the capability drops, and where
 # the init stops to wait (open of the exec FIFO).
-ctr-lite --root "$root" --explain create --bundle "$bundle" "$id" 2>"$TMPDIR/explain" >/dev/null
-echo "kernel steps so far: $(grep -cE '^explain\[(create|init)\]' "$TMPDIR/explain")"
-test "$(grep -cE '^explain\[(create|init)\]' "$TMPDIR/explain")" -gt 20
-grep -E 'pivot_root|open\(/proc/self/fd/[0-9]+, O_WRONLY\)' "$TMPDIR/explain" | cut -c1-100
-ctr-lite --root "$root" state "$id" | tee "$TMPDIR/state.json"
-grep -q '"status": "created"' "$TMPDIR/state.json"
-pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$TMPDIR/state.json")
+ctr-lite --root "$root" --explain create --bundle "$bundle" "$id" 2>"$work/explain" >/dev/null
+echo "kernel steps so far: $(grep -cE '^explain\[(create|init)\]' "$work/explain")"
+test "$(grep -cE '^explain\[(create|init)\]' "$work/explain")" -gt 20
+grep -E 'pivot_root|open\(/proc/self/fd/[0-9]+, O_WRONLY\)' "$work/explain" | cut -c1-100
+ctr-lite --root "$root" state "$id" | tee "$work/state.json"
+grep -q '"status": "created"' "$work/state.json"
+pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$work/state.json")
 
 echo "== 3. what the kernel shows for pid $pid before start"
 # Its own namespaces (the inodes differ from ours) ...

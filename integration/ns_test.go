@@ -355,3 +355,34 @@ func TestUserGivesBadNamespaceInput(t *testing.T) {
 	}
 	wantFail(t, []string{"ns", "--new", "uts", "--", "no-such-program-xyz"}, "no-such-program-xyz", "not found")
 }
+
+// TestUserRunsNsWithUnshareFlags: what a learner types for unshare(1)
+// (--uts --pid --fork, --mount, --user --map-root-user, ...) makes the
+// same namespaces here as --new does.
+func TestUserRunsNsWithUnshareFlags(t *testing.T) {
+	requireRoot(t)
+	self := strconv.Itoa(os.Getpid())
+	flagKind := map[string]string{"--mount": "mnt", "--uts": "uts", "--ipc": "ipc", "--net": "net",
+		"--pid": "pid", "--user": "user", "--cgroup": "cgroup", "--time": "time"}
+	for fl, k := range flagKind {
+		t.Run(fl, func(t *testing.T) {
+			r := mustCtrLite(t, "ns", fl, "--", bb, "sh", "-c", readlinks(allKinds))
+			got := strings.Fields(r.stdout)
+			if len(got) != len(allKinds) {
+				t.Fatalf("readlinks inside: %q", r.stdout)
+			}
+			for i, kind := range allKinds {
+				own := got[i] != nsInode(t, self, kind)
+				if own != (kind == k) {
+					t.Errorf("ns %s: %s namespace %s, ours %s: want a new one only for %s", fl, kind, got[i], nsInode(t, self, kind), k)
+				}
+			}
+		})
+	}
+	// unshare --uts --pid --fork --map-root-user: hostname set, PID 1, root.
+	r := mustCtrLite(t, "ns", "--uts", "--pid", "--fork", "--user", "--map-root-user", "--hostname", "box",
+		"--", bb, "sh", "-c", "hostname; echo $$; id -u; cat /proc/self/uid_map")
+	if got, want := strings.Join(strings.Fields(r.stdout), " "), fmt.Sprintf("box 1 0 0 %d 1", os.Geteuid()); got != want {
+		t.Errorf("ns --uts --pid --fork --user --map-root-user: %q, want %q", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +35,43 @@ type nsListFlag []string
 func (l *nsListFlag) String() string     { return strings.Join(*l, ",") }
 func (l *nsListFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// unshareFlags are unshare(1)'s long flags, each a namespace kind.
+var unshareFlags = []struct{ flag, kind string }{
+	{"mount", "mnt"}, {"uts", "uts"}, {"ipc", "ipc"}, {"net", "net"},
+	{"pid", "pid"}, {"user", "user"}, {"cgroup", "cgroup"}, {"time", "time"},
+}
+
+// nsKindFlag is a boolean flag that adds kind to a --new list when set.
+type nsKindFlag struct {
+	list *nsListFlag
+	kind string
+}
+
+func (f nsKindFlag) IsBoolFlag() bool { return true }
+func (f nsKindFlag) String() string   { return "" }
+func (f nsKindFlag) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	// --user with --map-root-user (or --new user) is one namespace.
+	if on && !slices.Contains(*f.list, f.kind) {
+		*f.list = append(*f.list, f.kind)
+	}
+	return nil
+}
+
+// noopBool is a boolean flag that changes nothing (unshare's --fork: the
+// command is always forked here).
+type noopBool struct{}
+
+func (noopBool) IsBoolFlag() bool { return true }
+func (noopBool) String() string   { return "" }
+func (noopBool) Set(v string) error {
+	_, err := strconv.ParseBool(v)
+	return err
+}
+
 func init() {
 	o := &nsOptions{}
 	register(&command{
@@ -47,6 +85,7 @@ namespace CMD is PID 1 there (which ignores signals it has no handler for).
 Kinds: mnt uts ipc pid net user cgroup time (or the OCI names mount, network).
 
   ctr-lite ns --new uts,pid --hostname box -- /bin/sh
+  ctr-lite ns --uts --pid --fork -- /bin/sh          (unshare(1)'s flags)
   ctr-lite ns --join net=/proc/1234/ns/net -- ip addr
   ctr-lite ns --new user --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- id
   ctr-lite ns show 1234`,
@@ -57,6 +96,13 @@ Kinds: mnt uts ipc pid net user cgroup time (or the OCI names mount, network).
 			fs.Var(&o.gidMaps, "gid-map", "INSIDE:OUTSIDE:COUNT gid range of a new user namespace (repeatable; default 0:<your gid>:1)")
 			fs.StringVar(&o.hostname, "hostname", "", "hostname in the new uts namespace")
 			fs.StringVar(&o.format, "format", "table", "ns show output: table or json")
+			// unshare(1)'s own flags, so that what a learner knows
+			// from unshare works here: each adds one kind to --new.
+			for _, u := range unshareFlags {
+				fs.Var(nsKindFlag{&o.newKinds, u.kind}, u.flag, "new "+u.kind+" namespace, as unshare --"+u.flag+" (same as --new "+u.kind+")")
+			}
+			fs.Var(nsKindFlag{&o.newKinds, "user"}, "map-root-user", "new user namespace with the caller's uid and gid mapped to 0, as unshare --map-root-user (the default maps of --new user)")
+			fs.Var(noopBool{}, "fork", "accepted for unshare(1): CMD always runs as a child here")
 		},
 		run: o.run,
 	})
