@@ -145,6 +145,9 @@ func validateForCreate(spec *specs.Spec, o CreateOpts) (*seccomp.Filter, error) 
 	if o.PreserveFds < 0 {
 		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
 	}
+	if err := validateLater(spec); err != nil {
+		return nil, err
+	}
 	rc, err := rootfs.FromSpec(spec, o.Bundle)
 	if err != nil {
 		return nil, err

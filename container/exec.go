@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -21,12 +25,25 @@ type ExecOpts struct {
 	// Process replaces the container's process settings entirely
 	// (--process FILE); otherwise the container's process is the base
 	// and Args and the other fields override it.
-	Process       *specs.Process
-	Args          []string
-	Env           []string
-	Cwd           string
-	User          *specs.User
-	AddCaps       []string
+	Process *specs.Process
+	Args    []string
+	// Env is appended to the process's env; a name given again
+	// replaces the earlier value (the init dedups, as runc's does).
+	Env  []string
+	Cwd  string
+	User *specs.User
+	// AdditionalGids are added to the user's (exec -g).
+	AdditionalGids []uint32
+	AddCaps        []string
+	// Apparmor and ProcessLabel replace the process's LSM labels.
+	Apparmor, ProcessLabel string
+	// SubCgroups put the process in an existing sub-cgroup of the
+	// container's (exec --cgroup): "PATH" for every hierarchy, or
+	// "CONTROLLER[,CONTROLLER]:PATH" per v1 controller.
+	SubCgroups []string
+	// IgnorePaused execs into a paused container (the process stays
+	// frozen with it until resume); without it that is an error.
+	IgnorePaused  bool
 	NoNewPrivs    bool
 	Tty           bool
 	Detach        bool
@@ -69,6 +86,13 @@ func execProcess(base *specs.Process, o ExecOpts) (*specs.Process, error) {
 		if o.User != nil {
 			p.User = *o.User
 		}
+		if o.Apparmor != "" {
+			p.ApparmorProfile = o.Apparmor
+		}
+		if o.ProcessLabel != "" {
+			p.SelinuxLabel = o.ProcessLabel
+		}
+		p.User.AdditionalGids = append(append([]uint32(nil), p.User.AdditionalGids...), o.AdditionalGids...)
 		if o.NoNewPrivs {
 			p.NoNewPrivileges = true
 		}
@@ -86,6 +110,14 @@ func execProcess(base *specs.Process, o ExecOpts) (*specs.Process, error) {
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
+	if err := process.Validate(process.Config{Process: p}); err != nil {
+		return nil, err
+	}
+	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {
+		if err := checkLSM(&p); err != nil {
+			return nil, err
+		}
+	}
 	return &p, nil
 }
 
@@ -102,7 +134,13 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	st := h.State
 	status := st.Status(h.Dir, r.frozenFunc(&st))
 	h.Close() // exec runs alongside other commands on this container
-	if status != specs.StateRunning && status != specs.StateCreated {
+	switch {
+	case status == statusPaused && !o.IgnorePaused:
+		return 1, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+	case status == statusPaused, status == specs.StateRunning, status == specs.StateCreated:
+	case status == specs.StateStopped:
+		return 1, errors.New("cannot exec in a stopped container")
+	default:
 		return 1, fmt.Errorf("cannot exec in a container in state %q", status)
 	}
 	proc, err := execProcess(st.Config.Process, o)
@@ -134,6 +172,11 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	cg, err := st.cgroup()
 	if err != nil {
 		return 1, err
+	}
+	if len(o.SubCgroups) > 0 {
+		if cg, err = subCgroup(&st, o.SubCgroups); err != nil {
+			return 1, err
+		}
 	}
 	filter, err := compileSeccomp(spec.Linux.Seccomp)
 	if err != nil {
@@ -239,3 +282,68 @@ func awaitExecve(sock *os.File) error {
 		return fmt.Errorf("init sent %q after ready", m.Type)
 	}
 }
+
+// subCgroup is the cgroup exec --cgroup names: a sub-cgroup of the
+// container's that exists, in every hierarchy ("PATH", the only form
+// on cgroup v2) or per v1 controller ("cpu,cpuacct:PATH"; the other
+// hierarchies stay at the container's cgroup), as runc's exec takes it.
+// A path may not lead out of the container's cgroup.
+func subCgroup(st *State, args []string) (*cgroups.Manager, error) {
+	dirs := maps.Clone(st.CgroupDirs)
+	if len(dirs) == 0 {
+		return nil, errors.New("--cgroup: the container's cgroup directories are not recorded")
+	}
+	sub := func(arg, base, rel string) (string, error) {
+		d := filepath.Join(base, rel)
+		if d == base || !strings.HasPrefix(d, base+"/") {
+			return "", fmt.Errorf("--cgroup %q: %q is not a sub-cgroup of the container's", arg, rel)
+		}
+		fi, err := os.Stat(d)
+		if err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("--cgroup %q: sub-cgroup %s does not exist", arg, d)
+		}
+		return d, nil
+	}
+	changed := map[string]bool{}
+	for _, a := range args {
+		ctrls, rel, perCtrl := strings.Cut(a, ":")
+		if !perCtrl {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("--cgroup %q: give CONTROLLER:PATH when --cgroup is given more than once", a)
+			}
+			for k, base := range st.CgroupDirs {
+				d, err := sub(a, base, ctrls)
+				if err != nil {
+					return nil, err
+				}
+				dirs[k] = d
+			}
+			continue
+		}
+		if st.CgroupMode == cgroups.Unified {
+			return nil, fmt.Errorf("--cgroup %q: cgroup v2 has no per-controller paths: give PATH", a)
+		}
+		if strings.Contains(rel, ":") {
+			return nil, fmt.Errorf("--cgroup %q: want [CONTROLLER[,CONTROLLER]:]PATH", a)
+		}
+		for _, c := range strings.Split(ctrls, ",") {
+			base, ok := st.CgroupDirs[c]
+			if !ok || c == "" {
+				return nil, fmt.Errorf("--cgroup %q: unknown controller %q", a, c)
+			}
+			if changed[c] {
+				return nil, fmt.Errorf("--cgroup %q: controller %s given twice", a, c)
+			}
+			d, err := sub(a, base, rel)
+			if err != nil {
+				return nil, err
+			}
+			dirs[c], changed[c] = d, true
+		}
+	}
+	return cgroups.Load(st.CgroupPath, st.CgroupMode, dirs)
+}
+
+// statusPaused is runc's status of a frozen container (runtime.md
+// leaves other statuses to the runtime).
+const statusPaused specs.ContainerState = "paused"

@@ -19,6 +19,12 @@ type RunOpts struct {
 	Detach bool
 	// Keep leaves a foreground container's state after it exits.
 	Keep bool
+	// NoSubreaper: in the foreground, do not become the child subreaper
+	// (runc run --no-subreaper). By default, as runc, processes of the
+	// container orphaned outside its PID namespace (none, or the host's)
+	// are reparented to `run` (prctl PR_SET_CHILD_SUBREAPER) rather than
+	// to the host's init.
+	NoSubreaper bool
 }
 
 // Run creates and starts a container (runc run). In the foreground it
@@ -29,6 +35,11 @@ func (r Root) Run(o RunOpts) (int, error) {
 	spec, _, err := LoadBundle(o.Bundle)
 	if err != nil {
 		return 1, err
+	}
+	if !o.Detach && !o.NoSubreaper {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return 1, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
+		}
 	}
 	var ptyConn *os.File
 	if spec.Process.Terminal && o.ConsoleSocket == "" {

@@ -16,10 +16,11 @@ const (
 
 // ParseSignal reads a signal the way runc's kill does: a number ("9"), a
 // name with or without "SIG" in any case ("KILL", "sigterm"), or a
-// real-time signal ("RTMIN+3", "SIGRTMAX-1").
+// real-time signal ("RTMIN+3", "SIGRTMAX-1"). 0 is valid: kill(2) with
+// signal 0 only checks that the process exists (the container is alive).
 func ParseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > sigRTMax {
+		if n < 0 || n > sigRTMax {
 			return 0, fmt.Errorf("invalid signal number %d", n)
 		}
 		return unix.Signal(n), nil

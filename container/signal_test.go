@@ -24,7 +24,9 @@ func TestParseSignal(t *testing.T) {
 		{"RTMIN+3", 37, true},
 		{"SIGRTMAX-1", 63, true},
 		{"RTMAX+1", 0, false},
-		{"0", 0, false},
+		{"0", 0, true},
+		{"00", 0, true},
+		{"64", 64, true},
 		{"65", 0, false},
 		{"-9", 0, false},
 		{"FOO", 0, false},
@@ -36,4 +38,19 @@ func TestParseSignal(t *testing.T) {
 			t.Errorf("ParseSignal(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+// FuzzParseSignal: a signal either parses to 0..64 or is an error.
+func FuzzParseSignal(f *testing.F) {
+	for _, s := range []string{"0", "9", "-9", "65", "KILL", "sigkill", "SIG", "", "RTMIN+30",
+		"RTMIN+31", "RTMAX-30", "RTMAX-31", "RTMIN-1", "RTMAX+1", "RTMIN+", "RTMIN++1", "RTMIN+-1",
+		"9999999999999999999999", "SIGRTMIN+0", "sigrtmax", "ＫＩＬＬ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sig, err := ParseSignal(s)
+		if err == nil && (sig < 0 || sig > sigRTMax) {
+			t.Fatalf("ParseSignal(%q) = %d", s, sig)
+		}
+	})
 }

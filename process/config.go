@@ -76,42 +76,57 @@ type Resolved struct {
 	Env      []string // the final environment
 }
 
+// Validate checks what Resolve checks without reading any file: cwd,
+// hostname, sysctls, rlimits, oom_score_adj, umask, the user's ids, the
+// environment and the kept fds. A runtime calls it at create, so that
+// nothing its init or exec would refuse later gets that far.
+func Validate(cfg Config) error {
+	p := cfg.Process
+	if len(p.Args) == 0 {
+		return errors.New("process: no command (args is empty)")
+	}
+	if p.Cwd != "" && !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("process: cwd %q is relative; the spec wants an absolute path in the container", p.Cwd)
+	}
+	if err := validateUTS(cfg); err != nil {
+		return err
+	}
+	if err := ValidateSysctls(cfg.Sysctl, cfg.Namespaces); err != nil {
+		return err
+	}
+	if err := ValidateRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
+		return fmt.Errorf("process: oom_score_adj %d out of range -1000..1000", *p.OOMScoreAdj)
+	}
+	if p.User.Umask != nil && *p.User.Umask > 0o777 {
+		return fmt.Errorf("process: umask %#o is more than 0777", *p.User.Umask)
+	}
+	if err := ValidateUser("process.user", p.User); err != nil {
+		return err
+	}
+	if err := ValidateEnv(p.Env); err != nil {
+		return err
+	}
+	for _, fd := range cfg.KeepFDs {
+		if fd < 3 {
+			return fmt.Errorf("process: keep fd %d: 0, 1 and 2 are always kept; name fds from 3", fd)
+		}
+	}
+	return checkArgStrlen(p.Args, p.Env)
+}
+
 // Resolve validates cfg and resolves the user, environment and
 // executable. It reads files (Root's /etc/passwd, the PATH) but changes
 // nothing, so bad input fails before any step ran.
 func Resolve(cfg Config) (*Resolved, error) {
-	p := cfg.Process
-	if len(p.Args) == 0 {
-		return nil, errors.New("process: no command (args is empty)")
+	if err := Validate(cfg); err != nil {
+		return nil, err
 	}
+	p := cfg.Process
 	if p.Cwd == "" {
 		p.Cwd = "/"
-	}
-	if !filepath.IsAbs(p.Cwd) {
-		return nil, fmt.Errorf("process: cwd %q is relative; the spec wants an absolute path in the container", p.Cwd)
-	}
-	if err := validateUTS(cfg); err != nil {
-		return nil, err
-	}
-	if err := ValidateSysctls(cfg.Sysctl, cfg.Namespaces); err != nil {
-		return nil, err
-	}
-	if err := ValidateRlimits(p.Rlimits); err != nil {
-		return nil, err
-	}
-	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
-		return nil, fmt.Errorf("process: oom_score_adj %d out of range -1000..1000", *p.OOMScoreAdj)
-	}
-	if p.User.Umask != nil && *p.User.Umask > 0o777 {
-		return nil, fmt.Errorf("process: umask %#o is more than 0777", *p.User.Umask)
-	}
-	for _, fd := range cfg.KeepFDs {
-		if fd < 3 {
-			return nil, fmt.Errorf("process: keep fd %d: 0, 1 and 2 are always kept; name fds from 3", fd)
-		}
-	}
-	if err := checkArgStrlen(p.Args, p.Env); err != nil {
-		return nil, err
 	}
 	root := cfg.Root
 	if root == "" {
@@ -153,10 +168,48 @@ func checkArgStrlen(args, env []string) error {
 	return nil
 }
 
+// ValidateEnv checks each NAME=VALUE of process.env (config.md "env"),
+// as runc's init does before it sets them: an "=", a name, no NUL byte
+// (execve(2) would cut the string there).
+func ValidateEnv(env []string) error {
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("process.env %q: missing '='", kv)
+		case k == "":
+			return fmt.Errorf("process.env %q: empty name", kv)
+		case strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0:
+			return fmt.Errorf("process.env %q: contains a NUL byte", k)
+		}
+	}
+	return nil
+}
+
+// DedupEnv keeps one entry per name: a name given again replaces the
+// value where the name first appeared (runc sets each entry in order
+// with setenv, so the last value wins: config.json's env, then exec's
+// --env, in that order).
+func DedupEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	at := make(map[string]int, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := at[k]; ok {
+			out[i] = kv
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
 // finalEnv adds what runc adds: PATH when the config has none (so the
-// program can find anything) and HOME from /etc/passwd when unset.
+// program can find anything) and HOME from /etc/passwd when unset. A
+// name given twice keeps its last value (DedupEnv).
 func finalEnv(env []string, home string) []string {
-	out := append([]string(nil), env...)
+	out := DedupEnv(env)
 	if !hasEnv(out, "PATH") {
 		out = append(out, "PATH="+DefaultPath)
 	}

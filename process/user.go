@@ -4,25 +4,70 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
-// maxID is the largest uid or gid we accept: ids are 32-bit, and -1
-// ((uid_t)-1) means "unchanged" to setresuid(2), so stay below 2^31 like
-// runc's user package.
-const maxID = 1<<31 - 1
+// MaxID is the largest uid or gid ctr-lite accepts anywhere (config.json,
+// flags, /etc/passwd, id mappings): ids are 32-bit, and (uid_t)-1 means
+// "leave unchanged" to setresuid(2) and setresgid(2), so an id of
+// 4294967295 would keep the runtime's root. runc's user package stops at
+// 2^31-1 too.
+const MaxID = 1<<31 - 1
+
+const maxID = MaxID
+
+// ErrIDRange is wrapped by every error about an id outside 0..MaxID.
+var ErrIDRange = fmt.Errorf("out of range 0..%d", MaxID)
+
+// CheckID returns an error naming what (e.g. "process.user.uid") if id
+// is above MaxID.
+func CheckID(what string, id uint64) error {
+	if id > MaxID {
+		return fmt.Errorf("%s %d: %w", what, id, ErrIDRange)
+	}
+	return nil
+}
+
+// ValidateUser checks every id of a config.json process.user
+// (config.md "User"): uid, gid and additionalGids, each in 0..MaxID.
+// where prefixes the field names (e.g. "process.user").
+func ValidateUser(where string, u specs.User) error {
+	if err := CheckID(where+".uid", uint64(u.UID)); err != nil {
+		return err
+	}
+	if err := CheckID(where+".gid", uint64(u.GID)); err != nil {
+		return err
+	}
+	for i, g := range u.AdditionalGids {
+		if err := CheckID(fmt.Sprintf("%s.additionalGids[%d]", where, i), uint64(g)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxEtcFile bounds what is read of the container's /etc/passwd and
+// /etc/group: the image is untrusted, and a huge (or sparse) file must
+// not make the init eat the container's memory.
+const maxEtcFile = 16 << 20
 
 // passwdEntry is one line of /etc/passwd (passwd(5)).
 type passwdEntry struct {
 	Name     string
 	UID, GID uint32
 	Home     string
+	// Err is set when the line's uid or gid is not a number in
+	// 0..MaxID: the entry is never matched by id, and naming it is an
+	// error.
+	Err error
 }
 
 // groupEntry is one line of /etc/group (group(5)).
@@ -30,6 +75,7 @@ type groupEntry struct {
 	Name    string
 	GID     uint32
 	Members []string
+	Err     error // as passwdEntry.Err
 }
 
 // execUser is who the program runs as.
@@ -55,6 +101,9 @@ func ResolveUser(root, spec string, groups []string) (uid, gid uint32, sgids []u
 }
 
 func resolveUser(root, spec string, base specs.User, extra []string) (*execUser, error) {
+	if err := ValidateUser("process.user", base); err != nil {
+		return nil, err
+	}
 	passwd, err := readPasswd(root)
 	if err != nil {
 		return nil, err
@@ -117,6 +166,9 @@ func lookupUser(passwd []passwdEntry, s string) (*passwdEntry, uint32, error) {
 	if pw == nil {
 		return nil, 0, fmt.Errorf("user %q: no such user in the container's /etc/passwd", s)
 	}
+	if pw.Err != nil {
+		return nil, 0, fmt.Errorf("user %q: /etc/passwd: %w", s, pw.Err)
+	}
 	return pw, pw.UID, nil
 }
 
@@ -132,6 +184,9 @@ func lookupGroup(group []groupEntry, s string) (uint32, error) {
 	}
 	for _, g := range group {
 		if g.Name == s {
+			if g.Err != nil {
+				return 0, fmt.Errorf("group %q: /etc/group: %w", s, g.Err)
+			}
 			return g.GID, nil
 		}
 	}
@@ -147,14 +202,14 @@ func parseID(s string) (id uint32, ok bool, err error) {
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || n > maxID {
-		return 0, true, fmt.Errorf("id %s out of range 0..%d", s, maxID)
+		return 0, true, fmt.Errorf("id %s: %w", s, ErrIDRange)
 	}
 	return uint32(n), true, nil
 }
 
 func findPasswd(passwd []passwdEntry, name string, uid uint32, byUID bool) *passwdEntry {
 	for i, p := range passwd {
-		if (byUID && p.UID == uid) || (!byUID && p.Name == name) {
+		if (byUID && p.Err == nil && p.UID == uid) || (!byUID && p.Name == name) {
 			return &passwd[i]
 		}
 	}
@@ -164,6 +219,9 @@ func findPasswd(passwd []passwdEntry, name string, uid uint32, byUID bool) *pass
 func memberOf(group []groupEntry, name string) []uint32 {
 	var gids []uint32
 	for _, g := range group {
+		if g.Err != nil {
+			continue
+		}
 		for _, m := range g.Members {
 			if m == name {
 				gids = append(gids, g.GID)
@@ -188,56 +246,73 @@ func dedup(ids []uint32) []uint32 {
 // readPasswd parses root/etc/passwd; a missing file is an empty one (a
 // scratch image has none, and numeric users still work).
 func readPasswd(root string) ([]passwdEntry, error) {
-	var out []passwdEntry
-	err := readColonFile(root, "/etc/passwd", func(f []string) {
-		if len(f) < 7 {
-			return
-		}
-		uid, ok1, err1 := parseID(f[2])
-		gid, ok2, err2 := parseID(f[3])
-		if !ok1 || !ok2 || err1 != nil || err2 != nil {
-			return
-		}
-		out = append(out, passwdEntry{Name: f[0], UID: uid, GID: gid, Home: f[5]})
-	})
-	return out, err
+	data, err := readEtcFile(root, "/etc/passwd")
+	if err != nil {
+		return nil, err
+	}
+	return parsePasswd(data)
 }
 
 func readGroup(root string) ([]groupEntry, error) {
-	var out []groupEntry
-	err := readColonFile(root, "/etc/group", func(f []string) {
-		if len(f) < 4 {
+	data, err := readEtcFile(root, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	return parseGroup(data)
+}
+
+// parsePasswd reads passwd(5) lines: name:password:uid:gid:gecos:home:shell.
+// Short lines, blank lines and comments are skipped; a line whose uid or
+// gid is not a number in 0..MaxID is kept with Err set.
+func parsePasswd(data []byte) ([]passwdEntry, error) {
+	var out []passwdEntry
+	err := eachLine(data, func(f []string) {
+		if len(f) < 7 {
 			return
 		}
-		gid, ok, err := parseID(f[2])
-		if !ok || err != nil {
-			return
-		}
-		var members []string
-		if f[3] != "" {
-			members = strings.Split(f[3], ",")
-		}
-		out = append(out, groupEntry{Name: f[0], GID: gid, Members: members})
+		e := passwdEntry{Name: f[0], Home: f[5]}
+		var err1, err2 error
+		e.UID, err1 = entryID("uid", f[2])
+		e.GID, err2 = entryID("gid", f[3])
+		e.Err = errors.Join(err1, err2)
+		out = append(out, e)
 	})
 	return out, err
 }
 
-// readColonFile calls fn with the fields of each line that is not blank
-// or a comment.
-func readColonFile(root, name string, fn func([]string)) error {
-	path, err := securejoin.SecureJoin(root, name)
+// parseGroup reads group(5) lines: name:password:gid:member,member.
+func parseGroup(data []byte) ([]groupEntry, error) {
+	var out []groupEntry
+	err := eachLine(data, func(f []string) {
+		if len(f) < 4 {
+			return
+		}
+		e := groupEntry{Name: f[0]}
+		e.GID, e.Err = entryID("gid", f[2])
+		if f[3] != "" {
+			e.Members = strings.Split(f[3], ",")
+		}
+		out = append(out, e)
+	})
+	return out, err
+}
+
+func entryID(what, s string) (uint32, error) {
+	id, ok, err := parseID(s)
 	if err != nil {
-		return fmt.Errorf("resolve %s in %s: %w", name, root, err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if !ok || s == "" {
+		return 0, fmt.Errorf("%s %q is not a number", what, s)
 	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return id, nil
+}
+
+// eachLine calls fn with the fields of each line that is not blank or a
+// comment.
+func eachLine(data []byte, fn func([]string)) error {
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	sc.Buffer(nil, maxEtcFile)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -245,8 +320,59 @@ func readColonFile(root, name string, fn func([]string)) error {
 		}
 		fn(strings.Split(line, ":"))
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+	return sc.Err()
+}
+
+// readEtcFile reads name (/etc/passwd or /etc/group) of the container's
+// root. The path is resolved in root (pathrs-lite: no symlink or ".."
+// leads out), the O_PATH handle is fstat'ed before anything opens the
+// file: only a regular file is read, so a FIFO or a device planted by
+// the image cannot block or feed the init forever. The handle is
+// reopened through its fd (the inode already checked, no path walked
+// again; O_NOFOLLOW would refuse the /proc fd link itself), O_NONBLOCK
+// all the same, and read up to maxEtcFile bytes. A missing file reads
+// as empty.
+func readEtcFile(root, name string) ([]byte, error) {
+	h, err := pathrs.OpenInRoot(root, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+	}
+	defer h.Close()
+	if err := checkEtcFile(h, name); err != nil {
+		return nil, err
+	}
+	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	defer f.Close()
+	if err := checkEtcFile(f, name); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxEtcFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxEtcFile {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", name, maxEtcFile)
+	}
+	return data, nil
+}
+
+// checkEtcFile: fstat(2) on the fd, never the path again.
+func checkEtcFile(f *os.File, name string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return fmt.Errorf("fstat %s: %w", name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s is not a regular file (mode %#o): refused", name, st.Mode&unix.S_IFMT)
+	}
+	if st.Size > maxEtcFile {
+		return fmt.Errorf("%s is %d bytes, more than the %d read: refused", name, st.Size, maxEtcFile)
 	}
 	return nil
 }

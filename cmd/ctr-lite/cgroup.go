@@ -134,23 +134,6 @@ func indexOf(a []string, s string) int {
 	return -1
 }
 
-// parseInterspersed parses flags before, between and after positional
-// arguments (flag stops at the first non-flag).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 func runner(g *globals) *step.Runner {
 	r := &step.Runner{Prefix: "cgroup"}
 	if g.explain {

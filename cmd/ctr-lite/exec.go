@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/container"
+	"github.com/ctr-lite/ctr-lite/process"
 )
 
 func init() {
@@ -18,11 +20,16 @@ func init() {
 		processFile string
 		user        string
 		env, capAdd listFlag
+		gids        listFlag
+		cgroupPaths listFlag
 	)
 	register(&command{
-		name:  "exec",
-		args:  "[flags] ID [COMMAND [ARG...]]",
-		short: "run a new process in a running container",
+		name:     "exec",
+		runc:     true,
+		inOrder:  true, // what follows the ID is the command, its flags its own
+		failCode: 255,  // runc: any failure before the process runs
+		args:     "[flags] ID [--] [COMMAND [ARG...]]",
+		short:    "run a new process in a running container",
 		long: `The process joins every namespace of the container, its cgroup, and gets
 the container's capabilities, seccomp filter and LSM label. Its settings are
 the container's process with the flags applied, or --process FILE (a
@@ -39,8 +46,14 @@ process object of config.json) instead.`,
 			fs.StringVar(&o.Cwd, "cwd", "", "working directory in the container")
 			fs.Var(&env, "env", "set an environment variable K=V (repeatable)")
 			fs.Var(&env, "e", "shorthand for --env")
-			fs.StringVar(&user, "user", "", "UID[:GID] to run as")
+			fs.StringVar(&user, "user", "", "UID[:GID] to run as (numbers, 0..2147483647)")
 			fs.StringVar(&user, "u", "", "shorthand for --user")
+			fs.Var(&gids, "additional-gids", "add a supplementary group id (repeatable)")
+			fs.Var(&gids, "g", "shorthand for --additional-gids")
+			fs.StringVar(&o.ProcessLabel, "process-label", "", "SELinux label of the process (process.selinuxLabel)")
+			fs.StringVar(&o.Apparmor, "apparmor", "", "AppArmor profile of the process (process.apparmorProfile)")
+			fs.Var(&cgroupPaths, "cgroup", "run in an existing sub-cgroup of the container's: PATH, or CONTROLLER[,CONTROLLER]:PATH on cgroup v1 (repeatable)")
+			fs.BoolVar(&o.IgnorePaused, "ignore-paused", false, "exec into a paused container (the process is frozen until resume)")
 			fs.Var(&capAdd, "cap", "add a capability (repeatable)")
 			fs.Var(&capAdd, "c", "shorthand for --cap")
 			fs.BoolVar(&o.NoNewPrivs, "no-new-privs", false, "set no_new_privs for the process")
@@ -51,10 +64,15 @@ process object of config.json) instead.`,
 				return usagef("container ID is required")
 			}
 			o.ID, o.Args = args[0], args[1:]
-			o.Env, o.AddCaps = env, capAdd
+			// "--" after the ID ends our flags; nobody runs a program
+			// named "--".
+			if len(o.Args) > 0 && o.Args[0] == "--" {
+				o.Args = o.Args[1:]
+			}
+			o.Env, o.AddCaps, o.SubCgroups = env, capAdd, cgroupPaths
 			if processFile != "" {
 				if len(o.Args) > 0 {
-					return usagef("give either --process or a command, not both")
+					return opError("exec", o.ID, errors.New("give either --process or a command, not both"))
 				}
 				p, err := container.ReadProcessFile(processFile)
 				if err != nil {
@@ -65,9 +83,16 @@ process object of config.json) instead.`,
 			if user != "" {
 				u, err := parseExecUser(user)
 				if err != nil {
-					return usagef("%v", err)
+					return opError("exec", o.ID, err)
 				}
 				o.User = u
+			}
+			for _, g := range gids {
+				gid, err := parseExecID("--additional-gids", g)
+				if err != nil {
+					return opError("exec", o.ID, err)
+				}
+				o.AdditionalGids = append(o.AdditionalGids, gid)
 			}
 			o.Stdin, o.Stdout, o.Stderr = os.Stdin, os.Stdout, os.Stderr
 			if g.explain {
@@ -85,20 +110,31 @@ process object of config.json) instead.`,
 	})
 }
 
-// parseExecUser reads runc exec's --user: UID[:GID], numbers.
+// parseExecUser reads runc exec's --user: UID[:GID], numbers in
+// 0..2147483647 ((uid_t)-1 would mean "unchanged": root).
 func parseExecUser(s string) (*specs.User, error) {
 	us, gs, hasGID := strings.Cut(s, ":")
-	uid, err := strconv.ParseUint(us, 10, 32)
+	uid, err := parseExecID("--user "+strconv.Quote(s)+": uid", us)
 	if err != nil {
-		return nil, fmt.Errorf("--user %q: want UID[:GID] as numbers", s)
+		return nil, err
 	}
-	u := &specs.User{UID: uint32(uid)}
+	u := &specs.User{UID: uid}
 	if hasGID {
-		gid, err := strconv.ParseUint(gs, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("--user %q: want UID[:GID] as numbers", s)
+		if u.GID, err = parseExecID("--user "+strconv.Quote(s)+": gid", gs); err != nil {
+			return nil, err
 		}
-		u.GID = uint32(gid)
 	}
 	return u, nil
+}
+
+// parseExecID reads one decimal uid or gid in 0..process.MaxID.
+func parseExecID(what, s string) (uint32, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: not a number", what, s)
+	}
+	if n < 0 || n > process.MaxID {
+		return 0, fmt.Errorf("%s %d: %w", what, n, process.ErrIDRange)
+	}
+	return uint32(n), nil
 }

@@ -74,6 +74,7 @@ func init() {
 	var cf createFlags
 	register(&command{
 		name:  "create",
+		runc:  true,
 		args:  "[flags] ID",
 		short: "create a container: everything set up, the process waiting for start",
 		long: `Reads BUNDLE/config.json and creates the container: namespaces, cgroup,
@@ -91,6 +92,7 @@ mounts, capabilities and seccomp are in place and the process waits
 	})
 	register(&command{
 		name:  "start",
+		runc:  true,
 		args:  "ID",
 		short: "start the process of a created container",
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {
@@ -104,6 +106,7 @@ mounts, capabilities and seccomp are in place and the process waits
 	var format string
 	register(&command{
 		name:  "state",
+		runc:  true,
 		args:  "ID",
 		short: "print the container's state as JSON (runtime.md \"State\")",
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {
@@ -126,6 +129,7 @@ mounts, capabilities and seccomp are in place and the process waits
 	var quiet bool
 	register(&command{
 		name:  "list",
+		runc:  true,
 		args:  "[flags]",
 		short: "list the containers under --root",
 		flags: func(fs *flag.FlagSet) {
@@ -176,6 +180,7 @@ func init() {
 	var all bool
 	register(&command{
 		name:  "kill",
+		runc:  true,
 		args:  "[flags] ID [SIGNAL]",
 		short: "send a signal to the container's init (default SIGTERM)",
 		long: `SIGNAL is a name with or without SIG (TERM, SIGKILL), a number (15), or
@@ -202,6 +207,7 @@ RTMIN+N / RTMAX-N.`,
 	var force bool
 	register(&command{
 		name:  "delete",
+		runc:  true,
 		args:  "[flags] ID",
 		short: "delete a stopped container (its cgroup and state), then the poststop hooks",
 		flags: func(fs *flag.FlagSet) {
@@ -228,6 +234,7 @@ RTMIN+N / RTMAX-N.`,
 	var bundle string
 	register(&command{
 		name:  "spec",
+		runc:  true,
 		args:  "[flags]",
 		short: "write a default config.json (runc's defaults) in the bundle",
 		flags: func(fs *flag.FlagSet) {
@@ -275,9 +282,10 @@ func explainWriter(f *os.File) io.Writer {
 
 func init() {
 	var cf createFlags
-	var detach, keep bool
+	var detach, keep, noSubreaper bool
 	register(&command{
 		name:  "run",
+		runc:  true,
 		args:  "[flags] ID",
 		short: "create and start a container; in the foreground, wait and return its exit status",
 		long: `In the foreground, run forwards signals to the container, proxies its
@@ -289,13 +297,14 @@ unless --keep.`,
 			fs.BoolVar(&detach, "detach", false, "return once the container runs")
 			fs.BoolVar(&detach, "d", false, "shorthand for --detach")
 			fs.BoolVar(&keep, "keep", false, "keep the container's state after it exits")
+			fs.BoolVar(&noSubreaper, "no-subreaper", false, "do not become the subreaper of the container's orphaned processes")
 		},
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {
 			id, err := oneID(args)
 			if err != nil {
 				return err
 			}
-			code, err := rootOf(g).Run(container.RunOpts{CreateOpts: cf.opts(g, id), Detach: detach, Keep: keep})
+			code, err := rootOf(g).Run(container.RunOpts{CreateOpts: cf.opts(g, id), Detach: detach, Keep: keep, NoSubreaper: noSubreaper})
 			if err != nil {
 				return opError("run", id, err)
 			}

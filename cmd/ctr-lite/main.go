@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -24,6 +25,8 @@ type globals struct {
 	debug     bool
 	explain   bool
 	systemd   bool
+	rootless  string // runc's --rootless: auto, true or false
+	criu      string // runc's --criu: path of the criu binary
 	log       *logger
 	stdout    io.Writer
 	stderr    io.Writer
@@ -48,6 +51,17 @@ type command struct {
 	run   func(g *globals, fs *flag.FlagSet, args []string) error
 	// hidden commands are not listed in --help (the container's init).
 	hidden bool
+	// runc marks one of runc's commands: a mistake in how it was called
+	// exits 1 as runc's does (fatal), not 2, and, unless inOrder, its
+	// flags may come after its arguments (runc's CLI library moves them
+	// in front: `delete ID --force`).
+	runc bool
+	// inOrder: flags stop at the first argument, as runc's exec and ps
+	// (SkipArgReorder): what follows the ID is a command and its flags.
+	inOrder bool
+	// failCode is the exit status of a failure (runc's exec: 255); 0
+	// means 1.
+	failCode int
 }
 
 var commands = map[string]*command{}
@@ -80,6 +94,8 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
 	fs.BoolVar(&g.explain, "explain", false, "print each kernel step as it happens (also a flag of every command)")
 	fs.BoolVar(&g.systemd, "systemd-cgroup", false, "read linux.cgroupsPath as slice:prefix:name (made with cgroupfs where systemd does not run)")
+	fs.StringVar(&g.rootless, "rootless", "auto", "ignore cgroup permission errors: true, false, or auto (true when not root or in a user namespace)")
+	fs.StringVar(&g.criu, "criu", "criu", "path of the criu binary (checkpoint and restore are not supported)")
 	version := fs.Bool("version", false, "print the version")
 	fs.BoolVar(version, "v", false, "print the version (shorthand)")
 	fs.Usage = func() { usage(stderr, fs) }
@@ -96,6 +112,11 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	log, err := newLogger(g.logPath, g.logFormat, g.debug, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctr-lite: %v\n", err)
+		return 1
+	}
+	if _, err := parseRootless(g.rootless); err != nil {
+		log.Errorf("%v", err)
+		log.Close()
 		return 1
 	}
 	defer log.Close()
@@ -119,8 +140,11 @@ func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
 	// when conmon or a shim reports a failure.
 	g.log.Debugf("%s %s", c.name, strings.Join(args, " "))
 	fs := flag.NewFlagSet("ctr-lite "+c.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	// The flag package would print the error and the usage itself; we
+	// print both once, error first, through the logger (--log-format
+	// json gets a JSON line).
+	fs.SetOutput(io.Discard)
+	printUsage := func() {
 		fmt.Fprintf(stderr, "Usage: ctr-lite %s %s\n\n%s\n", c.name, c.args, c.short)
 		if c.long != "" {
 			fmt.Fprintf(stderr, "\n%s\n", strings.TrimSpace(c.long))
@@ -128,19 +152,35 @@ func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "\nFlags:\n")
 		printDefaults(stderr, fs)
 	}
+	fs.Usage = func() {}
 	if c.flags != nil {
 		c.flags(fs)
 	}
 	if fs.Lookup("explain") == nil {
 		fs.BoolVar(&g.explain, "explain", g.explain, "print each kernel step as it happens")
 	}
-	if err := fs.Parse(args); err != nil {
+	usageCode := 2
+	if c.runc {
+		usageCode = 1 // runc: fatal(err)
+	}
+	var rest []string
+	var err error
+	if c.runc && !c.inOrder {
+		rest, err = parseInterspersed(fs, args)
+	} else {
+		err = fs.Parse(args)
+		rest = fs.Args()
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage()
 			return 0
 		}
-		return 2
+		g.log.Errorf("%s: %v", c.name, err)
+		printUsage()
+		return usageCode
 	}
-	err := c.run(g, fs, fs.Args())
+	err = c.run(g, fs, rest)
 	if err == nil {
 		return 0
 	}
@@ -151,10 +191,84 @@ func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		g.log.Errorf("%s: %s (see ctr-lite %s --help)", c.name, ue.msg, c.name)
-		return 2
+		return usageCode
 	}
 	g.log.Errorf("%s", err)
+	if c.failCode != 0 {
+		return c.failCode
+	}
 	return 1
+}
+
+// parseInterspersed parses args the way runc's CLI library does for its
+// commands: flags may come before or after the arguments
+// (`delete ID --force`, `update ID --memory 64M`); "--" ends the flags,
+// everything after it is an argument. It returns the arguments in order.
+// A flag that takes a value takes the next word whatever it is (Go's
+// flag package does the same); a word that looks like a negative number
+// and is no flag is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			if _, err := strconv.ParseInt(name, 10, 64); err == nil {
+				rest = append(rest, a)
+				continue
+			}
+		}
+		flags = append(flags, a)
+		if f != nil && !hasValue && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		return nil, err
+	}
+	// fs.Parse stops early only at a word that is not a flag, which
+	// cannot be in flags: every word was a flag or a flag's value.
+	return append(fs.Args(), rest...), nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// parseRootless reads runc's global --rootless: "auto" (the default) is
+// true when ctr-lite is not root or runs in a user namespace.
+func parseRootless(v string) (bool, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "auto":
+		return os.Geteuid() != 0 || inUserNS(), nil
+	}
+	return false, fmt.Errorf("--rootless %q: must be true, false or auto", v)
+}
+
+// inUserNS reports whether this process runs in a user namespace other
+// than the initial one: its uid_map is not the identity of all 2^32-1 ids.
+func inUserNS() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(data))
+	return !(len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
 }
 
 // usageError is a mistake in how the command was called.

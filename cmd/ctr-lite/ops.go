@@ -2,16 +2,20 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/container"
 )
 
 func init() {
 	register(&command{
 		name:  "pause",
+		runc:  true,
 		args:  "ID",
 		short: "freeze every process of the container (cgroup freezer)",
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {
@@ -24,6 +28,7 @@ func init() {
 	})
 	register(&command{
 		name:  "resume",
+		runc:  true,
 		args:  "ID",
 		short: "thaw a paused container",
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {
@@ -36,9 +41,11 @@ func init() {
 	})
 	var psFormat string
 	register(&command{
-		name:  "ps",
-		args:  "[flags] ID [PS ARGS...]",
-		short: "list the container's processes (host pids)",
+		name:    "ps",
+		runc:    true,
+		inOrder: true,
+		args:    "[flags] ID [PS ARGS...]",
+		short:   "list the container's processes (host pids)",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&psFormat, "format", "table", "table (the host's ps with PS ARGS, default -ef) or json (pids)")
 			fs.StringVar(&psFormat, "f", "table", "shorthand for --format")
@@ -65,8 +72,12 @@ func init() {
 		},
 	})
 	var limits *limitFlags
+	var rt struct {
+		period, runtime, kmem, kmemTCP, l3, memBw string
+	}
 	register(&command{
 		name:  "update",
+		runc:  true,
 		args:  "[flags] ID",
 		short: "change a container's resource limits (its cgroup)",
 		long: `Only the limits given change. --resources FILE (or - for stdin) holds a
@@ -76,6 +87,12 @@ linux.resources object of config.json; flags apply on top of it.`,
 			fs.Func("r", "shorthand for --resources", func(s string) error { return fs.Set("resources", s) })
 			// runc's spelling.
 			fs.Func("cpu-share", "CPU shares (v1 cpu.shares; runc's name for --cpu-shares)", func(s string) error { return fs.Set("cpu-shares", s) })
+			fs.StringVar(&rt.period, "cpu-rt-period", "", "CPU realtime period in microseconds (cpu.rt_period_us)")
+			fs.StringVar(&rt.runtime, "cpu-rt-runtime", "", "CPU realtime runtime in microseconds (cpu.rt_runtime_us)")
+			fs.StringVar(&rt.kmem, "kernel-memory", "", "kernel memory limit (ignored, as by runc: Linux 5.16 removed it)")
+			fs.StringVar(&rt.kmemTCP, "kernel-memory-tcp", "", "kernel TCP buffer limit (ignored, as by runc)")
+			fs.StringVar(&rt.l3, "l3-cache-schema", "", "Intel RDT L3 cache schema (refused: linux.intelRdt is not supported)")
+			fs.StringVar(&rt.memBw, "mem-bw-schema", "", "Intel RDT memory bandwidth schema (refused: linux.intelRdt is not supported)")
 		},
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {
 			id, err := oneID(args)
@@ -86,6 +103,32 @@ linux.resources object of config.json; flags apply on top of it.`,
 			if err != nil {
 				return err
 			}
+			if rt.l3 != "" || rt.memBw != "" {
+				return opError("update", id, errors.New("--l3-cache-schema, --mem-bw-schema: the container has no linux.intelRdt (Intel RDT is not supported)"))
+			}
+			if rt.period != "" {
+				n, err := strconv.ParseUint(rt.period, 10, 64)
+				if err != nil {
+					return usagef("--cpu-rt-period %q: not a non-negative integer", rt.period)
+				}
+				cpu(res).RealtimePeriod = &n
+			}
+			if rt.runtime != "" {
+				n, err := strconv.ParseInt(rt.runtime, 10, 64)
+				if err != nil {
+					return usagef("--cpu-rt-runtime %q: not an integer", rt.runtime)
+				}
+				cpu(res).RealtimeRuntime = &n
+			}
+			for _, k := range []struct{ name, v string }{{"kernel-memory", rt.kmem}, {"kernel-memory-tcp", rt.kmemTCP}} {
+				if k.v == "" {
+					continue
+				}
+				if _, err := cgroups.ParseSize(k.v); err != nil {
+					return usagef("--%s: %v", k.name, err)
+				}
+				g.log.Warnf("update %q: --%s is ignored: kernel memory is accounted with memory (Linux 5.16 removed kmem limits)", id, k.name)
+			}
 			return opError("update", id, rootOf(g).Update(id, res, g.explainOut()))
 		},
 	})
@@ -93,6 +136,7 @@ linux.resources object of config.json; flags apply on top of it.`,
 	var interval time.Duration
 	register(&command{
 		name:  "events",
+		runc:  true,
 		args:  "[flags] ID",
 		short: "print the container's events as JSON lines: stats, oom",
 		flags: func(fs *flag.FlagSet) {
@@ -109,6 +153,7 @@ linux.resources object of config.json; flags apply on top of it.`,
 	})
 	register(&command{
 		name:  "features",
+		runc:  true,
 		args:  "",
 		short: "print what this runtime supports as JSON (features.md)",
 		run: func(g *globals, _ *flag.FlagSet, args []string) error {

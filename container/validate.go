@@ -1,0 +1,56 @@
+package container
+
+import (
+	"fmt"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/process"
+)
+
+// validateLater runs, at create, the checks that the container's init,
+// exec and update would otherwise make only later: no container may
+// exist that its own commands then refuse to handle.
+func validateLater(spec *specs.Spec) error {
+	if err := validateNamespaces(spec.Linux.Namespaces); err != nil {
+		return err
+	}
+	if err := validateIDs(spec); err != nil {
+		return err
+	}
+	// What the init's process setup (and every exec, which starts from
+	// the same process) checks before it changes anything.
+	err := process.Validate(process.Config{Process: *spec.Process, Hostname: spec.Hostname,
+		Domainname: spec.Domainname, Sysctl: spec.Linux.Sysctl, Namespaces: spec.Linux.Namespaces})
+	if err != nil {
+		return err
+	}
+	if _, err := procAttrSteps(spec); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validateNamespaces checks linux.namespaces (config-linux.md
+// "Namespaces"): a known type, each type at most once ("If a namespace
+// type is specified more than once, the runtime MUST generate an
+// error"), and a path, if any, absolute.
+func validateNamespaces(nss []specs.LinuxNamespace) error {
+	seen := map[namespaces.Kind]bool{}
+	for i, ns := range nss {
+		k, err := namespaces.ParseKind(string(ns.Type))
+		if err != nil {
+			return fmt.Errorf("linux.namespaces[%d]: %w", i, err)
+		}
+		if seen[k] {
+			return fmt.Errorf("linux.namespaces[%d]: namespace type %q listed twice (config-linux.md: a type given more than once is an error)", i, ns.Type)
+		}
+		seen[k] = true
+		if ns.Path != "" && !filepath.IsAbs(ns.Path) {
+			return fmt.Errorf("linux.namespaces[%d]: %s path %q is not absolute", i, ns.Type, ns.Path)
+		}
+	}
+	return nil
+}
