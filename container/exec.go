@@ -210,6 +210,10 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, c.Init.Pid); err != nil {
+			// As runc: a caller that cannot learn the pid cannot manage
+			// the process, so it does not run on.
+			c.Init.Signal(os.Kill)
+			c.Init.Wait()
 			return 1, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -923,5 +924,213 @@ func TestUserGetsOwnSessionKeyring(t *testing.T) {
 			t.Errorf("run %v: keyring _ses.%s seen inside = %v, want %v\n%s", tc.flags, id, got, tc.want, r.stdout)
 		}
 		b.must("delete", "--force", id)
+	}
+}
+
+// runc refuses to exec into a paused container unless --ignore-paused;
+// with it the exec goes ahead and its process runs once resumed.
+func TestUserExecsIntoPausedContainer(t *testing.T) {
+	b := newBundle(t, "execpaused", "sleep", "1000")
+	out := b.hostDir("/mnt")
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	b.state(b.id)
+	b.must("pause", b.id)
+	r := b.detached(nil, "exec", b.id, "touch", "/mnt/refused")
+	checkOneLineError(t, r, []string{"paused", "--ignore-paused"})
+	if r.code != 255 {
+		t.Errorf("exec into a paused container exited %d, want 255", r.code)
+	}
+	done := make(chan result, 1)
+	go func() {
+		done <- b.detached(nil, "exec", "--ignore-paused", b.id, "sh", "-c", "echo ran >/mnt/ran")
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("exec --ignore-paused finished in a frozen container: %s", r)
+	case <-time.After(500 * time.Millisecond):
+	}
+	b.must("resume", b.id)
+	if r := <-done; r.code != 0 {
+		t.Fatalf("exec --ignore-paused: %s", r)
+	}
+	if got := waitFile(t, filepath.Join(out, "ran")); got != "ran\n" {
+		t.Errorf("exec --ignore-paused wrote %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(out, "refused")); err == nil {
+		t.Error("the refused exec ran")
+	}
+	b.must("delete", "-f", b.id)
+}
+
+// exec -g adds supplementary groups; --cgroup puts the process in an
+// existing sub-cgroup of the container's, and nowhere outside it.
+func TestUserExecsWithAdditionalGidsAndSubCgroup(t *testing.T) {
+	b := newBundle(t, "execgids", "sleep", "1000")
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	b.state(b.id)
+	r := b.must("exec", "-g", "5", "--additional-gids", "2147483647", "--user", "1000:1000", b.id, "grep", "^Groups:", "/proc/self/status")
+	if f := strings.Fields(r.stdout); len(f) != 3 || f[1] != "5" || f[2] != "2147483647" {
+		t.Errorf("exec -g 5 -g 2147483647: %q", r.stdout)
+	}
+
+	cg := b.spec.Linux.CgroupsPath
+	arg, subDir := "sub", filepath.Join("/sys/fs/cgroup", cg, "sub")
+	if !cgroupV2() {
+		arg, subDir = "memory:sub", filepath.Join("/sys/fs/cgroup/memory", cg, "sub")
+	}
+	if err := os.Mkdir(subDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(subDir)
+	r = b.must("exec", "--cgroup", arg, b.id, "cat", "/proc/self/cgroup")
+	found := false
+	for _, line := range strings.Split(r.stdout, "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) == 3 && (f[1] == "memory" || (cgroupV2() && f[0] == "0")) {
+			found = strings.HasSuffix(f[2], "/sub")
+		}
+	}
+	if !found {
+		t.Errorf("exec --cgroup %s: not in the sub-cgroup:\n%s", arg, r.stdout)
+	}
+	for _, bad := range []string{"../escape", "nosuch", "bogus:sub"} {
+		r := b.detached(nil, "exec", "--cgroup", bad, b.id, "true")
+		if r.code != 255 || !strings.Contains(r.stderr, "--cgroup") {
+			t.Errorf("exec --cgroup %s: %s", bad, r)
+		}
+	}
+	b.must("delete", "-f", b.id)
+	os.Remove(subDir)
+}
+
+// A variable given again replaces the earlier one (runc's order: the
+// config's env, then exec --env); the program never sees two values.
+func TestUserOverridesEnvironment(t *testing.T) {
+	b := newBundle(t, "envdedup", "sh", "-c", "env >/mnt/env; sleep 1000")
+	out := b.hostDir("/mnt")
+	b.spec.Process.Env = append(b.spec.Process.Env, "TERM=xterm", "A=1", "B=keep", "A=2")
+	b.write()
+	values := func(env, name string) []string {
+		var vals []string
+		for _, kv := range strings.Split(env, "\n") {
+			if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+				vals = append(vals, v)
+			}
+		}
+		return vals
+	}
+	want := func(what, env string, kv ...string) {
+		t.Helper()
+		for i := 0; i < len(kv); i += 2 {
+			if got := values(env, kv[i]); len(got) != 1 || got[0] != kv[i+1] {
+				t.Errorf("%s: %s=%q, want exactly %q", what, kv[i], got, kv[i+1])
+			}
+		}
+	}
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	b.state(b.id)
+	want("the container's process", waitFile(t, filepath.Join(out, "env")), "A", "2", "TERM", "xterm", "B", "keep")
+	r := b.must("exec", "--env", "TERM=dumb", "-e", "A=3", "-e", "C=x", "-e", "C=y", b.id, "env")
+	want("exec --env", r.stdout, "TERM", "dumb", "A", "3", "B", "keep", "C", "y")
+	proc := specs.Process{Args: []string{"sh", "-c", "env"}, Cwd: "/", Env: []string{"PATH=/bin", "X=1", "X=2"}}
+	pf := filepath.Join(t.TempDir(), "process.json")
+	js, _ := json.Marshal(proc)
+	os.WriteFile(pf, js, 0o644)
+	r = b.must("exec", "--process", pf, b.id)
+	want("exec --process", r.stdout, "X", "2")
+	if len(values(r.stdout, "TERM")) != 0 {
+		t.Errorf("exec --process got the config's env:\n%s", r.stdout)
+	}
+	b.must("delete", "-f", b.id)
+}
+
+// In the foreground, run is the subreaper of the container's orphaned
+// processes (runc's default) unless --no-subreaper.
+func TestUserRunsWithoutSubreaper(t *testing.T) {
+	script := "(sleep 100 & echo $! >/tmp/p); sleep 0.3; grep PPid /proc/$(cat /tmp/p)/status"
+	for _, noSub := range []bool{false, true} {
+		b := newBundle(t, fmt.Sprintf("subreaper%v", noSub), "sh", "-c", script)
+		// The host's PID namespace: the orphan's parent is a host pid.
+		var nss []specs.LinuxNamespace
+		for _, ns := range b.spec.Linux.Namespaces {
+			if ns.Type != specs.PIDNamespace {
+				nss = append(nss, ns)
+			}
+		}
+		b.spec.Linux.Namespaces = nss
+		b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"})
+		b.write()
+		args := []string{"--root", b.root, "run", "-b", b.dir}
+		if noSub {
+			args = append(args, "--no-subreaper")
+		}
+		cmd := exec.Command(binary, append(args, b.id)...)
+		var stdout strings.Builder
+		cmd.Stdout = &stdout
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("run (no-subreaper %v): %v\n%s", noSub, err, stdout.String())
+		}
+		ppid, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(stdout.String(), "PPid:")))
+		if isRun := ppid == cmd.Process.Pid; isRun == noSub {
+			t.Errorf("no-subreaper %v: the orphan's parent is %d, run was %d", noSub, ppid, cmd.Process.Pid)
+		}
+	}
+}
+
+// config-linux.md: a namespace type listed twice MUST be an error. The
+// kind: what exec, update or the init would refuse later is refused by
+// create, so no container exists that its own commands cannot handle.
+func TestUserGetsConfigRefusedAtCreateNotLater(t *testing.T) {
+	umask := uint32(0o1777)
+	oom := 2000
+	for _, tc := range []struct {
+		name string
+		edit func(s *specs.Spec)
+		want []string
+	}{
+		{"cgroup-ns-twice", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		}, []string{`"cgroup" listed twice`}},
+		{"net-ns-twice-by-path", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"})
+		}, []string{`"network" listed twice`}},
+		{"relative-ns-path", func(s *specs.Spec) {
+			var nss []specs.LinuxNamespace
+			for _, ns := range s.Linux.Namespaces {
+				if ns.Type != specs.IPCNamespace {
+					nss = append(nss, ns)
+				}
+			}
+			s.Linux.Namespaces = append(nss, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "proc/1/ns/ipc"})
+		}, []string{"not absolute"}},
+		{"env-without-equals", func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "JUSTANAME") }, []string{"JUSTANAME", "'='"}},
+		{"umask-too-big", func(s *specs.Spec) { s.Process.User.Umask = &umask }, []string{"umask"}},
+		{"oom-score-adj", func(s *specs.Spec) { s.Process.OOMScoreAdj = &oom }, []string{"oom_score_adj"}},
+		{"rlimit-twice", func(s *specs.Spec) {
+			s.Process.Rlimits = append(s.Process.Rlimits, specs.POSIXRlimit{Type: "RLIMIT_NOFILE", Hard: 10, Soft: 10})
+		}, []string{"RLIMIT_NOFILE"}},
+		{"hostname-without-uts", func(s *specs.Spec) {
+			var nss []specs.LinuxNamespace
+			for _, ns := range s.Linux.Namespaces {
+				if ns.Type != specs.UTSNamespace {
+					nss = append(nss, ns)
+				}
+			}
+			s.Linux.Namespaces, s.Hostname = nss, "box"
+		}, []string{"hostname"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "later-"+tc.name, "sleep", "1000")
+			tc.edit(b.spec)
+			b.write()
+			for _, args := range [][]string{{"create", "-b", b.dir, b.id}, {"run", "-d", "-b", b.dir, b.id}} {
+				r := b.detached(nil, args...)
+				checkOneLineError(t, r, append([]string{args[0] + ` "` + b.id + `": `}, tc.want...))
+				if r.code != 1 {
+					t.Errorf("%s: exit %d, want 1", args[0], r.code)
+				}
+				b.wantNothingLeft()
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ package integration
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -578,6 +579,116 @@ func TestAttackMasksWithPlantedDevNull(t *testing.T) {
 			if got := dirEntries(t, target); len(got) > 0 {
 				t.Errorf("host directory %s (the /dev/pts link's target) got %v", target, got)
 			}
+		})
+	}
+}
+
+// (uid_t)-1 means "leave unchanged" to setresuid(2): a uid or gid of
+// 4294967295 would run the program as the runtime's root. Every id
+// ctr-lite takes is refused outside 0..2147483647, before anything runs.
+func TestAttackRunsAsRootWithMinusOneID(t *testing.T) {
+	const minus1 = 4294967295
+	for _, tc := range []struct {
+		name string
+		edit func(s *specs.Spec)
+		want string
+	}{
+		{"process-uid", func(s *specs.Spec) { s.Process.User.UID = minus1 }, "process.user.uid 4294967295: out of range 0..2147483647"},
+		{"process-gid", func(s *specs.Spec) { s.Process.User.GID = minus1 }, "process.user.gid 4294967295"},
+		{"additional-gid", func(s *specs.Spec) { s.Process.User.AdditionalGids = []uint32{1, 1 << 31} }, "additionalGids[1] 2147483648"},
+		{"uid-mapping-host", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: minus1, Size: 1}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}}
+		}, "linux.uidMappings[0] hostID 4294967295"},
+		{"gid-mapping-overflow", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 2147483000, HostID: 100000, Size: 4294967000}}
+		}, "linux.gidMappings[0] containerID+size-1"},
+		{"tmpfs-uid-option", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"uid=4294967295"}})
+		}, "option uid 4294967295"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "minus1-"+tc.name, "sh", "-c", "id -u >/mnt/uid")
+			out := b.hostDir("/mnt")
+			tc.edit(b.spec)
+			b.write()
+			r := b.detached(nil, "run", "-d", "-b", b.dir, b.id)
+			checkOneLineError(t, r, []string{`run "` + b.id + `": `, tc.want})
+			if data, err := os.ReadFile(filepath.Join(out, "uid")); err == nil {
+				t.Errorf("the program ran, as uid %s", data)
+			}
+			b.wantNothingLeft()
+		})
+	}
+
+	b := newBundle(t, "minus1-exec", "sleep", "1000")
+	out := b.hostDir("/mnt")
+	b.spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	b.write()
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	b.state(b.id)
+	proc := specs.Process{Args: []string{"sh", "-c", "id -u >/mnt/uid"}, Cwd: "/", Env: []string{"PATH=/bin"},
+		User: specs.User{UID: minus1}}
+	pf := filepath.Join(t.TempDir(), "process.json")
+	js, _ := json.Marshal(proc)
+	os.WriteFile(pf, js, 0o644)
+	for _, args := range [][]string{
+		{"exec", "--user", "4294967295", b.id, "sh", "-c", "id -u >/mnt/uid"},
+		{"exec", "--user", "0:4294967295", b.id, "sh", "-c", "id -u >/mnt/uid"},
+		{"exec", "-u", "2147483648", b.id, "sh", "-c", "id -u >/mnt/uid"},
+		{"exec", "-g", "4294967295", b.id, "sh", "-c", "id -u >/mnt/uid"},
+		{"exec", "--process", pf, b.id},
+	} {
+		r := b.detached(nil, args...)
+		checkOneLineError(t, r, []string{`exec "` + b.id + `": `, "out of range 0..2147483647"})
+		if r.code != 255 {
+			t.Errorf("%v: exit %d, want 255", args, r.code)
+		}
+		if data, err := os.ReadFile(filepath.Join(out, "uid")); err == nil {
+			t.Fatalf("%v: the program ran, as uid %s", args, data)
+		}
+	}
+	b.must("delete", "-f", b.id)
+}
+
+// The image's /etc/passwd and /etc/group are read by the init: a FIFO in
+// their place must not block create, and a huge file must not be read.
+func TestAttackPlantsFIFOAndHugeFileAsEtcPasswd(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		plant      func(p string) error
+		want       string
+	}{
+		{"fifo-passwd", "passwd", func(p string) error { return unix.Mkfifo(p, 0o644) }, "/etc/passwd is not a regular file"},
+		{"huge-group", "group", func(p string) error {
+			f, err := os.Create(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return f.Truncate(4 << 30) // sparse: costs no disk
+		}, "/etc/group is 4294967296 bytes"},
+		{"dev-zero-group", "group", func(p string) error { return unix.Mknod(p, unix.S_IFCHR|0o644, int(unix.Mkdev(1, 5))) }, "/etc/group is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "etc-"+tc.name, "true")
+			p := filepath.Join(b.dir, "rootfs", "etc", tc.file)
+			os.Remove(p)
+			if err := tc.plant(p); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan result, 1)
+			go func() { done <- b.detached(nil, "create", "-b", b.dir, b.id) }()
+			select {
+			case r := <-done:
+				checkOneLineError(t, r, []string{`create "` + b.id + `": `, tc.want})
+			case <-time.After(30 * time.Second):
+				t.Fatalf("create blocked on a planted %s", tc.name)
+			}
+			b.wantNothingLeft()
 		})
 	}
 }
