@@ -47,9 +47,15 @@ func TestUserAsksForHelpOnEveryCommand(t *testing.T) {
 }
 
 func TestUserMistypesACommand(t *testing.T) {
+	// runc's CLI library exits 3 for an unknown command.
 	r := wantFail(t, []string{"frobnicate"}, `unknown command "frobnicate"`)
-	if r.code != 2 {
-		t.Errorf("exit %d, want 2", r.code)
+	if r.code != 3 {
+		t.Errorf("exit %d, want 3", r.code)
+	}
+	r = ctrLite(t, "--bogus", "list")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "ctr-lite: flag provided but not defined: -bogus\n") ||
+		strings.Count(r.stderr, "Usage: ctr-lite") != 1 {
+		t.Errorf("unknown global flag: %s", r)
 	}
 }
 

@@ -94,16 +94,21 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
 	fs.BoolVar(&g.explain, "explain", false, "print each kernel step as it happens (also a flag of every command)")
 	fs.BoolVar(&g.systemd, "systemd-cgroup", false, "read linux.cgroupsPath as slice:prefix:name (made with cgroupfs where systemd does not run)")
-	fs.StringVar(&g.rootless, "rootless", "auto", "ignore cgroup permission errors: true, false, or auto (true when not root or in a user namespace)")
+	fs.StringVar(&g.rootless, "rootless", "auto", "runc's rootless mode: true, false or auto (validated; ctr-lite runs as root)")
 	fs.StringVar(&g.criu, "criu", "criu", "path of the criu binary (checkpoint and restore are not supported)")
 	version := fs.Bool("version", false, "print the version")
 	fs.BoolVar(version, "v", false, "print the version (shorthand)")
-	fs.Usage = func() { usage(stderr, fs) }
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage(stderr, fs)
 			return 0
 		}
-		return 2
+		// runc: a bad global flag is a usage error, exit 1.
+		fmt.Fprintf(stderr, "ctr-lite: %v\n", err)
+		usage(stderr, fs)
+		return 1
 	}
 	if *version {
 		printVersion(stdout)
@@ -124,13 +129,15 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 
 	args := fs.Args()
 	if len(args) == 0 {
+		// runc without a command shows its help.
 		usage(stderr, fs)
-		return 2
+		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {
+		// runc's CLI library: "No help topic for ...", exit 3.
 		log.Errorf("unknown command %q (see ctr-lite --help)", args[0])
-		return 2
+		return 3
 	}
 	return runCommand(g, c, args[1:], stderr)
 }
