@@ -101,6 +101,12 @@ func TestUserPutsFlagsAfterContainerID(t *testing.T) {
 	if got := readTrim(t, cgFile(b.spec.Linux.CgroupsPath, "pids", "pids.max", "pids.max")); got != "77" {
 		t.Errorf("update ID --pids-limit 77: pids.max is %q", got)
 	}
+	// runc 1.1's update flags: kernel memory is ignored with a warning,
+	// Intel RDT refused (ctr-lite has no linux.intelRdt).
+	if r := b.must("update", b.id, "--kernel-memory", "1M"); !strings.Contains(r.stderr, "ignored") {
+		t.Errorf("update --kernel-memory: no warning: %s", r)
+	}
+	b.fail([]string{"update", b.id, "--l3-cache-schema", "L3:0=f"}, `update "`+b.id+`"`, "intelRdt")
 	// What follows exec's ID is the command: its flags are its own.
 	if r := b.must("exec", b.id, "echo", "--env", "X=1", "-t"); r.stdout != "--env X=1 -t\n" {
 		t.Errorf("exec ID echo --env X=1 -t printed %q", r.stdout)

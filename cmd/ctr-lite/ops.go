@@ -120,14 +120,21 @@ linux.resources object of config.json; flags apply on top of it.`,
 				}
 				cpu(res).RealtimeRuntime = &n
 			}
-			for _, k := range []struct{ name, v string }{{"kernel-memory", rt.kmem}, {"kernel-memory-tcp", rt.kmemTCP}} {
-				if k.v == "" {
-					continue
+			// Passed on: the cgroups package warns that they are ignored,
+			// as runc 1.1 does.
+			if rt.kmem != "" {
+				n, err := cgroups.ParseSize(rt.kmem)
+				if err != nil {
+					return usagef("--kernel-memory: %v", err)
 				}
-				if _, err := cgroups.ParseSize(k.v); err != nil {
-					return usagef("--%s: %v", k.name, err)
+				memory(res).Kernel = &n //nolint:staticcheck // deprecated, still runc's flag
+			}
+			if rt.kmemTCP != "" {
+				n, err := cgroups.ParseSize(rt.kmemTCP)
+				if err != nil {
+					return usagef("--kernel-memory-tcp: %v", err)
 				}
-				g.log.Warnf("update %q: --%s is ignored: kernel memory is accounted with memory (Linux 5.16 removed kmem limits)", id, k.name)
+				memory(res).KernelTCP = &n //nolint:staticcheck // deprecated, still runc's flag
 			}
 			return opError("update", id, rootOf(g).Update(id, res, g.explainOut()))
 		},
