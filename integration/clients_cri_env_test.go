@@ -40,7 +40,8 @@ type criEnv struct {
 	exited      chan struct{}
 	netns       string   // the daemon's network namespace
 	podNetns    []string // each pod's network namespace file, as containerd made it
-	cgroupRoots []string // cgroup parents the pods used, removed at the end
+	cgroupRoot  string   // kubelet's --cgroup-root: this run's, removed at the end
+	cgroupRoots []string // cgroup parents the pods used
 	slices      []string // relative (slice:prefix:name) cgroup names' slice part
 }
 
@@ -74,6 +75,7 @@ func newCRI(t *testing.T) *criEnv {
 		pause:      "localhost/ctr-lite-pause:latest",
 		logs:       filepath.Join(dir, "logs"),
 	}
+	e.cgroupRoot = "/ctr-lite-cri-" + e.tag
 	netd := filepath.Join(dir, "net.d")
 	for _, d := range []string{e.runcRoot, e.logs, netd} {
 		if err := os.Mkdir(d, 0o700); err != nil {
@@ -116,6 +118,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   # No lower oom_score_adj than the daemon's: this machine lacks
   # CAP_SYS_RESOURCE, which lowering it needs (the sandbox asks -998).
   restrict_oom_score_adj = true
+  # The pods' network namespaces are bound below the state directory, not
+  # in the host's /var/run/netns.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
     default_runtime_name = "ctr-lite"
@@ -137,8 +142,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 	_, err := os.Stat("/run/containerd")
 	madeRunDir := errors.Is(err, os.ErrNotExist)
-	_, err = os.Stat("/var/run/netns")
-	madeNetnsDir := errors.Is(err, os.ErrNotExist)
 
 	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
 	if err != nil {
@@ -157,7 +160,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 	e.exited = make(chan struct{})
 	go func() { e.daemon.Wait(); close(e.exited) }()
 	t.Cleanup(func() {
-		e.cleanup(t, madeRunDir, madeNetnsDir)
+		e.cleanup(t, madeRunDir)
 		if t.Failed() {
 			data, _ := os.ReadFile(filepath.Join(dir, "containerd.log"))
 			t.Logf("containerd's log:\n%s", data)
@@ -311,7 +314,8 @@ type pod struct {
 }
 
 // podConfig is kubelet's usual sandbox config: a cgroup parent of the
-// cgroupfs driver's form (/kubepods/<qos>/pod<uid>), a hostname, a log
+// cgroupfs driver's form (<cgroup root>/kubepods/<qos>/pod<uid>, the root
+// this run's, so that runs side by side never share a level), a hostname, a log
 // directory, and a PID namespace per container (kubelet's default; POD
 // mode shares one, as shareProcessNamespace does).
 func (e *criEnv) podConfig(name string) cfg {
@@ -320,7 +324,7 @@ func (e *criEnv) podConfig(name string) cfg {
 	c.set("metadata", map[string]any{"name": name, "namespace": "ctr-lite", "uid": uid, "attempt": 0})
 	c.set("hostname", name)
 	c.set("log_directory", filepath.Join(e.logs, name))
-	c.set("linux.cgroup_parent", "/kubepods/besteffort/pod"+uid)
+	c.set("linux.cgroup_parent", e.cgroupRoot+"/kubepods/besteffort/pod"+uid)
 	c.set("linux.security_context.namespace_options.pid", 1) // CONTAINER
 	return c
 }
@@ -533,7 +537,7 @@ func (e *criEnv) relativeCgroups(t *testing.T) []string {
 // cleanup removes everything however the test ended: pods by force,
 // ctr-lite's containers, the daemon, its shims, the pods' cgroups and
 // network namespaces.
-func (e *criEnv) cleanup(t *testing.T, madeRunDir, madeNetnsDir bool) {
+func (e *criEnv) cleanup(t *testing.T, madeRunDir bool) {
 	select {
 	case <-e.exited:
 	default:
@@ -559,17 +563,7 @@ func (e *criEnv) cleanup(t *testing.T, madeRunDir, madeNetnsDir bool) {
 		}
 	}
 	killByCmdline(e.sock)
-	for _, parent := range e.cgroupRoots {
-		if strings.HasPrefix(parent, "/") {
-			removeCgroupTree(t, parent)
-			// The QoS levels kubelet would keep: removed if now empty.
-			for d := filepath.Dir(parent); d != "/"; d = filepath.Dir(d) {
-				for _, m := range cgroupMounts(t) {
-					os.Remove(filepath.Join(m, d))
-				}
-			}
-		}
-	}
+	removeCgroupTree(t, e.cgroupRoot)
 	for _, d := range e.relativeCgroups(t) {
 		killCgroup(d)
 		os.Remove(d)
@@ -577,9 +571,6 @@ func (e *criEnv) cleanup(t *testing.T, madeRunDir, madeNetnsDir bool) {
 	for _, ns := range e.podNetns {
 		unix.Unmount(ns, unix.MNT_DETACH)
 		os.Remove(ns)
-	}
-	if madeNetnsDir {
-		os.Remove("/var/run/netns")
 	}
 	if madeRunDir {
 		os.Remove("/run/containerd/s")

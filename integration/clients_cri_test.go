@@ -243,7 +243,7 @@ func TestOrchestratorRunsPodsWithContainerdCRI(t *testing.T) {
 		e.removePod(t, p)
 	})
 
-	t.Run("pod cgroup parent /kubepods/...: the containers' cgroups are below it", func(t *testing.T) {
+	t.Run("pod cgroup parent <root>/kubepods/<qos>/pod<uid> (cgroupfs driver): the containers' cgroups are below it", func(t *testing.T) {
 		p := e.runPod(t, e.podConfig("kubepods"))
 		id := e.start(t, p, e.containerConfig("c", "sleep", "3600"))
 		for what, cmd := range map[string]string{p.id: "inspectp", id: "inspect"} {
