@@ -153,14 +153,36 @@ func (r Root) Events(id string, interval time.Duration, once bool, w io.Writer) 
 	if interval <= 0 {
 		return fmt.Errorf("--interval %s: must be positive", interval)
 	}
-	ooms, _ := m.OOMKills()
+	// OOM events come from the kernel's notification (v1 eventfd on
+	// memory.oom_control, v2 inotify on memory.events): one "oom" line
+	// each time the group hit its limit and the OOM killer ran.
+	oom, err := m.WatchOOM()
+	if err != nil {
+		return fmt.Errorf("watch for OOM: %w", err)
+	}
+	defer oom.Close()
+	emitOOM := func(n int) error {
+		for ; n > 0; n-- {
+			if err := enc.Encode(&Event{Type: "oom", ID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	// The OOM counter is read more often than stats are written, so an
-	// oom event follows the kill closely.
-	poll := time.NewTicker(100 * time.Millisecond)
-	defer poll.Stop()
 	for {
+		// Wake at least every 100ms to notice that the container stopped.
+		n, err := oom.Wait(100 * time.Millisecond)
+		if errors.Is(err, cgroups.ErrGone) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := emitOOM(n); err != nil {
+			return err
+		}
 		select {
 		case <-tick.C:
 			if err := stats(); err != nil {
@@ -169,16 +191,13 @@ func (r Root) Events(id string, interval time.Duration, once bool, w io.Writer) 
 				}
 				return err
 			}
-		case <-poll.C:
-			if n, err := m.OOMKills(); err == nil && n > ooms {
-				ooms = n
-				if err := enc.Encode(&Event{Type: "oom", ID: id}); err != nil {
-					return err
-				}
-			}
-			if !s.InitAlive() {
-				return nil
-			}
+		default:
+		}
+		if !s.InitAlive() {
+			// An OOM kill of the init: report what the kernel
+			// already signalled before returning.
+			n, _ := oom.Wait(0)
+			return emitOOM(n)
 		}
 	}
 }
