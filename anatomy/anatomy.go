@@ -1,0 +1,323 @@
+// Package anatomy reads what makes a process a container, from the
+// files a learner would read by hand: its namespaces (/proc/PID/ns), its
+// cgroups (/proc/PID/cgroup), its capability sets, seccomp mode and
+// no_new_privs (/proc/PID/status), its user namespace's ID maps
+// (/proc/PID/uid_map, gid_map), its resource limits (/proc/PID/limits),
+// its hostname (uname(2) in its UTS namespace) and its mounts
+// (/proc/PID/mountinfo). Each part says where it was read.
+package anatomy
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/ctr-lite/ctr-lite/caps"
+	"github.com/ctr-lite/ctr-lite/namespaces"
+	"golang.org/x/sys/unix"
+)
+
+// Process is one process's anatomy.
+type Process struct {
+	Pid        int         `json:"pid"`
+	Namespaces []Namespace `json:"namespaces"`
+	// Cgroups are the lines of /proc/PID/cgroup: one per hierarchy.
+	Cgroups      []CgroupLine `json:"cgroups"`
+	Capabilities []CapSet     `json:"capabilities"`
+	// Seccomp is the mode: 0 disabled, 1 strict, 2 filter (seccomp(2)).
+	Seccomp        int      `json:"seccomp"`
+	SeccompFilters int      `json:"seccomp_filters"`
+	NoNewPrivs     bool     `json:"no_new_privs"`
+	UIDMap         []string `json:"uid_map"`
+	GIDMap         []string `json:"gid_map"`
+	Rlimits        []Rlimit `json:"rlimits"`
+	Hostname       string   `json:"hostname"`
+	// Mounts are set only by Read with mounts (the host's table is long).
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Sources says where each part was read, by part name.
+	Sources map[string]string `json:"sources"`
+}
+
+// Namespace is one namespace of the process: Own when PID 1 (the host)
+// is in another one of this kind.
+type Namespace struct {
+	Kind  string `json:"kind"`
+	Inode uint64 `json:"inode"`
+	Own   bool   `json:"own"`
+}
+
+// CgroupLine is one line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH"
+// (v2: "0::PATH").
+type CgroupLine struct {
+	Hierarchy   int    `json:"hierarchy"`
+	Controllers string `json:"controllers"`
+	Path        string `json:"path"`
+}
+
+// CapSet is one of the five capability sets, as a mask and decoded.
+type CapSet struct {
+	Set   string   `json:"set"`
+	Mask  string   `json:"mask"`
+	Names []string `json:"names"`
+}
+
+// Rlimit is one line of /proc/PID/limits ("unlimited" or a number).
+type Rlimit struct {
+	Resource string `json:"resource"`
+	Soft     string `json:"soft"`
+	Hard     string `json:"hard"`
+	Units    string `json:"units,omitempty"`
+}
+
+// Mount is one line of /proc/PID/mountinfo (proc(5)), with its
+// propagation: "shared:N", "master:N" (a slave), "unbindable", or
+// "private" when there is none.
+type Mount struct {
+	ID          int    `json:"id"`
+	Parent      int    `json:"parent"`
+	Root        string `json:"root"`
+	Point       string `json:"mount_point"`
+	Options     string `json:"options"`
+	Propagation string `json:"propagation"`
+	Type        string `json:"fstype"`
+	Source      string `json:"source"`
+}
+
+// Read reads process pid's anatomy; with mounts, its mount table too.
+// Errors name the file that could not be read.
+func Read(pid int, mounts bool) (*Process, error) {
+	proc := "/proc/" + strconv.Itoa(pid)
+	p := &Process{Pid: pid, Sources: map[string]string{
+		"namespaces":   proc + "/ns/* (stat: the same inode is the same namespace)",
+		"cgroups":      proc + "/cgroup",
+		"capabilities": proc + "/status CapInh CapPrm CapEff CapBnd CapAmb",
+		"seccomp":      proc + "/status Seccomp Seccomp_filters NoNewPrivs",
+		"id_maps":      proc + "/uid_map " + proc + "/gid_map",
+		"rlimits":      proc + "/limits",
+		"hostname":     "uname(2) after setns(2) into " + proc + "/ns/uts",
+	}}
+	ns, err := namespaces.Show(pid)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		p.Namespaces = append(p.Namespaces, Namespace{Kind: n.Name, Inode: n.Inode, Own: !n.Shared})
+	}
+	if p.Cgroups, err = readCgroups(proc + "/cgroup"); err != nil {
+		return nil, err
+	}
+	st, err := caps.ReadStatus(pid)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		name string
+		m    caps.Mask
+	}{{"inheritable", st.Inheritable}, {"permitted", st.Permitted}, {"effective", st.Effective},
+		{"bounding", st.Bounding}, {"ambient", st.Ambient}} {
+		p.Capabilities = append(p.Capabilities, CapSet{Set: s.name, Mask: s.m.String(), Names: s.m.Names()})
+	}
+	if err := p.readStatus(proc + "/status"); err != nil {
+		return nil, err
+	}
+	if p.UIDMap, err = readLines(proc + "/uid_map"); err != nil {
+		return nil, err
+	}
+	if p.GIDMap, err = readLines(proc + "/gid_map"); err != nil {
+		return nil, err
+	}
+	if p.Rlimits, err = readLimits(proc + "/limits"); err != nil {
+		return nil, err
+	}
+	if p.Hostname, err = Hostname(pid); err != nil {
+		return nil, err
+	}
+	if mounts {
+		p.Sources["mounts"] = proc + "/mountinfo"
+		if p.Mounts, err = ReadMountinfo(proc + "/mountinfo"); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func readCgroups(file string) ([]CgroupLine, error) {
+	lines, err := readLines(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []CgroupLine
+	for _, l := range lines {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s: bad line %q", file, l)
+		}
+		id, err := strconv.Atoi(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad line %q", file, l)
+		}
+		out = append(out, CgroupLine{Hierarchy: id, Controllers: f[1], Path: f[2]})
+	}
+	return out, nil
+}
+
+// readStatus reads Seccomp, Seccomp_filters (Linux 5.9+) and NoNewPrivs
+// (4.10+) from /proc/PID/status.
+func (p *Process) readStatus(file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Seccomp":
+			p.Seccomp, err = strconv.Atoi(v)
+		case "Seccomp_filters":
+			p.SeccompFilters, err = strconv.Atoi(v)
+		case "NoNewPrivs":
+			p.NoNewPrivs = v == "1"
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", file, k, err)
+		}
+	}
+	return sc.Err()
+}
+
+// readLines reads a file's lines, each with its fields joined by one
+// space (uid_map pads its columns).
+func readLines(file string) ([]string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			out = append(out, strings.Join(f, " "))
+		}
+	}
+	return out, nil
+}
+
+// limitLine is "Max open files            1024                 1048576              files":
+// columns separated by two spaces or more, the units optional.
+var limitLine = regexp.MustCompile(`^(\S.*?)\s{2,}(\S+)\s+(\S+)(?:\s+(\S+))?\s*$`)
+
+func readLimits(file string) ([]Rlimit, error) {
+	lines, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []Rlimit
+	for i, l := range strings.Split(string(lines), "\n") {
+		if i == 0 || strings.TrimSpace(l) == "" { // the header
+			continue
+		}
+		m := limitLine.FindStringSubmatch(l)
+		if m == nil {
+			return nil, fmt.Errorf("%s: bad line %q", file, l)
+		}
+		out = append(out, Rlimit{Resource: m[1], Soft: m[2], Hard: m[3], Units: m[4]})
+	}
+	return out, nil
+}
+
+// Hostname is the hostname in process pid's UTS namespace: uname(2) on a
+// thread that joins it with setns(2) and then returns to its own. The
+// /proc/sys/kernel/hostname file would show the reader's namespace.
+func Hostname(pid int) (string, error) {
+	target, err := os.Open(namespaces.UTS.ProcPath(pid))
+	if err != nil {
+		return "", err
+	}
+	defer target.Close()
+	runtime.LockOSThread()
+	self, err := os.Open("/proc/thread-self/ns/uts")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return "", err
+	}
+	defer self.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWUTS); err != nil {
+		runtime.UnlockOSThread()
+		return "", fmt.Errorf("setns %s: %w", target.Name(), err)
+	}
+	var u unix.Utsname
+	uerr := unix.Uname(&u)
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWUTS); err != nil {
+		// The thread stays locked: Go ends it with the goroutine
+		// rather than reuse it in the wrong namespace.
+		return "", fmt.Errorf("setns back to our uts namespace: %w", err)
+	}
+	runtime.UnlockOSThread()
+	if uerr != nil {
+		return "", fmt.Errorf("uname: %w", uerr)
+	}
+	return unix.ByteSliceToString(u.Nodename[:]), nil
+}
+
+// ReadMountinfo parses a mountinfo file (proc(5)): "ID PARENT MAJ:MIN
+// ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS".
+func ReadMountinfo(file string) ([]Mount, error) {
+	lines, err := readLines(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []Mount
+	for _, l := range lines {
+		m, err := parseMountinfo(l)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func parseMountinfo(l string) (Mount, error) {
+	pre, post, ok := strings.Cut(l, " - ")
+	f, g := strings.Fields(pre), strings.Fields(post)
+	if !ok || len(f) < 6 || len(g) < 2 {
+		return Mount{}, fmt.Errorf("bad line %q", l)
+	}
+	id, err1 := strconv.Atoi(f[0])
+	parent, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return Mount{}, fmt.Errorf("bad line %q", l)
+	}
+	prop := strings.Join(f[6:], " ")
+	if prop == "" {
+		prop = "private"
+	}
+	return Mount{ID: id, Parent: parent, Root: unescape(f[3]), Point: unescape(f[4]), Options: f[5],
+		Propagation: prop, Type: g[0], Source: unescape(g[1])}, nil
+}
+
+// unescape undoes mountinfo's octal escapes of space, tab, newline and
+// backslash ("\040").
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
