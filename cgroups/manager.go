@@ -256,7 +256,11 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 				if err := m.checkWritable(ctrl, part); err != nil {
 					return err
 				}
-				if err := m.lib.Set(part); err != nil {
+				set := m.lib.Set
+				if ctrl == "devices" && m.mode != Unified {
+					set = m.setDevicesV1
+				}
+				if err := set(part); err != nil {
 					return fmt.Errorf("%s: %w", specName[ctrl], err)
 				}
 				return nil

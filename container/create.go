@@ -79,7 +79,11 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cg, err := cgroups.New(cgPath, containerResources(spec))
+	res, err := containerResources(spec)
+	if err != nil {
+		return nil, err
+	}
+	cg, err := cgroups.New(cgPath, res)
 	if err != nil {
 		return nil, err
 	}
