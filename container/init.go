@@ -265,6 +265,7 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 	pc := process.Config{
 		Process:    *proc,
 		Namespaces: spec.Linux.Namespaces,
+		ChownStdio: true,
 		BeforeUser: append(attrs, cs.BoundingSteps()...),
 		AfterUser:  cs.ApplySteps(),
 	}

@@ -55,6 +55,12 @@ type Config struct {
 	// close-on-exec.
 	KeepFDs []int
 
+	// ChownStdio gives fds 0, 1 and 2 to the process's uid (keeping their
+	// group) before the user change, as runc's fixStdioPermissions does:
+	// a container's terminal (or the pipes it was given) must belong to
+	// the user it runs as. /dev/null is left alone.
+	ChownStdio bool
+
 	// BeforeUser runs as root, after cwd and before the user change: the
 	// caps package's bounding-set drop (caps.BoundingSteps()).
 	BeforeUser []step.Step
@@ -284,6 +290,9 @@ func Steps(cfg Config) ([]step.Step, *Resolved, error) {
 	chdir := &chdirState{path: cwd}
 	s = append(s, chdir.first())
 	s = append(s, cfg.BeforeUser...)
+	if cfg.ChownStdio {
+		s = append(s, stdioOwnerStep(r.UID))
+	}
 	s = append(s, userSteps(r)...)
 	s = append(s, cfg.AfterUser...)
 	s = append(s, chdir.retry())

@@ -184,6 +184,40 @@ func chdirInRoot(path string) error {
 	return nil
 }
 
+// stdioOwnerStep is runc's fixStdioPermissions: fchown(2) of fds 0, 1
+// and 2 to uid, their group kept (a devpts mounted with gid=5 gives the
+// pty its tty group). The fd, not a path: the inode we hold is the one
+// changed. Skipped: fds owned by uid already, /dev/null (char 1:3), a
+// closed fd; EINVAL and EPERM (an owner or group not mapped in our user
+// namespace) are ignored, as runc does.
+func stdioOwnerStep(uid uint32) step.Step {
+	return step.Step{
+		Op:   "fchown",
+		Args: fmt.Sprintf("0, 1, 2 to uid %d", uid),
+		Why:  "the program's terminal (or pipes) belong to the user it runs as (runc's fixStdioPermissions)",
+		Do: func() error {
+			for fd := 0; fd < 3; fd++ {
+				var st unix.Stat_t
+				if err := unix.Fstat(fd, &st); err != nil {
+					if errors.Is(err, unix.EBADF) {
+						continue
+					}
+					return fmt.Errorf("fstat fd %d: %w", fd, err)
+				}
+				null := st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3)
+				if st.Uid == uid || null {
+					continue
+				}
+				err := unix.Fchown(fd, int(uid), int(st.Gid))
+				if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) {
+					return fmt.Errorf("fchown fd %d to uid %d: %w", fd, uid, err)
+				}
+			}
+			return nil
+		},
+	}
+}
+
 // userSteps change the credentials: groups, then gid, then uid, since
 // after setuid to a non-root user setgroups and setgid are refused.
 // PR_SET_KEEPCAPS around it keeps the permitted set for caps.ApplySteps.
