@@ -99,10 +99,15 @@ func (s *setup) makeDevice(d specs.LinuxDevice, mode uint32, rdev uint64) error 
 	case err != nil:
 		return err
 	}
-	// mknod's mode went through the umask; set what the config says.
-	if err := unix.Fchmodat(dfd, name, mode&0o7777, 0); err != nil {
-		return fmt.Errorf("chmod: %w", err)
+	// From here on only the node we made is touched, through an fd: the
+	// directory may be shared (a volume), and whoever can write it can
+	// swap the name for a symlink to a host file between two calls by
+	// path; a chmod by path would then follow it out of the rootfs.
+	node, err := openNode(dfd, name, mode, rdev)
+	if err != nil {
+		return err
 	}
+	defer node.Close()
 	uid, gid := -1, -1
 	if d.UID != nil {
 		uid = int(*d.UID)
@@ -110,10 +115,40 @@ func (s *setup) makeDevice(d specs.LinuxDevice, mode uint32, rdev uint64) error 
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	if err := unix.Fchownat(dfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("chown: %w", err)
+	// chown first: it clears set-user-ID, which the chmod then sets
+	// again if the config asks for it.
+	if err := unix.Fchownat(int(node.Fd()), "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+		return fmt.Errorf("chown %s: %w", p, err)
+	}
+	// mknod's mode went through the umask; set what the config says.
+	// fchmod(2) refuses an O_PATH fd: chmod the magic link, which leads
+	// to exactly that inode (/proc was checked to be a procfs).
+	if err := unix.Chmod(fdPath(node), mode&0o7777); err != nil {
+		return fmt.Errorf("chmod %s: %w", p, err)
 	}
 	return nil
+}
+
+// openNode opens the node mknod just made, O_PATH|O_NOFOLLOW (a symlink
+// put in its place is opened, not followed), and checks it is still a
+// node of that type and device number: anything else means the name was
+// swapped under us.
+func openNode(dfd int, name string, mode uint32, rdev uint64) (*os.File, error) {
+	fd, err := unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s after mknod: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("fstat %s: %w", name, err)
+	}
+	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || (mode&unix.S_IFMT != unix.S_IFIFO && st.Rdev != rdev) {
+		f.Close()
+		return nil, fmt.Errorf("%s was replaced by something else right after mknod (mode %#o): refusing to touch it", name, st.Mode)
+	}
+	return f, nil
 }
 
 // sameDevice accepts an existing node only if it is the device wanted

@@ -1,0 +1,118 @@
+package integration
+
+// Attacks on the runtime's use of paths the container's side can change
+// while it works (issue 12 §1): a process on the host side of a shared
+// directory swaps what the runtime just made for a symlink to a host
+// file. Every step after the first must act on the fd, never on the
+// path again.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// swapper replaces, as fast as it can, every entry of names in dir that
+// is not a symlink with a symlink to target (rename(2) over it, atomic),
+// until stop is called. It counts the swaps it made.
+func swapper(t *testing.T, dir string, names []string, target string) (stop func() int64) {
+	t.Helper()
+	var done atomic.Bool
+	var swaps atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			tmp := filepath.Join(dir, fmt.Sprintf(".swap%d", w))
+			for !done.Load() {
+				for i := w; i < len(names); i += 2 {
+					p := filepath.Join(dir, names[i])
+					var st unix.Stat_t
+					if unix.Lstat(p, &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
+						continue
+					}
+					os.Remove(tmp)
+					if os.Symlink(target, tmp) == nil && os.Rename(tmp, p) == nil {
+						swaps.Add(1)
+					}
+				}
+			}
+		}(w)
+	}
+	return func() int64 {
+		done.Store(true)
+		wg.Wait()
+		return swaps.Load()
+	}
+}
+
+// victimFile is a host file, mode 0600 root:root, that no container
+// setup may change.
+func victimFile(t *testing.T) string {
+	t.Helper()
+	v := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(v, []byte("host secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(v, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func wantVictimUntouched(t *testing.T, v string) {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(v, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode&0o7777 != 0o600 || st.Uid != 0 || st.Gid != 0 {
+		t.Errorf("host file %s is now mode %#o owner %d:%d, want 0600 0:0: the runtime followed a swapped symlink",
+			v, st.Mode&0o7777, st.Uid, st.Gid)
+	}
+}
+
+// TestAttackSwapsDeviceNodeForSymlinkToHostFile: linux.devices puts
+// nodes in a directory shared with the host; the host side swaps each
+// new node for a symlink to a host file between the runtime's mknod and
+// its chmod/chown. The host file's mode and owner never change; create
+// either works (the swap came late or early) or refuses the swapped node.
+func TestAttackSwapsDeviceNodeForSymlinkToHostFile(t *testing.T) {
+	b := newBundle(t, "devswap", "true")
+	shared := b.hostDir("/shared")
+	victim := victimFile(t)
+	mode := os.FileMode(0o666)
+	owner := uint32(4242)
+	var names []string
+	b.spec.Linux.Devices = nil
+	for i := 0; i < 100; i++ {
+		names = append(names, fmt.Sprintf("d%d", i))
+		b.spec.Linux.Devices = append(b.spec.Linux.Devices, specs.LinuxDevice{
+			Path: "/shared/" + names[i], Type: "c", Major: 1, Minor: 3, FileMode: &mode, UID: &owner, GID: &owner})
+	}
+	b.write()
+	var swaps int64
+	for run := 0; run < 20 && !t.Failed(); run++ {
+		stop := swapper(t, shared, names, victim)
+		b.ctr("run", "-b", b.dir, b.id)
+		swaps += stop()
+		b.ctr("delete", "--force", b.id)
+		ents, _ := os.ReadDir(shared)
+		for _, e := range ents {
+			os.Remove(filepath.Join(shared, e.Name()))
+		}
+		wantVictimUntouched(t, victim)
+	}
+	if swaps == 0 {
+		t.Errorf("the swapper never swapped a node: the test proved nothing")
+	}
+	t.Logf("%d nodes swapped for symlinks", swaps)
+}
