@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -115,4 +116,75 @@ func TestAttackSwapsDeviceNodeForSymlinkToHostFile(t *testing.T) {
 		t.Errorf("the swapper never swapped a node: the test proved nothing")
 	}
 	t.Logf("%d nodes swapped for symlinks", swaps)
+}
+
+// TestAttackSwapsBindTargetBeforeReadOnlyRemount: a bind mount with "ro"
+// is a bind and then a read-only remount. Its target is in a directory
+// shared with the host; the host side exchanges the target directory
+// (renameat2 RENAME_EXCHANGE: the mount stays on the directory, which
+// moves) with a symlink to the shared directory's own mount, so a
+// remount that finds the target by path again makes the wrong mount
+// read-only and leaves the "ro" data writable. Every mount of the data
+// in the container must be read-only, whatever the swapper did.
+func TestAttackSwapsBindTargetBeforeReadOnlyRemount(t *testing.T) {
+	b := newBundle(t, "roswap", "true")
+	shared := b.hostDir("/v")
+	data := t.TempDir()
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/v/ro", Type: "bind", Source: data,
+		Options: []string{"bind", "ro"}})
+	b.write()
+	var dataSt unix.Stat_t
+	if err := unix.Stat(data, &dataSt); err != nil {
+		t.Fatal(err)
+	}
+	dev := fmt.Sprintf("%d:%d", unix.Major(dataSt.Dev), unix.Minor(dataSt.Dev))
+	var swaps, created int64
+	for run := 0; run < 30 && !t.Failed(); run++ {
+		ents, _ := os.ReadDir(shared)
+		for _, e := range ents {
+			os.RemoveAll(filepath.Join(shared, e.Name()))
+		}
+		lnk := filepath.Join(shared, "lnk")
+		if err := os.Symlink("/v", lnk); err != nil {
+			t.Fatal(err)
+		}
+		var done atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ro := filepath.Join(shared, "ro")
+			for !done.Load() {
+				if unix.Renameat2(unix.AT_FDCWD, ro, unix.AT_FDCWD, lnk, unix.RENAME_EXCHANGE) == nil {
+					atomic.AddInt64(&swaps, 1)
+				}
+			}
+		}()
+		r := b.detached(nil, "create", "-b", b.dir, b.id)
+		done.Store(true)
+		wg.Wait()
+		if r.code == 0 {
+			created++
+			st := b.state(b.id)
+			mi, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", st.Pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(mi), "\n") {
+				f := strings.Fields(line)
+				// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ...
+				if len(f) < 6 || f[2] != dev || f[3] == "/" || !strings.HasSuffix(data, f[3]) {
+					continue
+				}
+				if !hasOpts(f[5], "ro") {
+					t.Errorf("run %d: the \"ro\" bind of %s is writable in the container at %s:\n%s", run, data, f[4], line)
+				}
+			}
+		}
+		b.ctr("delete", "--force", b.id)
+	}
+	t.Logf("%d creates succeeded, %d exchanges", created, swaps)
+	if created == 0 || swaps == 0 {
+		t.Errorf("no create succeeded or nothing was swapped: the test proved nothing")
+	}
 }

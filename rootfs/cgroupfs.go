@@ -93,6 +93,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 		Args: fmt.Sprintf("\"tmpfs\", %q, \"tmpfs\", %s, \"mode=755\"", s.host(dest), FormatFlags(flags)),
 		Why:  "cgroup v1: a tmpfs holds one mount per hierarchy, as on the host",
 		Do: func() error {
+			s.pin(dest, nil) // a mount over an earlier one at dest
 			t, err := s.mkdirAll(dest)
 			if err != nil {
 				return err

@@ -167,14 +167,20 @@ func sameDevice(dfd int, name string, mode uint32, rdev uint64) error {
 // bindDevice binds the host's node at the same path, after checking it
 // is the same device (the host path is trusted, the rootfs is not).
 func (s *setup) bindDevice(p string, mode uint32, rdev uint64) error {
-	var st unix.Stat_t
-	if err := unix.Stat(p, &st); err != nil {
+	// Opened once: the node checked is the node bound.
+	src, err := os.OpenFile(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
 		return fmt.Errorf("mknod not allowed, and host %s: %w", p, err)
+	}
+	defer src.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
+		return fmt.Errorf("mknod not allowed, and host %s: fstat: %w", p, err)
 	}
 	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || st.Rdev != rdev {
 		return fmt.Errorf("mknod not allowed, and host %s is another device", p)
 	}
-	return s.bind(p, p, unix.MS_BIND)
+	return s.bindFrom(src, p, unix.MS_BIND)
 }
 
 // linkStep makes /dev/NAME -> TARGET; an existing entry is kept, except

@@ -70,10 +70,14 @@ func (s *setup) createFile(p string) (*os.File, error) {
 	defer dir.Close()
 	// O_NOFOLLOW|O_EXCL: never create through a symlink; an existing
 	// entry is opened in-root below and its type checked by the caller.
+	// The file made is used through the fd that made it, never found
+	// again by name (which the host side of a shared directory could
+	// have swapped meanwhile).
 	fd, err := unix.Openat(int(dir.Fd()), path.Base(p), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
 	if err == nil {
-		unix.Close(fd)
-	} else if !errors.Is(err, unix.EEXIST) {
+		return s.checked(os.NewFile(uintptr(fd), p))
+	}
+	if !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("create %s in rootfs: %w", p, err)
 	}
 	return s.open(p)

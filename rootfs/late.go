@@ -81,7 +81,7 @@ func (s *setup) pinStep(l *lateMount) step.Step {
 		Args: fmt.Sprintf("%q, O_PATH", s.host(l.dest)),
 		Why:  "pin this mount: it is made read-only at the end, after what goes below it (runc's finalizeRootfs)",
 		Do: func() error {
-			f, err := s.open(l.dest)
+			f, err := s.mountAt(l.dest) // the handle the mount step kept, if it could
 			if err != nil {
 				return err
 			}
@@ -112,7 +112,7 @@ func (s *setup) recAttrStep(dest string, a unix.MountAttr) step.Step {
 		Args: fmt.Sprintf(`%q, "", AT_EMPTY_PATH|AT_RECURSIVE, %s`, s.host(dest), FormatAttr(a)),
 		Why:  "recursive mount options: this mount and every mount below it",
 		Do: func() error {
-			t, err := s.open(dest)
+			t, err := s.mountAt(dest)
 			if err != nil {
 				return err
 			}

@@ -27,6 +27,9 @@ type setup struct {
 	late []*lateMount
 	// keepRoot: root is still used after the pivot (by the final steps).
 	keepRoot bool
+	// tops are handles on the mounts made at each destination, pinned
+	// when made, for the steps that change those mounts later (mountAt).
+	tops map[string]*os.File
 }
 
 // UnshareStep gives this thread its own copy of the mount table
@@ -256,7 +259,7 @@ func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 			Args: fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(p)),
 			Why:  "propagation type of this mount (mount_namespaces(7))",
 			Do: func() error {
-				t, err := s.open(dest)
+				t, err := s.mountAt(dest)
 				if err != nil {
 					return err
 				}
@@ -296,6 +299,7 @@ func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.
 		Args: fmt.Sprintf("%q, %q, %q, %s, %q", source, s.host(dest), fstype, FormatFlags(opts.flags), data),
 		Why:  why,
 		Do: func() error {
+			s.pin(dest, nil) // a mount over an earlier one at dest
 			t, err := s.mkdirAll(dest)
 			if err != nil {
 				return err
@@ -364,7 +368,8 @@ func (s *setup) bind(source, dest string, flags uintptr) error {
 	return s.bindFrom(src, dest, flags)
 }
 
-// bindFrom binds the open source src onto dest in the rootfs (see bind).
+// bindFrom binds the opened src onto dest in the rootfs (see bind) and
+// pins the new mount for the steps that change it later.
 func (s *setup) bindFrom(src *os.File, dest string, flags uintptr) error {
 	srcDir, err := isDir(src)
 	if err != nil {
@@ -387,7 +392,12 @@ func (s *setup) bindFrom(src *os.File, dest string, flags uintptr) error {
 	if srcDir != dstDir {
 		return fmt.Errorf("%s in rootfs: source and destination are not both directories", dest)
 	}
-	return unix.Mount(fdPath(src), fdPath(t), "", flags, "")
+	top, err := bindTree(src, t, flags&unix.MS_REC != 0)
+	if err != nil {
+		return err
+	}
+	s.pin(dest, top)
+	return nil
 }
 
 // remountStep sets flags on the mount now at dest (MS_REMOUNT|MS_BIND
@@ -398,7 +408,7 @@ func (s *setup) remountStep(dest string, want, clear uintptr, why string) step.S
 		Args: fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(unix.MS_REMOUNT|unix.MS_BIND|want)),
 		Why:  why,
 		Do: func() error {
-			t, err := s.open(dest) // re-resolved: now the new mount's root
+			t, err := s.mountAt(dest) // the mount a step of ours made there
 			if err != nil {
 				return err
 			}
@@ -424,6 +434,7 @@ func (s *setup) maskStep(p string) step.Step {
 		Args: fmt.Sprintf(`"/dev/null" (file) or "tmpfs" ro (directory), %q`, s.host(p)),
 		Why:  "masked path: reads give nothing",
 		Do: func() error {
+			s.pin(path.Clean(p), nil) // masked: later steps see the mask
 			t, err := s.open(p)
 			if errors.Is(err, unix.ENOENT) {
 				return nil
@@ -460,10 +471,15 @@ func (s *setup) readonlySteps(p string) []step.Step {
 				return err
 			}
 			defer t.Close()
-			return unix.Mount(fdPath(t), fdPath(t), "", unix.MS_BIND|unix.MS_REC, "")
+			top, err := bindTree(t, t, true)
+			if err != nil {
+				return err
+			}
+			s.pin(path.Clean(p), top)
+			return nil
 		},
 	}
-	ro := s.remountStep(p, unix.MS_RDONLY, 0, "readonly path: read-only, nosuid/nodev/noexec kept as they were")
+	ro := s.remountStep(path.Clean(p), unix.MS_RDONLY, 0, "readonly path: read-only, nosuid/nodev/noexec kept as they were")
 	do := ro.Do
 	ro.Do = func() error {
 		if err := do(); !errors.Is(err, unix.ENOENT) {
@@ -534,6 +550,7 @@ func (s *setup) chdirRoot() error {
 	if s.root != nil && !s.keepRoot {
 		s.root.Close()
 	}
+	s.closeTops()
 	return nil
 }
 

@@ -1,0 +1,80 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// bindTree binds the mount tree at src (with its submounts if rec) onto
+// target, both pinned fds: open_tree(2) OPEN_TREE_CLONE makes a detached
+// copy, move_mount(2) attaches it. It returns a handle on the root of the
+// new mount, so that what is done to the mount later (a read-only
+// remount, a propagation change) is done to this mount, not to whatever
+// the target's path leads to by then: a directory shared with the host
+// can be renamed under the mount from the host's mount namespace, where
+// the mount is not visible (issue 12 §1). On a kernel without the mount
+// API (ENOSYS, Linux < 5.2) it falls back to mount(2) MS_BIND and
+// returns a nil handle.
+func bindTree(src, target *os.File, rec bool) (*os.File, error) {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH)
+	if rec {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(int(src.Fd()), "", flags)
+	if errors.Is(err, unix.ENOSYS) {
+		ms := uintptr(unix.MS_BIND)
+		if rec {
+			ms |= unix.MS_REC
+		}
+		return nil, unix.Mount(fdPath(src), fdPath(target), "", ms, "")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open_tree %s: %w", src.Name(), err)
+	}
+	top := os.NewFile(uintptr(tree), src.Name())
+	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		top.Close()
+		return nil, fmt.Errorf("move_mount onto %s: %w", target.Name(), err)
+	}
+	return top, nil
+}
+
+// pin keeps top as the handle on the mount made at dest, for the steps
+// that change that mount later (see mountAt). A nil top (the mount(2)
+// fallback) forgets any earlier one: dest is then resolved again.
+func (s *setup) pin(dest string, top *os.File) {
+	if old := s.tops[dest]; old != nil {
+		old.Close()
+	}
+	if s.tops == nil {
+		s.tops = map[string]*os.File{}
+	}
+	s.tops[dest] = top
+}
+
+// mountAt returns a handle on the mount now at dest: the one a step of
+// ours made there, pinned when it was made, or else (a mount not made by
+// fd, an old kernel) dest resolved in-root again. The caller closes it.
+func (s *setup) mountAt(dest string) (*os.File, error) {
+	if top := s.tops[dest]; top != nil {
+		fd, err := unix.FcntlInt(top.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("dup handle on %s: %w", dest, err)
+		}
+		return os.NewFile(uintptr(fd), top.Name()), nil
+	}
+	return s.open(dest)
+}
+
+// closeTops closes the pinned handles once no step needs them.
+func (s *setup) closeTops() {
+	for _, f := range s.tops {
+		if f != nil {
+			f.Close()
+		}
+	}
+	s.tops = nil
+}
