@@ -74,14 +74,11 @@ func sendPty(sock *os.File, pty console.Console) error {
 	return nil
 }
 
-// attachTty makes the pty slave this process's stdin, stdout and stderr
-// and its controlling terminal: setsid(2), then ioctl(TIOCSCTTY).
-func attachTty(slavePath string) error {
-	fd, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open pty slave %s: %w", slavePath, err)
-	}
-	defer unix.Close(fd)
+// attachTty makes the pty's terminal end (opened from its master) this
+// process's stdin, stdout and stderr and its controlling terminal:
+// setsid(2), then ioctl(TIOCSCTTY).
+func attachTty(slave *os.File) error {
+	fd := int(slave.Fd())
 	for i := 0; i < 3; i++ {
 		if err := unix.Dup3(fd, i, 0); err != nil {
 			return fmt.Errorf("dup pty slave to fd %d: %w", i, err)

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -35,11 +37,11 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 		return nil, nil, fmt.Errorf("process.terminal is set but there is no console socket")
 	}
 	sock := os.NewFile(uintptr(cfg.ConsoleFd), "console-socket")
-	var slave string
+	var slave *os.File // the terminal end, opened once from the master; closed by the last step
 	steps := []step.Step{
 		{
-			Op: "open", Args: "/dev/pts/ptmx, O_RDWR|O_NOCTTY",
-			Why: "a new pty pair on the container's devpts",
+			Op: "open", Args: "/dev/pts/ptmx, O_RDWR|O_NOCTTY; ioctl TIOCGPTPEER",
+			Why: "a new pty pair on the container's devpts; its terminal end opened from the master, not by name",
 			Do: func() error {
 				ptmx, err := openDevpts("ptmx")
 				if err != nil {
@@ -50,14 +52,16 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 					return err
 				}
 				defer pty.Close()
-				slave = name
+				if slave, err = ptyPeer(pty, name); err != nil {
+					return err
+				}
 				return sendPty(sock, pty)
 			},
 		},
 	}
 	if !cfg.Exec {
 		steps = append(steps, step.Step{
-			Op: "mount", Args: "<pty>, /dev/console, MS_BIND",
+			Op: "mount", Args: "<pty>, /dev/console, open_tree+move_mount",
 			Why: "/dev/console is the container's terminal",
 			Do:  func() error { return bindConsole(slave) },
 		})
@@ -65,9 +69,31 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 	steps = append(steps, step.Step{
 		Op: "dup3+setsid+ioctl", Args: "TIOCSCTTY",
 		Why: "the terminal becomes stdin/stdout/stderr and the controlling terminal",
-		Do:  func() error { return attachTty(slave) },
+		Do: func() error {
+			defer slave.Close() // now fds 0, 1 and 2
+			return attachTty(slave)
+		},
 	})
 	return steps, sock, nil
+}
+
+// ptyPeer opens the terminal end of the pty whose master is pty with
+// ioctl(TIOCGPTPEER) (Linux 4.13): the very pty, with no path to look up
+// in a /dev/pts the container's processes may have changed. Older
+// kernels open /dev/pts/N, checked to be on a devpts.
+func ptyPeer(pty interface{ Fd() uintptr }, name string) (*os.File, error) {
+	fd, _, errno := unix.Syscall(unix.SYS_IOCTL, pty.Fd(), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if errno == 0 {
+		return os.NewFile(fd, name), nil
+	}
+	if errno != unix.EINVAL && errno != unix.ENOTTY {
+		return nil, fmt.Errorf("ioctl TIOCGPTPEER: %w", errno)
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "/dev/pts/"))
+	if err != nil {
+		return nil, fmt.Errorf("pty name %q: %w", name, err)
+	}
+	return openDevpts(strconv.Itoa(n))
 }
 
 // openDevpts opens /dev/pts/NAME, refusing symlinks on the way and
@@ -90,17 +116,9 @@ func openDevpts(name string) (*os.File, error) {
 
 // bindConsole binds the pty's terminal end onto /dev/console, both pinned
 // by fd: the target is created (or opened) in /dev without following
-// symlinks and the mount goes to /proc/thread-self/fd/N.
-func bindConsole(slave string) error {
-	n, err := strconv.Atoi(slave[len("/dev/pts/"):])
-	if err != nil {
-		return fmt.Errorf("pty name %q: %w", slave, err)
-	}
-	src, err := openDevpts(strconv.Itoa(n))
-	if err != nil {
-		return err
-	}
-	defer src.Close()
+// symlinks, and the bind is open_tree+move_mount from fd to fd (no
+// /proc/thread-self path through the container's own /proc).
+func bindConsole(src *os.File) error {
 	dev, err := unix.Open("/dev", unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev: %w", err)
@@ -115,18 +133,17 @@ func bindConsole(slave string) error {
 		}
 		dst = fd
 	}
-	defer unix.Close(dst)
+	target := os.NewFile(uintptr(dst), "/dev/console")
+	defer target.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(dst, &st); err != nil {
+	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
 		return fmt.Errorf("stat /dev/console: %w", err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG && st.Mode&unix.S_IFMT != unix.S_IFCHR {
 		return fmt.Errorf("/dev/console is neither a file nor a device")
 	}
-	from := "/proc/thread-self/fd/" + strconv.Itoa(int(src.Fd()))
-	to := "/proc/thread-self/fd/" + strconv.Itoa(dst)
-	if err := unix.Mount(from, to, "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind %s onto /dev/console: %w", slave, err)
+	if err := rootfs.BindFile(src, target); err != nil {
+		return fmt.Errorf("bind %s onto /dev/console: %w", src.Name(), err)
 	}
 	return nil
 }

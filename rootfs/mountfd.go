@@ -78,3 +78,33 @@ func (s *setup) closeTops() {
 	}
 	s.tops = nil
 }
+
+// BindFile binds the file or directory open at src onto the one open at
+// target, both pinned fds (open_tree(2) and move_mount(2), no path
+// looked up again; mount(2) through /proc/thread-self/fd on kernels
+// without them, after checking /proc is a procfs). For callers outside
+// the rootfs steps, such as the console.
+func BindFile(src, target *os.File) error {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH)
+	tree, err := unix.OpenTree(int(src.Fd()), "", flags)
+	if errors.Is(err, unix.ENOSYS) {
+		proc, perr := os.OpenFile("/proc/thread-self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if perr != nil {
+			return perr
+		}
+		perr = CheckProcfs(proc)
+		proc.Close()
+		if perr != nil {
+			return perr
+		}
+		return unix.Mount(fdPath(src), fdPath(target), "", unix.MS_BIND, "")
+	}
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", src.Name(), err)
+	}
+	defer unix.Close(tree)
+	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount onto %s: %w", target.Name(), err)
+	}
+	return nil
+}
