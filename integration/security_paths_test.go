@@ -188,3 +188,69 @@ func TestAttackSwapsBindTargetBeforeReadOnlyRemount(t *testing.T) {
 		t.Errorf("no create succeeded or nothing was swapped: the test proved nothing")
 	}
 }
+
+// TestAttackSwapsTmpcopyupTarget: tmpcopyup mounts a tmpfs and copies
+// into it what it covers. Its target is in a directory shared with the
+// host; the host side exchanges the target with a symlink to the shared
+// directory itself, so a runtime that finds the new tmpfs by path again
+// copies into, and chmods, the host's directory. The host directory
+// keeps its mode and gets no copied file.
+func TestAttackSwapsTmpcopyupTarget(t *testing.T) {
+	b := newBundle(t, "cuswap", "true")
+	shared := b.hostDir("/v")
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/v/cu", Type: "tmpfs", Source: "tmpfs",
+		Options: []string{"tmpcopyup", "ro"}})
+	b.write()
+	var swaps, created int64
+	for run := 0; run < 30 && !t.Failed(); run++ {
+		ents, _ := os.ReadDir(shared)
+		for _, e := range ents {
+			os.RemoveAll(filepath.Join(shared, e.Name()))
+		}
+		os.Chmod(shared, 0o777)
+		cu := filepath.Join(shared, "cu")
+		if err := os.Mkdir(cu, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(cu, 0o700)
+		if err := os.WriteFile(filepath.Join(cu, "copied"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lnk := filepath.Join(shared, "lnk")
+		if err := os.Symlink("/v", lnk); err != nil {
+			t.Fatal(err)
+		}
+		var done atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !done.Load() {
+				if unix.Renameat2(unix.AT_FDCWD, cu, unix.AT_FDCWD, lnk, unix.RENAME_EXCHANGE) == nil {
+					atomic.AddInt64(&swaps, 1)
+				}
+			}
+		}()
+		r := b.detached(nil, "create", "-b", b.dir, b.id)
+		done.Store(true)
+		wg.Wait()
+		if r.code == 0 {
+			created++
+		}
+		b.ctr("delete", "--force", b.id)
+		fi, err := os.Stat(shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o777 {
+			t.Errorf("run %d: the shared host directory is now mode %#o, want 0777: tmpcopyup chmodded it", run, fi.Mode().Perm())
+		}
+		if _, err := os.Lstat(filepath.Join(shared, "copied")); err == nil {
+			t.Errorf("run %d: tmpcopyup copied into the shared host directory", run)
+		}
+	}
+	t.Logf("%d creates succeeded, %d exchanges", created, swaps)
+	if swaps == 0 {
+		t.Errorf("nothing was swapped: the test proved nothing")
+	}
+}

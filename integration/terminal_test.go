@@ -23,11 +23,15 @@ func consoleOutput(t *testing.T) (path string, output func() string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	ch := make(chan string, 1)
+	type got struct {
+		master *os.File
+		err    string
+	}
+	ch := make(chan got, 1)
 	go func() {
 		c, err := l.AcceptUnix()
 		if err != nil {
-			ch <- "accept: " + err.Error()
+			ch <- got{err: "accept: " + err.Error()}
 			return
 		}
 		defer c.Close()
@@ -35,28 +39,35 @@ func consoleOutput(t *testing.T) (path string, output func() string) {
 		_, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
 		msgs, perr := unix.ParseSocketControlMessage(oob[:oobn])
 		if err != nil || perr != nil || len(msgs) != 1 {
-			ch <- fmt.Sprintf("no SCM_RIGHTS message: %v %v", err, perr)
+			ch <- got{err: fmt.Sprintf("no SCM_RIGHTS message: %v %v", err, perr)}
 			return
 		}
 		fds, err := unix.ParseUnixRights(&msgs[0])
 		if err != nil || len(fds) != 1 {
-			ch <- fmt.Sprintf("no fd: %v", err)
+			ch <- got{err: fmt.Sprintf("no fd: %v", err)}
 			return
 		}
-		master := os.NewFile(uintptr(fds[0]), "pty-master")
-		defer master.Close()
+		ch <- got{master: os.NewFile(uintptr(fds[0]), "pty-master")}
+	}()
+	// Read only when asked (after start): a read before the program
+	// holds the terminal end could see EIO and close the pty.
+	read := func() string {
+		g := <-ch
+		if g.err != "" {
+			return g.err
+		}
+		defer g.master.Close()
 		var out []byte
 		b := make([]byte, 1024)
 		for {
-			n, err := master.Read(b)
+			n, err := g.master.Read(b)
 			out = append(out, b[:n]...)
 			if err != nil {
-				break
+				return string(out)
 			}
 		}
-		ch <- string(out)
-	}()
-	return path, func() string { return strings.ReplaceAll(<-ch, "\r", "") }
+	}
+	return path, func() string { return strings.ReplaceAll(read(), "\r", "") }
 }
 
 // TestUserGetsTerminalOwnedByProcessUser: with process.terminal and a

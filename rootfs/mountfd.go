@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -107,4 +108,64 @@ func BindFile(src, target *os.File) error {
 		return fmt.Errorf("move_mount onto %s: %w", target.Name(), err)
 	}
 	return nil
+}
+
+// mountAttrs maps the per-mount mount(2) flags to mount_setattr(2)'s
+// MOUNT_ATTR_* (fsmount(2) takes those); ok is false if flags hold one
+// that is not per-mount (MS_SYNCHRONOUS, MS_DIRSYNC, ...).
+func mountAttrs(flags uintptr) (attrs uint64, ok bool) {
+	for _, m := range []struct {
+		ms   uintptr
+		attr uint64
+	}{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME},
+		{unix.MS_RELATIME, unix.MOUNT_ATTR_RELATIME},
+		{unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+		{unix.MS_NOSYMFOLLOW, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	} {
+		if flags&m.ms != 0 {
+			attrs |= m.attr
+			flags &^= m.ms
+		}
+	}
+	return attrs, flags&^unix.MS_SILENT == 0
+}
+
+// newTmpfs makes a tmpfs with the comma-separated options data as a
+// detached mount (fsopen(2), fsconfig(2), fsmount(2)) with the per-mount
+// attributes attrs, and returns its fd: it can be filled before anyone
+// sees it, and attached with move_mount(2) after. ENOSYS on Linux < 5.2.
+func newTmpfs(source string, data []string, attrs uint64) (*os.File, error) {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "source", source); err != nil {
+		return nil, fmt.Errorf("fsconfig source=%s: %w", source, err)
+	}
+	for _, o := range data {
+		k, v, hasValue := strings.Cut(o, "=")
+		if hasValue {
+			err = unix.FsconfigSetString(fsfd, k, v)
+		} else {
+			err = unix.FsconfigSetFlag(fsfd, k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tmpfs option %q: %w", o, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, fmt.Errorf("fsconfig create tmpfs: %w", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, int(attrs))
+	if err != nil {
+		return nil, fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	return os.NewFile(uintptr(mfd), "tmpfs"), nil
 }

@@ -327,6 +327,20 @@ func (s *setup) mountCopyUp(t *os.File, dest, source, fstype string, flags uintp
 		return fmt.Errorf("open %s for tmpcopyup: %w", dest, err)
 	}
 	defer below.Close()
+	if attrs, ok := mountAttrs(flags); ok {
+		var opts []string
+		if data != "" {
+			opts = strings.Split(data, ",")
+		}
+		top, err := newTmpfs(source, opts, attrs&^unix.MOUNT_ATTR_RDONLY)
+		if err == nil {
+			return s.fillAndAttach(top, below, t, dest, attrs&unix.MOUNT_ATTR_RDONLY != 0)
+		}
+		if !errors.Is(err, unix.ENOSYS) {
+			return err
+		}
+	}
+	// Linux < 5.2: mount, then find the new tmpfs by path again.
 	if err := unix.Mount(source, fdPath(t), fstype, flags&^unix.MS_RDONLY, data); err != nil {
 		return err
 	}
@@ -354,6 +368,42 @@ func (s *setup) mountCopyUp(t *os.File, dest, source, fstype string, flags uintp
 	if flags&unix.MS_RDONLY != 0 {
 		return unix.Mount("", fdPath(top), "", unix.MS_REMOUNT|flags, data)
 	}
+	return nil
+}
+
+// fillAndAttach is tmpcopyup on the mount API: the detached tmpfs top is
+// filled with what below holds and given its mode, made read-only if
+// asked, and only then attached onto t and pinned. Nothing is looked up
+// by path: the host side of a shared directory cannot make us copy into,
+// chmod or remount another directory.
+func (s *setup) fillAndAttach(top, below, t *os.File, dest string, rdonly bool) error {
+	fd, err := unix.Openat(int(top.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		top.Close()
+		return fmt.Errorf("tmpcopyup %s: open the new tmpfs: %w", dest, err)
+	}
+	dir := os.NewFile(uintptr(fd), dest)
+	defer dir.Close()
+	err = copyTree(below, dir)
+	var st unix.Stat_t
+	if err == nil {
+		err = unix.Fstat(int(below.Fd()), &st)
+	}
+	if err == nil {
+		// The tmpfs root takes the covered directory's mode, as in runc.
+		err = unix.Fchmod(int(dir.Fd()), st.Mode&0o7777)
+	}
+	if err == nil && rdonly {
+		err = unix.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	}
+	if err == nil {
+		err = unix.MoveMount(int(top.Fd()), "", int(t.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	}
+	if err != nil {
+		top.Close()
+		return fmt.Errorf("tmpcopyup %s: %w", dest, err)
+	}
+	s.pin(dest, top)
 	return nil
 }
 
