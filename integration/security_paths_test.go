@@ -55,9 +55,9 @@ func swapper(t *testing.T, dir string, names []string, target string) (stop func
 	}
 }
 
-// victimFile is a host file, mode 0600 root:root, that no container
+// hostVictim is a host file, mode 0600 root:root, that no container
 // setup may change.
-func victimFile(t *testing.T) string {
+func hostVictim(t *testing.T) string {
 	t.Helper()
 	v := filepath.Join(t.TempDir(), "victim")
 	if err := os.WriteFile(v, []byte("host secret\n"), 0o600); err != nil {
@@ -89,7 +89,7 @@ func wantVictimUntouched(t *testing.T, v string) {
 func TestAttackSwapsDeviceNodeForSymlinkToHostFile(t *testing.T) {
 	b := newBundle(t, "devswap", "true")
 	shared := b.hostDir("/shared")
-	victim := victimFile(t)
+	victim := hostVictim(t)
 	mode := os.FileMode(0o666)
 	owner := uint32(4242)
 	var names []string
