@@ -99,6 +99,17 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 				return err
 			}
 			defer t.Close()
+			// The tmpfs is kept by fd: the hierarchies are made in it,
+			// and it is made read-only, through that fd.
+			if attrs, ok := mountAttrs(flags); ok {
+				top, err := newTmpfs("tmpfs", []string{"mode=755"}, attrs)
+				if err == nil {
+					return s.attach(top, t, dest)
+				}
+				if !errors.Is(err, unix.ENOSYS) {
+					return err
+				}
+			}
 			return unix.Mount("tmpfs", fdPath(t), "tmpfs", flags, "mode=755")
 		},
 	}}
@@ -169,7 +180,7 @@ func (s *setup) bindHostCgroup(dest, hostMnt, own string, flags uintptr) error {
 	if flags&^unix.MS_REC == 0 {
 		return nil
 	}
-	top, err := s.open(dest)
+	top, err := s.mountAt(dest)
 	if err != nil {
 		return err
 	}
@@ -192,12 +203,25 @@ func (s *setup) cgroup2Fallback(dest string, flags uintptr, mountErr error) erro
 	return nil
 }
 
+// mountHierarchy mounts a cgroup (v1, controllers data) or cgroup2
+// hierarchy at dest, a directory made inside the tmpfs pinned at its
+// parent (not found by path again), and pins the new mount.
 func (s *setup) mountHierarchy(dest, fstype, data string, flags uintptr) error {
-	t, err := s.mkdirAll(dest)
+	s.pin(dest, nil)
+	t, err := s.mkdirUnder(path.Dir(dest), path.Base(dest))
 	if err != nil {
 		return err
 	}
 	defer t.Close()
+	if attrs, ok := mountAttrs(flags &^ unix.MS_REC); ok {
+		top, err := newFs(fstype, "cgroup", strings.Split(data, ","), attrs)
+		if err == nil {
+			return s.attach(top, t, dest)
+		}
+		if !errors.Is(err, unix.ENOSYS) {
+			return err
+		}
+	}
 	return unix.Mount("cgroup", fdPath(t), fstype, flags, data)
 }
 
@@ -216,7 +240,7 @@ func (s *setup) bindOwnCgroup(dest, own string, flags uintptr) error {
 	if rel == "" {
 		return nil
 	}
-	root, err := s.open(dest)
+	root, err := s.mountAt(dest) // the hierarchy mountHierarchy made
 	if err != nil {
 		return err
 	}
@@ -227,18 +251,20 @@ func (s *setup) bindOwnCgroup(dest, own string, flags uintptr) error {
 	}
 	group := os.NewFile(uintptr(fd), own)
 	defer group.Close()
-	if err := unix.Mount(fdPath(group), fdPath(root), "", unix.MS_BIND, ""); err != nil {
+	top, err := bindTree(group, root, false)
+	if err != nil {
 		return fmt.Errorf("bind own group %s: %w", own, err)
 	}
+	s.pin(dest, top)
 	if flags&^unix.MS_REC == 0 {
 		return nil
 	}
-	top, err := s.open(dest)
+	t, err := s.mountAt(dest)
 	if err != nil {
 		return err
 	}
-	defer top.Close()
-	return s.remount(top, flags, 0)
+	defer t.Close()
+	return s.remount(t, flags, 0)
 }
 
 // ownCgroups reads /proc/self/cgroup: the v1 cgroup of this process by

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
 
@@ -136,12 +138,18 @@ func mountAttrs(flags uintptr) (attrs uint64, ok bool) {
 	return attrs, flags&^unix.MS_SILENT == 0
 }
 
-// newTmpfs makes a tmpfs with the comma-separated options data as a
-// detached mount (fsopen(2), fsconfig(2), fsmount(2)) with the per-mount
-// attributes attrs, and returns its fd: it can be filled before anyone
-// sees it, and attached with move_mount(2) after. ENOSYS on Linux < 5.2.
+// newTmpfs makes a tmpfs as a detached mount: see newFs.
 func newTmpfs(source string, data []string, attrs uint64) (*os.File, error) {
-	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	return newFs("tmpfs", source, data, attrs)
+}
+
+// newFs makes a new instance of filesystem fstype with the options data
+// ("key=value" or "flag") as a detached mount (fsopen(2), fsconfig(2),
+// fsmount(2)) with the per-mount attributes attrs, and returns its fd:
+// it can be filled before anyone sees it, attached with move_mount(2)
+// after, and changed later through that fd. ENOSYS on Linux < 5.2.
+func newFs(fstype, source string, data []string, attrs uint64) (*os.File, error) {
+	fsfd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +158,9 @@ func newTmpfs(source string, data []string, attrs uint64) (*os.File, error) {
 		return nil, fmt.Errorf("fsconfig source=%s: %w", source, err)
 	}
 	for _, o := range data {
+		if o == "" {
+			continue
+		}
 		k, v, hasValue := strings.Cut(o, "=")
 		if hasValue {
 			err = unix.FsconfigSetString(fsfd, k, v)
@@ -157,15 +168,41 @@ func newTmpfs(source string, data []string, attrs uint64) (*os.File, error) {
 			err = unix.FsconfigSetFlag(fsfd, k)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tmpfs option %q: %w", o, err)
+			return nil, fmt.Errorf("%s option %q: %w", fstype, o, err)
 		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return nil, fmt.Errorf("fsconfig create tmpfs: %w", err)
+		return nil, fmt.Errorf("fsconfig create %s: %w", fstype, err)
 	}
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, int(attrs))
 	if err != nil {
-		return nil, fmt.Errorf("fsmount tmpfs: %w", err)
+		return nil, fmt.Errorf("fsmount %s: %w", fstype, err)
 	}
-	return os.NewFile(uintptr(mfd), "tmpfs"), nil
+	return os.NewFile(uintptr(mfd), fstype), nil
+}
+
+// attach moves the detached mount top onto target (move_mount(2), fd to
+// fd) and pins it as the mount at dest; top is closed on failure.
+func (s *setup) attach(top, target *os.File, dest string) error {
+	if err := unix.MoveMount(int(top.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		top.Close()
+		return fmt.Errorf("move_mount %s onto %s: %w", top.Name(), dest, err)
+	}
+	s.pin(dest, top)
+	return nil
+}
+
+// mkdirUnder makes dir sub below the mount a step of ours made at dest,
+// resolved inside that pinned mount (not through dest's path again), or
+// in-root below dest when nothing is pinned there.
+func (s *setup) mkdirUnder(dest, sub string) (*os.File, error) {
+	top := s.tops[dest]
+	if top == nil {
+		return s.mkdirAll(path.Join(dest, sub))
+	}
+	f, err := pathrs.MkdirAllHandle(top, sub, 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("mkdir %s in %s: %w", sub, dest, err)
+	}
+	return s.checked(f)
 }
