@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -121,13 +122,21 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	}()
 	h.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Config: spec,
 		CgroupPath: cg.Path(), CgroupMode: cg.Mode(), CgroupDirs: cg.DirMap(),
-		Created: time.Now().UTC(), Owner: ownerName(os.Geteuid()), NoNewKeyring: o.NoNewKeyring}
+		Created: time.Now().UTC(), Owner: ownerName(os.Geteuid()), NoNewKeyring: o.NoNewKeyring,
+		Creating: true}
+	// Saved before anything exists, and again once the init does: a
+	// create killed at any point leaves a state that names everything
+	// `delete --force` must kill and remove.
+	if err := h.Save(); err != nil {
+		return c, err
+	}
 	if err := mkfifo(h.FifoPath(), run); err != nil {
 		return c, err
 	}
 	if err := c.startInit(h, spec, filter, o, console, run); err != nil {
 		return c, err
 	}
+	h.State.Creating = false
 	c.State = h.State
 	if err := h.Save(); err != nil {
 		return c, err
@@ -335,6 +344,14 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		ExtraFiles: extra,
 		CgroupFD:   sp.cgroupFD,
 	}
+	// The init dies with us until it is ready (it then clears the
+	// signal): a killed create or exec leaves no half-made process. The
+	// kernel sends it when the forking thread exits, so this goroutine
+	// keeps the thread until then (Go ends a thread only when a goroutine
+	// locked to it returns).
+	ns.ParentDeathSignal = unix.SIGKILL
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	p, err := namespaces.Start(ns, run)
 	if err != nil {
 		return err
@@ -346,6 +363,9 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 	}
 	if h != nil {
 		h.State.Pid, h.State.PidStart = p.Pid, start
+		if err := h.Save(); err != nil {
+			return err
+		}
 	}
 	childSock.Close()
 	// The init sets up its mounts while we place it in the cgroup: on

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -69,6 +70,9 @@ func runHook(h specs.Hook, state []byte) error {
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
+	// A hook dies with the runtime that runs it (a killed create leaves
+	// no hook running on its behalf).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -267,7 +267,7 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 		Namespaces: spec.Linux.Namespaces,
 		ChownStdio: true,
 		BeforeUser: append(attrs, cs.BoundingSteps()...),
-		AfterUser:  cs.ApplySteps(),
+		AfterUser:  append([]step.Step{rearmPdeathsigStep(sock)}, cs.ApplySteps()...),
 	}
 	if !cfg.Exec {
 		// The container's, set once by its init; exec joins them.
@@ -299,6 +299,37 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 	return steps, err
 }
 
+// rearmPdeathsigStep sets PR_SET_PDEATHSIG again after the user change,
+// which cleared it (commit_creds), as runc does: until ready the init dies
+// with its runtime. Then it checks the runtime is still there (its end of
+// the sync socket is open), as it may have died before the signal was set.
+func rearmPdeathsigStep(sock *os.File) step.Step {
+	return step.Step{
+		Op:   "prctl",
+		Args: "PR_SET_PDEATHSIG, SIGKILL",
+		Why:  "the user change cleared it: die with the runtime until ready",
+		Do: func() error {
+			if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+				return fmt.Errorf("prctl PR_SET_PDEATHSIG: %w", err)
+			}
+			rc, err := sock.SyscallConn()
+			if err != nil {
+				return err
+			}
+			gone := false
+			rc.Control(func(fd uintptr) {
+				pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+				n, err := unix.Poll(pfd, 0)
+				gone = err == nil && n > 0 && pfd[0].Revents&(unix.POLLRDHUP|unix.POLLHUP) != 0
+			})
+			if gone {
+				os.Exit(1) // the runtime is gone: no one to tell
+			}
+			return nil
+		},
+	}
+}
+
 // readyStep tells the runtime the container is set up: `create` may
 // record it as created and exit. For `exec` the socket stays open,
 // close-on-exec (cloexecStep): the runtime waits for its EOF, which comes
@@ -308,6 +339,11 @@ func readyStep(sock *os.File, cfg *initConfig) step.Step {
 		Op:  "write sync socket",
 		Why: "tell the runtime the container is set up",
 		Do: func() error {
+			// The runtime armed PR_SET_PDEATHSIG so a half-made init
+			// dies with it; from here the container outlives it.
+			if err := unix.Prctl(unix.PR_SET_PDEATHSIG, 0, 0, 0, 0); err != nil {
+				return fmt.Errorf("prctl PR_SET_PDEATHSIG 0: %w", err)
+			}
 			err := sendMsg(sock, &syncMsg{Type: msgReady})
 			if !cfg.Exec {
 				sock.Close()

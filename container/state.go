@@ -30,8 +30,8 @@ type State struct {
 	ID     string `json:"id"`
 	Bundle string `json:"bundle"`
 	Rootfs string `json:"rootfs"`
-	// Pid is the container's init process as the host sees it; 0 while
-	// the container is still being created.
+	// Pid is the container's init process as the host sees it; 0 until
+	// create has started it.
 	Pid int `json:"pid"`
 	// PidStart is field 22 of /proc/PID/stat (starttime, in clock ticks
 	// since boot) when the init started: a recycled PID has another one.
@@ -50,6 +50,9 @@ type State struct {
 	// caller's own cgroup, and later commands may run in another one.
 	CgroupMode cgroups.Mode      `json:"cgroup_mode"`
 	CgroupDirs map[string]string `json:"cgroup_dirs,omitempty"`
+	// Creating: create has not finished (it runs, or was killed). The
+	// state then says what exists so far, for `delete --force`.
+	Creating bool `json:"creating,omitempty"`
 	// NoNewKeyring: created with --no-new-keyring, so exec joins no
 	// keyring either.
 	NoNewKeyring bool `json:"no_new_keyring,omitempty"`

@@ -59,6 +59,9 @@ func (s *State) Status(dir string, frozen func() bool) specs.ContainerState {
 	if !s.InitAlive() {
 		return specs.StateStopped
 	}
+	if s.Creating {
+		return specs.StateCreating
+	}
 	if _, err := os.Lstat(filepath.Join(dir, execFifo)); err == nil {
 		return specs.StateCreated
 	}

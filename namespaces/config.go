@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -66,6 +67,18 @@ type Config struct {
 	// grace period). A second fork for a PID or time namespace inherits
 	// it. Process.InCgroup tells whether the kernel could do it.
 	CgroupFD *os.File
+	// ParentDeathSignal, if non-zero, is the signal the process gets when
+	// the thread that started it exits (prctl(2) PR_SET_PDEATHSIG, set
+	// in the process Start returns, after its last credential change,
+	// which would clear it). Set, it is checked: if the caller died
+	// before, the process exits instead of running on. The kernel sends
+	// it when the forking *thread* exits, not the process: the caller
+	// keeps its goroutine locked to its thread (runtime.LockOSThread)
+	// from Start for as long as the signal matters, and the program
+	// clears it (PR_SET_PDEATHSIG 0) when it should outlive the caller.
+	// The setting survives execve(2) unless the program is set-user-ID,
+	// set-group-ID or has file capabilities.
+	ParentDeathSignal syscall.Signal
 }
 
 // plan is a validated Config: which kinds are new, which are joined.

@@ -347,7 +347,34 @@ func (s *starter) build(nsFiles []*os.File) error {
 		add2(f, step.Step{Op: "clone", Args: FormatFlags(unix.CLONE_PARENT | uintptr(unix.SIGCHLD)),
 			Why: why + "; CLONE_PARENT makes it ctr-lite's child, the intermediate one exits"})
 	}
+	if c.ParentDeathSignal != 0 {
+		if err := s.buildPdeathsig(add2); err != nil {
+			return err
+		}
+	}
 	return s.buildExec(add2)
+}
+
+// buildPdeathsig arms the parent-death signal in the process that will
+// execve (after the fork and the credential changes, which clear it),
+// then checks the parent is still there: if it died before, no signal
+// will ever come. getppid(2) cannot tell (0 in a new PID namespace, and
+// an orphan's new parent is as unknown), so the check is the go-ahead
+// pipe: the parent holds its write end until Start returns, and only
+// the parent, so POLLHUP means it is gone.
+func (s *starter) buildPdeathsig(add func(op, step.Step)) error {
+	sig := s.c.ParentDeathSignal
+	add(sys(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig)), step.Step{Op: "prctl",
+		Args: fmt.Sprintf("PR_SET_PDEATHSIG, %s", unix.SignalName(sig)),
+		Why:  "die with the starting thread of the runtime until the program clears it"})
+	pfd := &unix.PollFd{Fd: int32(s.goR.Fd()), Events: unix.POLLIN}
+	ts := &unix.Timespec{}
+	s.keep = append(s.keep, pfd, ts)
+	o := sys(unix.SYS_PPOLL, uintptr(unsafe.Pointer(pfd)), 1, uintptr(unsafe.Pointer(ts)), 0, 0)
+	o.check, o.want = true, 0
+	add(o, step.Step{Op: "ppoll", Args: "go-ahead pipe, POLLIN, timeout 0",
+		Why: "0: the parent still holds the pipe; POLLHUP: it died before the signal was armed, so exit"})
+	return nil
 }
 
 func (s *starter) buildExec(add func(op, step.Step)) error {

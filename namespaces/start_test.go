@@ -4,8 +4,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ctr-lite/ctr-lite/step"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -140,5 +143,64 @@ func TestStartInNewTimeNamespace(t *testing.T) {
 	}
 	if _, err := unix.Wait4(-1, nil, unix.WNOHANG, nil); err != unix.ECHILD {
 		t.Errorf("wait4(-1) = %v, want ECHILD: the intermediate child was left", err)
+	}
+}
+
+// ParentDeathSignal: the process dies when the thread that started it
+// exits (a goroutine that ends locked to its thread takes the thread
+// with it), in a new PID namespace too, and not before.
+func TestStartParentDeathSignal(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	for _, tc := range []struct {
+		name string
+		ns   []specs.LinuxNamespace
+	}{{"no namespace", nil}, {"new pid namespace", []specs.LinuxNamespace{{Type: "pid"}}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			started := make(chan *Process)
+			release := make(chan struct{})
+			var work func()
+			work = func() {
+				runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+				if unix.Gettid() == os.Getpid() {
+					// The main thread never exits: hold it and
+					// start from another.
+					done := make(chan struct{})
+					go func() { work(); close(done) }()
+					<-done
+					runtime.UnlockOSThread()
+					return
+				}
+				p, err := Start(&Config{Namespaces: tc.ns, Path: "/bin/sleep", Args: []string{"sleep", "100"},
+					ParentDeathSignal: unix.SIGKILL}, nil)
+				if err != nil {
+					t.Error(err)
+				}
+				started <- p
+				<-release
+			}
+			go work()
+			p := <-started
+			if p == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+			if err := p.Signal(unix.Signal(0)); err != nil {
+				t.Fatalf("the process died while its parent thread lives: %v", err)
+			}
+			close(release)
+			done := make(chan *os.ProcessState, 1)
+			go func() { st, _ := p.Wait(); done <- st }()
+			select {
+			case st := <-done:
+				if ws := st.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+					t.Errorf("process ended with %v, want killed by SIGKILL", st)
+				}
+			case <-time.After(10 * time.Second):
+				p.Signal(unix.SIGKILL)
+				t.Fatal("the process outlived the thread that started it")
+			}
+		})
 	}
 }

@@ -1,0 +1,390 @@
+package integration
+
+// A runtime killed half-way (an orchestrator's timeout, the OOM killer)
+// must leave nothing `delete --force` cannot remove, and no half-made
+// process that lives on: the init dies with its runtime until it is
+// ready. These tests stop create, run and exec at real blocking points (a
+// hook that waits on a FIFO, an init whose stderr pipe is full), SIGKILL
+// them there, and check what is left.
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// descendants lists pid's living descendants (from /proc/*/stat ppids).
+func descendants(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	kids := map[int][]int{}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(data, ')')
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		pp, _ := strconv.Atoi(f[1])
+		kids[pp] = append(kids[pp], p)
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, k := range kids[p] {
+			out = append(out, k)
+			queue = append(queue, k)
+		}
+	}
+	return out
+}
+
+// cmdline is /proc/PID/cmdline with spaces for NULs.
+func cmdline(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.TrimSpace(strings.ReplaceAll(string(data), "\x00", " "))
+}
+
+// wantDead waits a little for each pid to die and reports those that do
+// not: what a killed runtime left running.
+func wantDead(t *testing.T, what string, pids []int) {
+	t.Helper()
+	for _, pid := range pids {
+		for deadline := time.Now().Add(5 * time.Second); alive(pid) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if alive(pid) {
+			t.Errorf("%s: process %d (%s) outlived its killed runtime", what, pid, cmdline(pid))
+		}
+	}
+}
+
+// startCtr starts ctr-lite args with stdout and stderr to files; the
+// caller kills it.
+func startCtr(t *testing.T, b *bundle, stderr *os.File, args ...string) *exec.Cmd {
+	t.Helper()
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if stderr == nil {
+		stderr = out
+	}
+	cmd := exec.Command(binary, b.args(args...)...)
+	cmd.Stdout, cmd.Stderr = out, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// blockingHook is a hook that writes its pid to dir/pids and then blocks
+// opening dir/fifo, which no one ever writes.
+func blockingHook(t *testing.T, dir string) specs.Hook {
+	t.Helper()
+	if err := unix.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c",
+		fmt.Sprintf("echo $$ >>%s/pids; exec cat %s/fifo", dir, dir)}}
+}
+
+// TestOrchestratorKillsRuntimeInHook: create and run SIGKILLed while a
+// createRuntime hook (run by the runtime) or a createContainer hook (run
+// by the init, in the container) blocks. The hook and the init die with
+// the runtime; the state names the init, and delete --force removes the
+// cgroup in every hierarchy and the state.
+func TestOrchestratorKillsRuntimeInHook(t *testing.T) {
+	for _, tc := range []struct{ cmd, hook string }{
+		{"create", "createRuntime"}, {"create", "createContainer"},
+		{"run", "createRuntime"}, {"run", "createContainer"},
+	} {
+		t.Run(tc.cmd+"-"+tc.hook, func(t *testing.T) {
+			b := newBundle(t, "killhook-"+tc.cmd+"-"+tc.hook, "sleep", "1000")
+			dir := t.TempDir()
+			h := blockingHook(t, dir)
+			if tc.hook == "createRuntime" {
+				b.spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{h}}
+			} else {
+				b.spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{h}}
+			}
+			b.write()
+			cmd := startCtr(t, b, nil, tc.cmd, "--bundle", b.dir, b.id)
+			waitFile(t, filepath.Join(dir, "pids"))
+			procs := descendants(cmd.Process.Pid)
+			b.pids = append(b.pids, procs...)
+			cmd.Process.Kill()
+			cmd.Wait()
+			wantDead(t, tc.cmd+" killed in a "+tc.hook+" hook", procs)
+			// Stopped (its init is dead), not "creating" with no pid.
+			if st := b.state(b.id); st.Status != "stopped" {
+				t.Errorf("state of the killed create with a dead init is %q, want stopped", st.Status)
+			}
+			b.must("delete", "--force", b.id)
+			b.wantNothingLeft()
+		})
+	}
+}
+
+// stuckStderr is a pipe of one page for a command's stderr that the test
+// reads until it sees a given line, then fills, so that the next write
+// blocks: a log reader that stopped reading.
+type stuckStderr struct {
+	r, w *os.File
+	br   *bufio.Reader
+	seen []string
+}
+
+func newStuckStderr(t *testing.T) *stuckStderr {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 4096); err != nil {
+		t.Fatal(err)
+	}
+	s := &stuckStderr{r: r, w: w, br: bufio.NewReader(r)}
+	t.Cleanup(s.close)
+	return s
+}
+
+// started drops our write end: EOF once the command's processes end.
+func (s *stuckStderr) started() { s.w.Close() }
+
+// readUntil reads lines until the n-th one containing marker.
+func (s *stuckStderr) readUntil(marker string, n int) bool {
+	for k := 0; k < n; {
+		line, err := s.br.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		s.seen = append(s.seen, line)
+		if strings.Contains(line, marker) {
+			k++
+		}
+	}
+	return true
+}
+
+// stop fills the pipe: the next write of the command blocks. The filler
+// is a write end of our own, non-blocking (O_NONBLOCK is per open file:
+// the command's end stays blocking), opened through the read end's
+// /proc/self/fd link.
+func (s *stuckStderr) stop() {
+	fill, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", s.r.Fd()), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer unix.Close(fill)
+	buf := bytes.Repeat([]byte{'#'}, 4096)
+	for {
+		if _, err := unix.Write(fill, buf); err != nil {
+			return
+		}
+	}
+}
+
+// drain reads what is in the pipe without blocking.
+func (s *stuckStderr) drain() string {
+	fd := int(s.r.Fd()) // Fd makes the file blocking: call it once
+	unix.SetNonblock(fd, true)
+	var out strings.Builder
+	for _, l := range s.seen {
+		out.WriteString(l)
+	}
+	// What bufio read ahead, then what is left in the pipe.
+	ahead, _ := s.br.Peek(s.br.Buffered())
+	out.Write(ahead)
+	buf := make([]byte, 65536)
+	for {
+		n, err := unix.Read(fd, buf)
+		if n <= 0 || err != nil {
+			break
+		}
+		out.Write(buf[:n])
+	}
+	return out.String()
+}
+
+func (s *stuckStderr) close() {
+	s.w.Close()
+	s.r.Close()
+}
+
+const initLine = "explain[init]: "
+
+// initLines counts the init's explained steps of a command up to and
+// including the one that tells the runtime it is ready.
+func initLines(stderr string) int {
+	n := 0
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, initLine) && !strings.Contains(l, initLine+"    ->") {
+			n++
+			if strings.Contains(l, initLine+"write sync socket") {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// killAtInitLine runs ctr-lite --explain args with a stderr that stops
+// taking writes after the n-th step the init explains, so the init
+// blocks there (or close after), SIGKILLs ctr-lite, and checks that every
+// process it started dies with it, unless the init had already told it it
+// was ready (then the container legitimately lives on). It reports
+// whether the init was caught before ready.
+func killAtInitLine(t *testing.T, b *bundle, n int, args ...string) bool {
+	t.Helper()
+	s := newStuckStderr(t)
+	defer s.close()
+	cmd := startCtr(t, b, s.w, append([]string{"--explain"}, args...)...)
+	s.started()
+	// The deadline only avoids hanging.
+	timer := time.AfterFunc(60*time.Second, func() {
+		for _, p := range append(descendants(cmd.Process.Pid), cmd.Process.Pid) {
+			unix.Kill(p, unix.SIGKILL)
+		}
+	})
+	defer timer.Stop()
+	if !s.readUntil(initLine, n) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("ctr-lite %v ended before its init explained %d steps:\n%s", args, n, s.drain())
+	}
+	s.stop()
+	time.Sleep(50 * time.Millisecond)
+	procs := descendants(cmd.Process.Pid)
+	b.pids = append(b.pids, procs...)
+	cmd.Process.Kill()
+	cmd.Wait()
+	// Wait for the deaths before reading the pipe: reading would let a
+	// surviving init go on.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if len(livingOf(procs)) == 0 {
+			break
+		}
+	}
+	left := livingOf(procs)
+	out := s.drain()
+	if strings.Contains(out, initLine+"write sync socket") {
+		// The init may have sent "ready": it may live on.
+		return false
+	}
+	for _, pid := range left {
+		t.Errorf("ctr-lite %v killed after %d init steps: process %d (%s) outlived it", args, n, pid, cmdline(pid))
+	}
+	return true
+}
+
+func livingOf(pids []int) []int {
+	var out []int
+	for _, p := range pids {
+		if alive(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TestOrchestratorKillsRuntimeWhileInitWorks: create and exec SIGKILLed
+// while their init sets up (blocked writing its stderr, as behind a log
+// reader that stopped): at its first step, and half-way through
+// create's (mounts). The init dies with the runtime; delete --force
+// removes the rest; exec leaves the container as it was. (The pipe holds
+// a page: an init with less than that left to explain is not caught.)
+func TestOrchestratorKillsRuntimeWhileInitWorks(t *testing.T) {
+	b := newBundle(t, "killinit", "sleep", "1000")
+	// How many steps the init explains before ready, for create and exec.
+	r := b.detached(nil, "--explain", "create", "--bundle", b.dir, b.id)
+	createSteps := initLines(r.stderr)
+	b.must("start", b.id)
+	r = b.detached(nil, "--explain", "exec", b.id, "true")
+	execSteps := initLines(r.stderr)
+	if createSteps < 3 || execSteps < 3 {
+		t.Fatalf("init explained %d steps for create, %d for exec, before ready", createSteps, execSteps)
+	}
+	init := b.state(b.id).Pid
+
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{{"first", 1}} {
+		t.Run("exec-"+tc.name, func(t *testing.T) {
+			caught := false
+			for try := 0; try < 5 && !caught; try++ {
+				caught = killAtInitLine(t, b, tc.n, "exec", b.id, "true")
+			}
+			if !caught {
+				t.Fatalf("could not stop exec's init before ready in 5 tries")
+			}
+			if st := b.state(b.id); st.Status != "running" || st.Pid != init {
+				t.Errorf("after a killed exec the container is %s with pid %d, want running %d", st.Status, st.Pid, init)
+			}
+		})
+	}
+	b.must("exec", b.id, "true")
+	b.must("delete", "--force", b.id)
+
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{{"first", 1}, {"half-way", createSteps / 2}} {
+		t.Run("create-"+tc.name, func(t *testing.T) {
+			caught := false
+			for try := 0; try < 5 && !caught; try++ {
+				caught = killAtInitLine(t, b, tc.n, "create", "--bundle", b.dir, b.id)
+				if st := b.state(b.id); st.Status != "stopped" && caught {
+					t.Errorf("killed create caught before ready: state %q, want stopped (its init died)", st.Status)
+				}
+				b.must("delete", "--force", b.id)
+			}
+			if !caught {
+				t.Fatalf("could not stop create's init before ready in 5 tries")
+			}
+			b.wantNothingLeft()
+		})
+	}
+}
+
+// TestOrchestratorKillsForegroundRun: run SIGKILLed while its container
+// runs leaves the container running, as runc does; delete --force then
+// removes all of it.
+func TestOrchestratorKillsForegroundRun(t *testing.T) {
+	b := newBundle(t, "killrun", "sleep", "1000")
+	cmd := startCtr(t, b, nil, "run", "--bundle", b.dir, b.id)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if r := b.ctr("state", b.id); r.code == 0 && strings.Contains(r.stdout, `"running"`) {
+			break
+		}
+	}
+	st := b.state(b.id)
+	cmd.Process.Kill()
+	cmd.Wait()
+	time.Sleep(100 * time.Millisecond)
+	if !alive(st.Pid) {
+		t.Errorf("the container's init %d died with a killed foreground run", st.Pid)
+	}
+	b.must("delete", "--force", b.id)
+	b.wantNothingLeft()
+}
