@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 
@@ -346,7 +347,12 @@ func readEtcFile(root, name string) ([]byte, error) {
 	}
 	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		// No procfs to reopen through (a container without /proc
+		// whose user namespace may not mount one): open the name in
+		// its in-root parent, never following a symlink.
+		if f, err = openInParent(root, name); err != nil {
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
 	}
 	defer f.Close()
 	if err := checkEtcFile(f, name); err != nil {
@@ -360,6 +366,21 @@ func readEtcFile(root, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: larger than %d bytes", name, maxEtcFile)
 	}
 	return data, nil
+}
+
+// openInParent opens name's last component with openat(2) in its
+// parent directory, resolved in root: O_NOFOLLOW|O_NONBLOCK.
+func openInParent(root, name string) (*os.File, error) {
+	dir, err := pathrs.OpenInRoot(root, path.Dir(name))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	fd, err := unix.Openat(int(dir.Fd()), path.Base(name), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // checkEtcFile: fstat(2) on the fd, never the path again.

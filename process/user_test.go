@@ -198,3 +198,28 @@ func FuzzLookupUser(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenInParentRefusesSymlinkAndFIFOWithoutBlocking(t *testing.T) {
+	root := etcRoot(t, "a:x:1:1::/:/bin/sh\n", "")
+	f, err := openInParent(root, "/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkEtcFile(f, "/etc/passwd"); err != nil {
+		t.Errorf("regular file: %v", err)
+	}
+	f.Close()
+	os.Symlink("passwd", filepath.Join(root, "etc", "link"))
+	if _, err := openInParent(root, "/etc/link"); !errors.Is(err, unix.ELOOP) {
+		t.Errorf("symlink: %v, want ELOOP", err)
+	}
+	unix.Mkfifo(filepath.Join(root, "etc", "fifo"), 0o644)
+	f, err = openInParent(root, "/etc/fifo") // O_NONBLOCK: returns at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := checkEtcFile(f, "/etc/fifo"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("FIFO: %v", err)
+	}
+}
