@@ -13,17 +13,24 @@
 //  3. make the mount holding the rootfs private and bind the rootfs onto
 //     itself: pivot_root(2) needs a mount point whose parent is not shared.
 //  4. each config mount in order (proc, sysfs, tmpfs, devpts, mqueue,
-//     cgroup2, bind/rbind), then for a bind the MS_REMOUNT|MS_BIND that
-//     applies ro/nosuid/..., then its propagation changes.
+//     cgroup2, bind/rbind; a bind from Config.MountSources' handle when
+//     given), then for a bind the MS_REMOUNT|MS_BIND that applies
+//     ro/nosuid/..., then its propagation changes, then the recursive
+//     options (rro, rnosuid, ...) with mount_setattr(2) AT_RECURSIVE.
+//     A read-only tmpfs, and any read-only non-bind mount with something
+//     made below it later, is mounted read-write and pinned by fd.
 //  5. the minimal /dev (Config.SetupDev): mknod null, zero, full, random,
 //     urandom, tty and Config.Devices (bound from the host where mknod is
 //     not allowed, as in a user namespace), the links fd, stdin, stdout,
 //     stderr, ptmx -> pts/ptmx, and /dev/console when Config.Console is set.
-//  6. masked paths, readonly paths, then the root remounted read-only.
+//  6. masked paths, readonly paths.
 //  7. pivot_root(".", ".") and umount2(".", MNT_DETACH) of the old root
 //     stacked on top, or (NoPivot) MS_MOVE onto "/" and chroot(".");
 //     then chdir("/").
 //  8. rootfsPropagation on the new "/".
+//  9. Config.BeforeFinal (the container's console), then runc's
+//     finalizeRootfs: the pinned mounts of step 4 made read-only, then
+//     the root (root.readonly), each with mount_setattr(2) on its fd.
 //
 // runc masks and remounts after the pivot; here step 6 comes before it, so
 // that /dev/null and /proc/thread-self are the host's, opened and checked
