@@ -165,6 +165,7 @@ func validateForCreate(spec *specs.Spec, o CreateOpts) (*seccomp.Filter, error) 
 	if err != nil {
 		return nil, err
 	}
+	rc.NoPivot = o.NoPivot
 	if err := rc.Validate(); err != nil {
 		return nil, err
 	}

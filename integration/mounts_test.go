@@ -265,3 +265,18 @@ func TestUserMountsSourceOnlyHostRootReachesInUserNamespace(t *testing.T) {
 	}
 	b.wantNothingLeft()
 }
+
+// TestUserGetsPrivateRootPropagationWithoutPivotRefused: runc 1.1 refuses
+// rootfsPropagation private or rprivate with --no-pivot; so does create.
+func TestUserGetsPrivateRootPropagationWithoutPivotRefused(t *testing.T) {
+	b := newBundle(t, "nopivot-private", "true")
+	b.spec.Linux.RootfsPropagation = "rprivate"
+	b.write()
+	b.fail([]string{"run", "--no-pivot", "-b", b.dir, b.id}, `run "`+b.id+`"`, "rprivate", "not safe without pivot_root")
+	b.wantNothingLeft()
+	// With pivot_root, or another propagation, it runs.
+	b.must("run", "-b", b.dir, b.id)
+	b.spec.Linux.RootfsPropagation = "rslave"
+	b.write()
+	b.must("run", "--no-pivot", "-b", b.dir, b.id)
+}

@@ -22,11 +22,11 @@ type v1Hierarchy struct {
 	mnt  string // where the host has it mounted: "/sys/fs/cgroup/memory"
 }
 
-// cgroupLayout reads /proc/self/mountinfo: the v1 hierarchies and
+// cgroupLayout reads /proc/thread-self/mountinfo: the v1 hierarchies and
 // whether a cgroup2 hierarchy is mounted beside them (hybrid).
 // v2mnt is where the cgroup2 hierarchy is mounted ("" if nowhere).
 func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	f, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
 		return nil, "", err
 	}
@@ -116,7 +116,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 	steps = append(steps, step.Step{
 		Op:   "mount",
 		Args: fmt.Sprintf("\"cgroup\", %q/<hierarchy>, \"cgroup\", %s, <controllers>", s.host(dest), FormatFlags(opts.flags)),
-		Why:  "each v1 hierarchy of /proc/self/mountinfo, by its controllers",
+		Why:  "each v1 hierarchy of mountinfo, by its controllers",
 		Do: func() error {
 			v1, v2, err := cgroupLayout()
 			if err != nil {

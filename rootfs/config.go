@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/ctr-lite/ctr-lite/step"
 )
@@ -166,8 +167,13 @@ func (c *Config) Validate() error {
 	if !fi.IsDir() {
 		return fmt.Errorf("rootfs %s: not a directory", c.Rootfs)
 	}
-	if _, err := ParsePropagation(c.Propagation); err != nil {
+	prop, err := ParsePropagation(c.Propagation)
+	if err != nil {
 		return fmt.Errorf("rootfs propagation: %w", err)
+	}
+	if c.NoPivot && prop&unix.MS_PRIVATE != 0 {
+		// runc 1.1 refuses the same (libcontainer/specconv).
+		return fmt.Errorf("rootfsPropagation %s is not safe without pivot_root (--no-pivot)", c.Propagation)
 	}
 	for i, m := range c.Mounts {
 		if err := validateMount(m, c.MountSources[i] != nil); err != nil {

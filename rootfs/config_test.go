@@ -37,6 +37,8 @@ func TestValidate(t *testing.T) {
 		{name: "missing rootfs", c: Config{Rootfs: filepath.Join(dir, "nope")}, err: "no such file or directory"},
 		{name: "rootfs is a file", c: Config{Rootfs: file}, err: "not a directory"},
 		{name: "unknown propagation", c: ok(Config{Propagation: "sideways"}), err: `unknown propagation "sideways"`},
+		{name: "rprivate without pivot_root", c: ok(Config{Propagation: "rprivate", NoPivot: true}), err: "not safe without pivot_root"},
+		{name: "private without pivot_root", c: ok(Config{Propagation: "private", NoPivot: true}), err: "not safe without pivot_root"},
 		{name: "relative destination", c: ok(Config{Mounts: []specs.Mount{{Type: "tmpfs", Destination: "tmp"}}}), err: `destination "tmp" is not absolute`},
 		{name: "no destination", c: ok(Config{Mounts: []specs.Mount{{Type: "tmpfs"}}}), err: "no destination"},
 		{name: "mount over root", c: ok(Config{Mounts: []specs.Mount{{Type: "tmpfs", Destination: "/."}}}), err: "over the root"},

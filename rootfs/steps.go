@@ -621,7 +621,8 @@ func rootPropagation(p string) (uintptr, string) {
 
 // parentPrivate makes the mount that holds dir (dir itself if it is a
 // mount point) private in this mount namespace. The mount is found by its
-// ID (statx(2) STATX_MNT_ID) in /proc/self/mountinfo.
+// ID (statx(2) STATX_MNT_ID) in /proc/thread-self/mountinfo: this
+// thread's mount namespace, which only this thread may have unshared.
 func parentPrivate(dir string) error {
 	var st unix.Statx_t
 	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
@@ -641,10 +642,10 @@ func parentPrivate(dir string) error {
 }
 
 // mountPointOf reads the mount point of mount ID id from
-// /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with
+// /proc/thread-self/mountinfo ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with
 // octal escapes for space, tab, newline and backslash).
 func mountPointOf(id uint64) (string, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	data, err := os.ReadFile("/proc/thread-self/mountinfo")
 	if err != nil {
 		return "", err
 	}
@@ -655,7 +656,7 @@ func mountPointOf(id uint64) (string, error) {
 			return unescapeMountinfo(f[4]), nil
 		}
 	}
-	return "", fmt.Errorf("mount %d is not in /proc/self/mountinfo", id)
+	return "", fmt.Errorf("mount %d is not in /proc/thread-self/mountinfo", id)
 }
 
 func unescapeMountinfo(s string) string {
