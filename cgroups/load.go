@@ -44,3 +44,10 @@ func Load(path string, mode Mode, dirs map[string]string) (*Manager, error) {
 	m.lib = lib
 	return m, nil
 }
+
+// None is the Manager of a container that has no cgroup: a rootless one
+// that could make its group in no hierarchy (SetRootless). It exists
+// nowhere, holds no process, is never frozen; joining it does nothing.
+func None(path string, mode Mode) *Manager {
+	return &Manager{path: path, mode: mode, dirs: map[string]string{}, rootless: true}
+}

@@ -3,8 +3,10 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +39,78 @@ type Manager struct {
 	lib     lcg.Manager       // fs (v1, hybrid) or fs2 (v2) manager
 	dirs    map[string]string // hierarchy ("memory", "name=systemd"; "" for cgroup2) -> directory
 	created []string          // topmost directories Create made, for Cleanup
+
+	// rootless: runc 1.1's rootless cgroup manager (Rootless: true),
+	// for a runtime that is not root; explicit: the path was the
+	// spec's linux.cgroupsPath, not the default.
+	rootless, explicit bool
+	skipped            []string // hierarchies CreateStep could not make (rootless)
+}
+
+// SetRootless makes the Manager behave as runc 1.1's does for a runtime
+// that is not root (RootlessCgroups): a hierarchy where mkdir(2) is
+// refused (EACCES, EPERM, EROFS) is left out, unless the path was given
+// (explicit) or limits for that controller were; device rules that cannot
+// be written are ignored. Call before CreateStep.
+func (m *Manager) SetRootless(explicit bool) {
+	m.rootless, m.explicit = true, explicit
+}
+
+// Skipped lists the hierarchies CreateStep left out (rootless, no
+// permission), sorted; empty when the group was made everywhere.
+func (m *Manager) Skipped() []string { return slices.Sorted(slices.Values(m.skipped)) }
+
+// ignorable is runc's isIgnorableError for a rootless runtime.
+func ignorable(err error) bool {
+	return errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)
+}
+
+// createRootless makes each hierarchy's directory on its own and drops
+// those it may not make (see SetRootless), then rebuilds the library's
+// manager on what is left.
+func (m *Manager) createRootless() error {
+	m.created, m.skipped = nil, nil
+	for ctrl, d := range m.dirs {
+		top := ""
+		for p := d; !exists(p); p = filepath.Dir(p) {
+			top = p
+		}
+		err := os.MkdirAll(d, 0o755)
+		if err == nil {
+			if top != "" {
+				m.created = append(m.created, top)
+			}
+			continue
+		}
+		if !ignorable(err) || m.explicit {
+			return err
+		}
+		name := ctrl
+		if name == "" {
+			name = "cgroup2"
+		}
+		if describe(only(ctrl, m.res)) != "" && ctrl != "devices" {
+			// runc: "cannot set %s limit: container could not join or create cgroup".
+			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup %s: %w", specName[ctrl], d, err)
+		}
+		m.skipped = append(m.skipped, name)
+		delete(m.dirs, ctrl)
+	}
+	if len(m.skipped) == 0 {
+		return nil
+	}
+	cg := &lcg.Cgroup{Path: m.path, Resources: m.res, Rootless: true}
+	if len(m.dirs) == 0 {
+		m.lib = nil
+		return nil
+	}
+	var err error
+	if m.mode == Unified {
+		m.lib, err = fs2.NewManager(cg, m.dirs[""])
+	} else {
+		m.lib, err = fs.NewManager(cg, maps.Clone(m.dirs))
+	}
+	return err
 }
 
 // New validates path and r and prepares a Manager; it changes nothing in
@@ -162,14 +236,25 @@ func (m *Manager) CreateStep() step.Step {
 			if m.Exists() {
 				return fmt.Errorf("cgroup %s already exists", m.path)
 			}
-			m.created = nil
-			for _, d := range m.dirs {
-				top := ""
-				for p := d; !exists(p); p = filepath.Dir(p) {
-					top = p
+			if m.rootless {
+				if err := m.createRootless(); err != nil {
+					m.Cleanup()
+					return err
 				}
-				if top != "" {
-					m.created = append(m.created, top)
+				if m.lib == nil {
+					return nil
+				}
+			}
+			if !m.rootless {
+				m.created = nil
+				for _, d := range m.dirs {
+					top := ""
+					for p := d; !exists(p); p = filepath.Dir(p) {
+						top = p
+					}
+					if top != "" {
+						m.created = append(m.created, top)
+					}
 				}
 			}
 			err := m.lib.Apply(-1) // -1: create, add no process
@@ -253,6 +338,14 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 			Args: dir + ": " + args,
 			Why:  why[ctrl],
 			Do: func() error {
+				if m.rootless && ctrl == "devices" {
+					// runc: a rootless runtime's device rules are
+					// "really not expected to work"; errors ignored.
+					if m.dir(ctrl) != "" && m.lib != nil {
+						_ = m.setDevicesOrLib(part)
+					}
+					return nil
+				}
 				if err := m.checkWritable(ctrl, part); err != nil {
 					return err
 				}
@@ -272,6 +365,13 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 		})
 	}
 	return steps
+}
+
+func (m *Manager) setDevicesOrLib(part *lcg.Resources) error {
+	if m.mode != Unified {
+		return m.setDevicesV1(part)
+	}
+	return m.lib.Set(part)
 }
 
 // checkHierarchies refuses limits for a controller this host has no
@@ -361,6 +461,9 @@ func (m *Manager) AddStep(pid int) step.Step {
 		Do: func() error {
 			if pid <= 0 {
 				return fmt.Errorf("pid %d: not a process id", pid)
+			}
+			if m.rootless && m.lib == nil {
+				return nil // no hierarchy it may make: no group to join
 			}
 			if !m.Exists() {
 				return fmt.Errorf("cgroup %s does not exist", m.path)
@@ -567,6 +670,9 @@ func (m *Manager) waitEmpty() error {
 // Frozen reports whether the group is frozen (v1 freezer.state FROZEN,
 // v2 cgroup.freeze 1): a paused container.
 func (m *Manager) Frozen() (bool, error) {
+	if m.lib == nil {
+		return false, nil // no group (None): nothing can freeze it
+	}
 	st, err := m.lib.GetFreezerState()
 	if err != nil {
 		return false, fmt.Errorf("cgroup %s: freezer state: %w", m.path, err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -87,6 +88,11 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	cg, err := cgroups.New(cgPath, res)
 	if err != nil {
 		return nil, err
+	}
+	if os.Geteuid() != 0 {
+		// runc's rootless cgroup manager (RootlessCgroups when the
+		// runtime is not root): no group where it may not make one.
+		cg.SetRootless(spec.Linux.CgroupsPath != "")
 	}
 	for _, w := range cgroups.Ignored(spec.Linux.Resources) {
 		r.warnf("%s", w)
@@ -251,18 +257,39 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filte
 		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	if c.cgroup.Mode() != cgroups.Unified {
-		return sp.start(c, h, run, c.cgroup.Apply)
+		return sp.start(c, h, run, func(run *step.Runner, pid int) error {
+			err := c.cgroup.Apply(run, pid)
+			c.rootlessCgroup(h)
+			return err
+		})
 	}
 	// cgroup v2: make the group and set its limits first, so the init is
 	// born in it (clone3 CLONE_INTO_CGROUP) and nobody writes cgroup.procs.
 	if err := c.cgroup.Apply(run, -1); err != nil {
 		return err
 	}
+	if c.rootlessCgroup(h) {
+		return sp.start(c, h, run, func(*step.Runner, int) error { return nil })
+	}
 	if err := run.Run(c.cgroup.OpenStep(&sp.cgroupFD)); err != nil {
 		return err
 	}
 	defer sp.cgroupFD.Close()
 	return sp.start(c, h, run, func(run *step.Runner, pid int) error { return run.Run(c.cgroup.AddStep(pid)) })
+}
+
+// rootlessCgroup records the hierarchies a rootless create could make
+// (cgroups.Manager.SetRootless) and warns of those it could not; true
+// when it made none.
+func (c *Container) rootlessCgroup(h *Handle) (none bool) {
+	skipped := c.cgroup.Skipped()
+	if len(skipped) == 0 {
+		return false
+	}
+	h.State.CgroupDirs = c.cgroup.DirMap()
+	h.State.CgroupNone = len(h.State.CgroupDirs) == 0
+	c.Root.warnf("cgroup %s: not made in %s (rootless, no permission): the container runs without a cgroup of its own there, and no limits apply", c.cgroup.Path(), strings.Join(skipped, ", "))
+	return len(h.State.CgroupDirs) == 0
 }
 
 // splitCgroupNS takes a new cgroup namespace out of the list the raw fork

@@ -105,7 +105,9 @@ func (r Root) Kill(id string, sig unix.Signal, all bool) error {
 	if status == specs.StateStopped && !all {
 		return errors.New("container not running")
 	}
-	if !all {
+	if !all || st.CgroupNone {
+		// No cgroup to list (rootless): the init's pid namespace
+		// dies with it, so signalling it reaches the rest for KILL.
 		return st.signalInit(sig)
 	}
 	m, err := st.cgroup()
@@ -169,6 +171,9 @@ func waitGone(st *State) {
 // cgroup is the container's cgroup manager (no resources: for kill,
 // pause, stats and delete), from the directories recorded at create.
 func (s *State) cgroup() (*cgroups.Manager, error) {
+	if s.CgroupNone {
+		return cgroups.None(s.CgroupPath, s.CgroupMode), nil
+	}
 	if len(s.CgroupDirs) == 0 {
 		return cgroups.New(s.CgroupPath, nil)
 	}

@@ -21,9 +21,12 @@ const msgMountSource = "mount-source"
 // with a user namespace: its root has no capability over files of
 // unmapped owners, so a source below a directory such as another user's
 // 0700 home, reachable by the host's root, would be refused to the init
-// (runc 1.1 opens them for it the same way: mountFds).
+// (runc 1.1 opens them for it the same way: mountFds). Not when ctr-lite
+// itself is not root: setns(2) into a mount namespace its user namespace
+// owns needs CAP_SYS_ADMIN there, and such a user reaches no more than the
+// init does (runc: not with RootlessEUID).
 func bindSources(spec *specs.Spec, bundle string) ([]int, []string, error) {
-	if !hasUserNS(spec) {
+	if !hasUserNS(spec) || os.Geteuid() != 0 {
 		return nil, nil, nil
 	}
 	rc, err := rootfs.FromSpec(spec, bundle)

@@ -50,6 +50,9 @@ type State struct {
 	// caller's own cgroup, and later commands may run in another one.
 	CgroupMode cgroups.Mode      `json:"cgroup_mode"`
 	CgroupDirs map[string]string `json:"cgroup_dirs,omitempty"`
+	// CgroupNone: a rootless create could make the cgroup in no
+	// hierarchy (cgroups.Manager.SetRootless); the container has none.
+	CgroupNone bool `json:"cgroup_none,omitempty"`
 	// Creating: create has not finished (it runs, or was killed). The
 	// state then says what exists so far, for `delete --force`.
 	Creating bool `json:"creating,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -235,7 +236,18 @@ func userSteps(r *Resolved) []step.Step {
 		{
 			Op: "setgroups", Args: fmt.Sprint(groups),
 			Why: "supplementary groups; none of the host's root groups stay",
-			Do:  func() error { return unix.Setgroups(groups) },
+			Do: func() error {
+				// A user namespace made by an unprivileged user has
+				// setgroups(2) denied (user_namespaces(7)): no groups
+				// can be dropped or added there, as in runc 1.1.
+				if d, err := os.ReadFile("/proc/self/setgroups"); err == nil && strings.TrimSpace(string(d)) == "deny" {
+					if len(groups) > 0 {
+						return fmt.Errorf("supplementary groups %v: setgroups(2) is denied in this user namespace (a rootless container)", groups)
+					}
+					return nil
+				}
+				return unix.Setgroups(groups)
+			},
 		},
 		{
 			Op: "setresgid", Args: strconv.FormatUint(uint64(r.GID), 10),

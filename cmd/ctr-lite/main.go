@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -88,7 +89,8 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("ctr-lite", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&g.root, "root", "/run/ctr-lite", "root directory for container state")
+	root, xdgRoot := defaultRoot()
+	fs.StringVar(&g.root, "root", root, "root directory for container state")
 	fs.StringVar(&g.logPath, "log", "", "append log lines to this file (default: stderr)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "log debug messages")
@@ -126,6 +128,18 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 	}
 	defer log.Close()
 	g.log = log
+	if xdgRoot { // made even when --root names another, as runc does
+		// runc: anything made in XDG_RUNTIME_DIR is sticky (the XDG
+		// base directory spec: not removed by the periodic clean-up).
+		if err := os.MkdirAll(root, 0o700); err != nil {
+			log.Errorf("make --root %s: %v", root, err)
+			return 1
+		}
+		if err := os.Chmod(root, 0o700|os.ModeSticky); err != nil {
+			log.Errorf("make --root %s sticky: %v", root, err)
+			return 1
+		}
+	}
 
 	args := fs.Args()
 	if len(args) == 0 {
@@ -251,6 +265,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func isBoolFlag(f *flag.Flag) bool {
 	b, ok := f.Value.(interface{ IsBoolFlag() bool })
 	return ok && b.IsBoolFlag()
+}
+
+// defaultRoot is runc 1.1's default --root: $XDG_RUNTIME_DIR/ctr-lite for
+// a user who is not root (or root in a user namespace whose $USER is not
+// "root"), else /run/ctr-lite. xdg says the first was chosen.
+func defaultRoot() (root string, xdg bool) {
+	x := os.Getenv("XDG_RUNTIME_DIR")
+	if x == "" {
+		return "/run/ctr-lite", false
+	}
+	if os.Geteuid() == 0 {
+		if !inUserNS() {
+			return "/run/ctr-lite", false
+		}
+		if u, ok := os.LookupEnv("USER"); ok && u == "root" {
+			return "/run/ctr-lite", false
+		}
+	}
+	return filepath.Join(x, "ctr-lite"), true
 }
 
 // parseRootless reads runc's global --rootless: "auto" (the default) is

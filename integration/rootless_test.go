@@ -1,0 +1,322 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// rootlessUser is a real non-root user made for one test (useradd), with
+// a copy of the binary, a bundle and an XDG_RUNTIME_DIR it owns, all in
+// a 0755 directory it can reach. Cleanup removes the user and the files.
+type rootlessUser struct {
+	t        *testing.T
+	name     string
+	uid, gid int
+	dir      string // 0755, root's: holds the binary, bundle/, run/
+	bin      string
+	bundle   string // owned by the user
+	xdg      string // XDG_RUNTIME_DIR: 0700, the user's
+}
+
+// newRootlessUser makes user ctrl<pid><tag> with a busybox bundle.
+func newRootlessUser(t *testing.T, tag string) *rootlessUser {
+	t.Helper()
+	requireRoot(t)
+	for _, tool := range []string{"useradd", "userdel", "setpriv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			// The busybox-only VM has none of them (busybox's
+			// adduser cannot pick a free uid non-interactively
+			// there); the host runs these tests.
+			t.Skipf("needs %s (shadow-utils/util-linux) to make and become a user: not in this system (the busybox-only VM)", tool)
+		}
+	}
+	name := fmt.Sprintf("ctrl%d%s", os.Getpid(), tag)
+	dir, err := os.MkdirTemp("", "ctr-lite-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &rootlessUser{t: t, name: name, dir: dir, bin: filepath.Join(dir, "ctr-lite"),
+		bundle: filepath.Join(dir, "bundle"), xdg: filepath.Join(dir, "run")}
+	t.Cleanup(u.cleanup)
+	os.Chmod(dir, 0o755)
+	if out, err := exec.Command("useradd", "-M", "-N", "-d", filepath.Join(dir, "home"), "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd %s: %v\n%s", name, err, out)
+	}
+	out, err := exec.Command("id", "-u", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.uid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	out, err = exec.Command("id", "-g", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.gid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(u.bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script, _ := filepath.Abs("../testdata/mkrootfs.sh")
+	if p := os.Getenv("CTR_LITE_TESTDATA"); p != "" {
+		script = filepath.Join(p, "mkrootfs.sh")
+	}
+	if out, err := exec.Command("sh", script, filepath.Join(u.bundle, "rootfs")).CombinedOutput(); err != nil {
+		t.Fatalf("mkrootfs: %v\n%s", err, out)
+	}
+	for _, d := range []string{u.bundle, u.xdg} {
+		os.MkdirAll(d, 0o700)
+		if err := os.Chown(d, u.uid, u.gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(u.bundle, 0o755)
+	return u
+}
+
+// cmd is ctr-lite args run as the user (setpriv), in the bundle, with
+// only the environment a login would give.
+func (u *rootlessUser) cmd(args ...string) *exec.Cmd {
+	c := exec.Command("setpriv", append([]string{"--reuid", strconv.Itoa(u.uid), "--regid", strconv.Itoa(u.gid),
+		"--init-groups", "--", u.bin}, args...)...)
+	c.Dir = u.bundle
+	c.Env = []string{"PATH=/usr/bin:/bin", "USER=" + u.name, "HOME=" + filepath.Join(u.dir, "home"), "XDG_RUNTIME_DIR=" + u.xdg}
+	return c
+}
+
+// run runs ctr-lite as the user; stdout and stderr are files, so that a
+// detached container holding them does not block the call.
+func (u *rootlessUser) run(args ...string) result {
+	u.t.Helper()
+	c := u.cmd(args...)
+	out, _ := os.CreateTemp(u.dir, "out")
+	errf, _ := os.CreateTemp(u.dir, "err")
+	defer os.Remove(out.Name())
+	defer os.Remove(errf.Name())
+	defer out.Close()
+	defer errf.Close()
+	c.Stdout, c.Stderr = out, errf
+	err := c.Run()
+	var r result
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		u.t.Fatalf("run %v as %s: %v", args, u.name, err)
+	}
+	o, _ := os.ReadFile(out.Name())
+	e, _ := os.ReadFile(errf.Name())
+	r.stdout, r.stderr = string(o), string(e)
+	return r
+}
+
+func (u *rootlessUser) must(args ...string) result {
+	u.t.Helper()
+	r := u.run(args...)
+	if r.code != 0 {
+		u.t.Fatalf("as %s: ctr-lite %s: %s", u.name, strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// spec runs `ctr-lite spec --rootless` as the user, then sets the args.
+func (u *rootlessUser) spec(edit func(*specs.Spec)) {
+	u.t.Helper()
+	u.must("spec", "--rootless")
+	path := filepath.Join(u.bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		u.t.Fatal(err)
+	}
+	s.Process.Terminal = false
+	edit(&s)
+	data, _ = json.Marshal(&s)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// leftovers: state under the user's root, the user's processes, cgroup
+// directories named after ids.
+func (u *rootlessUser) leftovers(ids ...string) []string {
+	var left []string
+	ents, _ := os.ReadDir(filepath.Join(u.xdg, "ctr-lite"))
+	for _, e := range ents {
+		left = append(left, "state "+e.Name())
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, _ := exec.Command("pgrep", "-u", strconv.Itoa(u.uid)).Output()
+		if len(bytes.TrimSpace(out)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			left = append(left, "processes "+strings.Join(strings.Fields(string(out)), " "))
+			break
+		}
+	}
+	for _, id := range ids {
+		for _, d := range ownCgroupDirs(id) {
+			left = append(left, "cgroup "+d)
+		}
+	}
+	return left
+}
+
+func (u *rootlessUser) cleanup() {
+	if out, err := exec.Command("pgrep", "-u", strconv.Itoa(u.uid)).Output(); err == nil {
+		for _, p := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(p); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if u.uid != 0 {
+		if out, err := exec.Command("userdel", u.name).CombinedOutput(); err != nil {
+			u.t.Errorf("userdel %s: %v\n%s", u.name, err, out)
+		}
+	}
+	os.RemoveAll(u.dir)
+}
+
+// A user who is not root writes a rootless spec and runs it with no
+// flags, as with runc: state goes under $XDG_RUNTIME_DIR/ctr-lite (0700,
+// sticky), root inside is the user outside, what needs a cgroup the user
+// may not make is skipped with a warning, and nothing is left.
+func TestRootlessUserRunsSpecRootlessWithNoFlags(t *testing.T) {
+	u := newRootlessUser(t, "a")
+	id := fmt.Sprintf("rl%d", os.Getpid())
+	u.spec(func(s *specs.Spec) {
+		s.Process.Args = []string{"sh", "-c", "cat /proc/self/uid_map; id -u; " +
+			"grep ' /sys ' /proc/self/mounts; mknod /tmp/null c 1 3 || echo mknod refused"}
+	})
+	r := u.must("run", id)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("output: %s", r)
+	}
+	if f := strings.Fields(lines[0]); len(f) != 3 || f[0] != "0" || f[1] != strconv.Itoa(u.uid) || f[2] != "1" {
+		t.Errorf("uid_map %q, want 0 %d 1", lines[0], u.uid)
+	}
+	if lines[1] != "0" {
+		t.Errorf("id -u inside = %q, want 0", lines[1])
+	}
+	if f := strings.Fields(lines[2]); len(f) < 4 || !strings.HasPrefix(f[3], "ro") {
+		t.Errorf("/sys not read-only: %q", lines[2])
+	}
+	if lines[3] != "mknod refused" {
+		t.Errorf("root inside made a device node: %q", lines[3])
+	}
+	if cg := filepath.Join("/sys/fs/cgroup", "pids"); exists(cg) && !strings.Contains(r.stderr, "rootless") {
+		t.Errorf("no warning that the cgroup was skipped: %q", r.stderr)
+	}
+	root := filepath.Join(u.xdg, "ctr-lite")
+	st, err := os.Stat(root)
+	if err != nil {
+		t.Fatalf("default --root: %v", err)
+	}
+	if st.Mode()&os.ModePerm != 0o700 || st.Mode()&os.ModeSticky == 0 || int(st.Sys().(*syscall.Stat_t).Uid) != u.uid {
+		t.Errorf("%s: mode %v uid %d, want drwx-----T of uid %d (runc)", root, st.Mode(), st.Sys().(*syscall.Stat_t).Uid, u.uid)
+	}
+	if left := u.leftovers(id); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// The user runs a container detached and manages it: list shows it (and
+// only theirs), exec runs in it, kill and delete end it. Another user can
+// neither read that --root nor signal the container; root's own list
+// does not show it.
+func TestRootlessUserManagesOwnContainerOthersCannot(t *testing.T) {
+	u := newRootlessUser(t, "b")
+	other := newRootlessUser(t, "c")
+	id := fmt.Sprintf("rl%d", os.Getpid())
+	u.spec(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "1000"} })
+	u.must("run", "-d", id)
+	if r := u.must("list", "-q"); strings.TrimSpace(r.stdout) != id {
+		t.Errorf("list -q = %q, want %q", r.stdout, id)
+	}
+	if r := other.must("list", "-q"); strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("another user's list shows %q", r.stdout)
+	}
+	if r := u.must("exec", id, "id", "-u"); strings.TrimSpace(r.stdout) != "0" {
+		t.Errorf("exec id -u = %q", r.stdout)
+	}
+	root := filepath.Join(u.xdg, "ctr-lite")
+	if r := other.run("--root", root, "list"); r.code == 0 || !strings.Contains(r.stderr, "permission denied") {
+		t.Errorf("another user listed %s: %s", root, r)
+	}
+	if r := other.run("--root", root, "kill", id, "KILL"); r.code == 0 {
+		t.Errorf("another user killed the container: %s", r)
+	}
+	if r := mustCtrLite(t, "list", "-q"); strings.Contains(r.stdout, id) {
+		t.Errorf("root's default list shows the user's container: %q", r.stdout)
+	}
+	st := u.must("state", id)
+	var s struct {
+		Status string
+		Pid    int
+	}
+	json.Unmarshal([]byte(st.stdout), &s)
+	if s.Status != "running" || !alive(s.Pid) {
+		t.Fatalf("after another user's kill: %s", st.stdout)
+	}
+	u.must("kill", id, "KILL")
+	for deadline := time.Now().Add(5 * time.Second); alive(s.Pid) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	u.must("delete", id)
+	if r := u.must("list", "-q"); strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("list after delete = %q", r.stdout)
+	}
+	if left := u.leftovers(id); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// A rootless user who asks for a memory limit with no cgroup it may make
+// gets runc's error, not a container without the limit, and nothing left.
+func TestRootlessUserAsksForLimitsWithoutDelegation(t *testing.T) {
+	u := newRootlessUser(t, "d")
+	if _, err := os.Stat("/sys/fs/cgroup/memory"); err != nil && !exists("/sys/fs/cgroup/cgroup.controllers") {
+		t.Skip("no memory cgroup")
+	}
+	id := fmt.Sprintf("rl%d", os.Getpid())
+	lim := int64(64 << 20)
+	u.spec(func(s *specs.Spec) {
+		s.Process.Args = []string{"true"}
+		s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &lim}}
+	})
+	r := u.run("run", id)
+	if r.code == 0 || !strings.Contains(r.stderr, "cannot set memory limit: container could not join or create cgroup") {
+		t.Errorf("run with a memory limit: %s", r)
+	}
+	if left := u.leftovers(id); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
