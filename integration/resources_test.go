@@ -72,7 +72,7 @@ func hostLimits(t *testing.T) []limitCase {
 			ctrl: "memory", v1: "memory.oom_control", v1Line: "oom_kill_disable 1", refuseV2: v1Only},
 		{name: "cpu.shares", res: specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr[uint64](512)}},
 			flags: []string{"--cpu-shares", "512"}, ctrl: "cpu",
-			v1: "cpu.shares", v1Line: "512", v2: "cpu.weight", v2Line: "20"}, // runc's conversion
+			v1: "cpu.shares", v1Line: "512", v2: "cpu.weight", v2Line: "59"}, // opencontainers/cgroups' conversion (1024 -> 100)
 		{name: "cpu.quota", res: specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](50000)}},
 			flags: []string{"--cpu-quota", "50000"}, ctrl: "cpu",
 			v1: "cpu.cfs_quota_us", v1Line: "50000", v2: "cpu.max", v2Line: "50000 100000"},
@@ -109,9 +109,9 @@ func hostLimits(t *testing.T) []limitCase {
 			ctrl: "blkio", v1: "blkio.throttle.write_iops_device", v1Line: dev + " 1048576",
 			v2: "io.max", v2Line: dev + " rbps=max wbps=max riops=max wiops=1048576"},
 		{name: "network.classID", res: specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr[uint32](0x100001)}},
-			ctrl: "net_cls", v1: "net_cls.classid", v1Line: "1048577", refuseV2: "network: cgroup v2 has no net_cls"},
+			ctrl: "net_cls", v1: "net_cls.classid", v1Line: "1048577", refuseV2: "network: cgroup v2 has no net_cls or net_prio"},
 		{name: "network.priorities", res: specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 5}}}},
-			ctrl: "net_prio", v1: "net_prio.ifpriomap", v1Line: "lo 5", refuseV2: "network: cgroup v2 has no net_prio"},
+			ctrl: "net_prio", v1: "net_prio.ifpriomap", v1Line: "lo 5", refuseV2: "network: cgroup v2 has no net_cls or net_prio"},
 		{name: "unified", res: specs.LinuxResources{Unified: map[string]string{"memory.high": "1048576"}},
 			v2: "memory.high", v2Line: "1048576", refuseV1: "unified: cgroup v2 files"},
 	}
