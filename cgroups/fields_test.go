@@ -152,3 +152,30 @@ func TestIgnoredNamesKernelMemoryOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestWithPartnersAddsWhatTheKernelTakesTogether(t *testing.T) {
+	cur := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(64 << 20)}, CPU: &specs.LinuxCPU{Quota: i64(20000), Period: u64(50000)}}
+	tests := []struct {
+		name string
+		req  specs.LinuxResources
+		want specs.LinuxResources
+	}{
+		{"swap takes the limit", specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(128 << 20)}},
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(64 << 20), Swap: i64(128 << 20)}}},
+		{"a new limit stays", specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(32 << 20), Swap: i64(128 << 20)}},
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(32 << 20), Swap: i64(128 << 20)}}},
+		{"quota takes the period", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(30000)}},
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(30000), Period: u64(50000)}}},
+		{"period takes the quota", specs.LinuxResources{CPU: &specs.LinuxCPU{Period: u64(100000)}},
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(20000), Period: u64(100000)}}},
+		{"others alone", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}}, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}}},
+	}
+	for _, tt := range tests {
+		if got := WithPartners(&tt.req, cur); !reflect.DeepEqual(*got, tt.want) {
+			t.Errorf("%s: got %+v, want %+v", tt.name, *got, tt.want)
+		}
+	}
+	if got := WithPartners(&specs.LinuxResources{}, nil); got == nil {
+		t.Error("WithPartners(req, nil) = nil")
+	}
+}

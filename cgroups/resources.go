@@ -385,3 +385,33 @@ func convV1Only(r *specs.LinuxResources, _ *lcg.Resources, mode Mode) error {
 	}
 	return nil
 }
+
+// WithPartners is req, an update of a group whose limits are cur, plus
+// the fields of cur the kernel takes together with the ones req gives
+// (runc update merges the whole config): memory.limit with memory.swap
+// (swap is memory+swap in the spec; v2's memory.swap.max is the
+// difference), and cpu.quota with cpu.period (v2 writes both to cpu.max,
+// so a quota alone would reset the period to 100000). req and cur are
+// not changed.
+func WithPartners(req, cur *specs.LinuxResources) *specs.LinuxResources {
+	if req == nil || cur == nil {
+		return req
+	}
+	out := *req
+	if m, c := req.Memory, cur.Memory; m != nil && c != nil && m.Swap != nil && m.Limit == nil && c.Limit != nil {
+		mm := *m
+		mm.Limit = c.Limit
+		out.Memory = &mm
+	}
+	if p, c := req.CPU, cur.CPU; p != nil && c != nil {
+		pp := *p
+		if p.Quota != nil && p.Period == nil {
+			pp.Period = c.Period
+		}
+		if p.Period != nil && p.Quota == nil {
+			pp.Quota = c.Quota
+		}
+		out.CPU = &pp
+	}
+	return &out
+}

@@ -82,7 +82,11 @@ func (r Root) Update(id string, res *specs.LinuxResources, explain io.Writer) er
 	if err != nil {
 		return err
 	}
-	steps, err := m.UpdateSteps(res)
+	var cur *specs.LinuxResources
+	if c := h.State.Config; c != nil && c.Linux != nil {
+		cur = c.Linux.Resources
+	}
+	steps, err := m.UpdateSteps(cgroups.WithPartners(res, cur))
 	ignored := cgroups.Ignored(res)
 	for _, w := range ignored {
 		r.warnf("%s", w)

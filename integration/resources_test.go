@@ -295,3 +295,28 @@ func TestUserGetsKernelMemoryIgnoredWithAWarning(t *testing.T) {
 	}
 	b.must("delete", "--force", b.id)
 }
+
+// TestUserUpdatesOneOfAPairOfLimits: an update that gives memory.swap
+// alone keeps the container's memory.limit, and cpu.quota alone keeps its
+// cpu.period (v2 writes both to cpu.max), as runc update does by merging
+// with the container's config.
+func TestUserUpdatesOneOfAPairOfLimits(t *testing.T) {
+	b := newBundle(t, "pair", "sleep", "1000")
+	p := b.spec.Linux.CgroupsPath
+	b.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr[int64](64 << 20)},
+		CPU: &specs.LinuxCPU{Quota: ptr[int64](20000), Period: ptr[uint64](50000)}}
+	b.write()
+	b.mustDetached("create", "--bundle", b.dir, b.id)
+	b.must("update", "--memory-swap", "128m", b.id)
+	b.must("update", "--cpu-quota", "30000", b.id)
+	checks := []limitCase{
+		{ctrl: "memory", v1: "memory.memsw.limit_in_bytes", v1Line: "134217728", v2: "memory.swap.max", v2Line: "67108864"},
+		{ctrl: "memory", v1: "memory.limit_in_bytes", v1Line: "67108864", v2: "memory.max", v2Line: "67108864"},
+		{ctrl: "cpu", v1: "cpu.cfs_quota_us", v1Line: "30000", v2: "cpu.max", v2Line: "30000 50000"},
+		{ctrl: "cpu", v1: "cpu.cfs_period_us", v1Line: "50000", v2: "cpu.max", v2Line: "30000 50000"},
+	}
+	for _, c := range checks {
+		c.check(t, "update", p)
+	}
+	b.must("delete", "--force", b.id)
+}
