@@ -176,7 +176,9 @@ func convCPU(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 }
 
 func convPids(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
-	if r.Pids == nil || r.Pids.Limit == nil {
+	// 0 is "not set", as in runc 1.1 (the library would write
+	// pids.max=1, a group that cannot fork).
+	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit == 0 {
 		return nil
 	}
 	if v := *r.Pids.Limit; v < unlimited {

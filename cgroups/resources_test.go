@@ -30,6 +30,7 @@ func TestToResourcesConvertsEachField(t *testing.T) {
 		{"memory unlimited", Unified, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(-1), Swap: i64(-1)}},
 			lcg.Resources{SkipDevices: true, Memory: -1, MemorySwap: -1}},
 		{"pids", Hybrid, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, lcg.Resources{SkipDevices: true, PidsLimit: i64(10)}},
+		{"pids 0 is unset, as in runc 1.1", Unified, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, lcg.Resources{SkipDevices: true}},
 		{"cpu v1", Hybrid, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Cpus: "0-1", Mems: "0"}},
 			lcg.Resources{SkipDevices: true, CpuShares: 512, CpuQuota: 50000, CpuPeriod: 100000, CpusetCpus: "0-1", CpusetMems: "0"}},
 		{"cpu shares become weight on v2", Unified, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1024)}},
