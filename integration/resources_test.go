@@ -82,9 +82,9 @@ func hostLimits(t *testing.T) []limitCase {
 		{name: "cpu.burst", res: specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: ptr[uint64](1000)}},
 			ctrl: "cpu", v1: "cpu.cfs_burst_us", v1Line: "1000", v2: "cpu.max.burst", v2Line: "1000"},
 		{name: "cpu.realtimeRuntime", res: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr[int64](1000)}},
-			ctrl: "cpu", v1: "cpu.rt_runtime_us", v1Line: "1000", refuseV2: v1Only},
+			flags: []string{"--cpu-rt-runtime", "1000"}, ctrl: "cpu", v1: "cpu.rt_runtime_us", v1Line: "1000", refuseV2: v1Only},
 		{name: "cpu.realtimePeriod", res: specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr[uint64](500000)}},
-			ctrl: "cpu", v1: "cpu.rt_period_us", v1Line: "500000", refuseV2: v1Only},
+			flags: []string{"--cpu-rt-period", "500000"}, ctrl: "cpu", v1: "cpu.rt_period_us", v1Line: "500000", refuseV2: v1Only},
 		{name: "cpu.idle", res: specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr[int64](1)}},
 			ctrl: "cpu", v1: "cpu.idle", v1Line: "1", v2: "cpu.idle", v2Line: "1"},
 		{name: "cpu.cpus", res: specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}},
@@ -292,6 +292,10 @@ func TestUserGetsKernelMemoryIgnoredWithAWarning(t *testing.T) {
 	r = b.must("update", "--resources", f, b.id)
 	if !strings.Contains(r.stderr, "kernel memory settings are ignored") {
 		t.Errorf("update does not warn about memory.kernelTCP:\n%s", r.stderr)
+	}
+	r = b.must("update", "--kernel-memory", "64m", b.id)
+	if !strings.Contains(r.stderr, "kernel memory settings are ignored") {
+		t.Errorf("update --kernel-memory does not warn:\n%s", r.stderr)
 	}
 	b.must("delete", "--force", b.id)
 }
