@@ -196,6 +196,11 @@ func (u *rootlessUser) cleanup() {
 			u.t.Errorf("userdel %s: %v\n%s", u.name, err, out)
 		}
 	}
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		if _, _, ok := u.subRange(f); ok && u.uid != 0 {
+			u.t.Errorf("%s still has a range for %s after userdel", f, u.name)
+		}
+	}
 	os.RemoveAll(u.dir)
 }
 
@@ -319,4 +324,58 @@ func TestRootlessUserAsksForLimitsWithoutDelegation(t *testing.T) {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// subRange is the user's first range in /etc/subuid or /etc/subgid.
+func (u *rootlessUser) subRange(file string) (start, count uint32, ok bool) {
+	data, _ := os.ReadFile(file)
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 3 && (f[0] == u.name || f[0] == strconv.Itoa(u.uid)) {
+			s, err1 := strconv.ParseUint(f[1], 10, 32)
+			c, err2 := strconv.ParseUint(f[2], 10, 32)
+			if err1 == nil && err2 == nil {
+				return uint32(s), uint32(c), true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// A user with a subordinate range in /etc/subuid and /etc/subgid maps it
+// into the container beside their own id: ctr-lite has newuidmap and
+// newgidmap (setuid, from shadow's uidmap) write the maps, and root
+// inside can then chown to the uids of that range.
+func TestRootlessUserMapsSubordinateRange(t *testing.T) {
+	u := newRootlessUser(t, "e")
+	for _, tool := range []string{"newuidmap", "newgidmap", "usermod"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (Debian's uidmap, passwd): not in this system", tool)
+		}
+	}
+	if _, _, ok := u.subRange("/etc/subuid"); !ok {
+		if out, err := exec.Command("usermod", "--add-subuids", "400000-465535", "--add-subgids", "400000-465535", u.name).CombinedOutput(); err != nil {
+			t.Fatalf("usermod: %v\n%s", err, out)
+		}
+	}
+	us, uc, ok1 := u.subRange("/etc/subuid")
+	gs, gc, ok2 := u.subRange("/etc/subgid")
+	if !ok1 || !ok2 {
+		t.Fatal("no /etc/subuid or /etc/subgid range after usermod")
+	}
+	id := fmt.Sprintf("rl%d", os.Getpid())
+	u.spec(func(s *specs.Spec) {
+		s.Linux.UIDMappings = append(s.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: us, Size: uc})
+		s.Linux.GIDMappings = append(s.Linux.GIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: gs, Size: gc})
+		c := s.Process.Capabilities
+		c.Bounding, c.Effective, c.Permitted = append(c.Bounding, "CAP_CHOWN"), append(c.Effective, "CAP_CHOWN"), append(c.Permitted, "CAP_CHOWN")
+		s.Process.Args = []string{"sh", "-c", "cat /proc/self/uid_map | wc -l; touch /dev/shm/f && chown 1000:1000 /dev/shm/f && stat -c '%u %g' /dev/shm/f"}
+	})
+	r := u.must("run", id)
+	if got, want := strings.Fields(r.stdout), []string{"2", "1000", "1000"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("uid_map lines, chown'ed owner = %q, want %q\n%s", got, want, r)
+	}
+	if left := u.leftovers(id); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
 }

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/step"
 	"golang.org/x/sys/unix"
@@ -596,17 +600,66 @@ func (s *starter) writeMaps(pid int) error {
 	if !s.pl.isNew(User) {
 		return nil
 	}
-	var steps []step.Step
+	uidStep := writeStep(fmt.Sprintf("/proc/%d/uid_map", pid), mapFile(s.c.UIDMappings),
+		"uid inside, uid outside, count: which host uids the namespace's uids are")
+	gidStep := writeStep(fmt.Sprintf("/proc/%d/gid_map", pid), mapFile(s.c.GIDMappings),
+		"the same for gids")
 	if os.Geteuid() != 0 {
-		steps = append(steps, writeStep(fmt.Sprintf("/proc/%d/setgroups", pid), "deny",
-			"an unprivileged writer may map gids only once setgroups(2) is denied (user_namespaces(7))"))
+		// An unprivileged writer may map only its own id (and a gid
+		// only once setgroups(2) is denied); a wider map (a
+		// subordinate range from /etc/subuid) needs the setuid
+		// newuidmap/newgidmap (shadow's uidmap), as runc 1.1 uses.
+		if !ownOnly(s.c.UIDMappings, os.Geteuid()) {
+			uidStep = idmapHelperStep("newuidmap", pid, s.c.UIDMappings)
+		}
+		if !ownOnly(s.c.GIDMappings, os.Getegid()) {
+			gidStep = idmapHelperStep("newgidmap", pid, s.c.GIDMappings)
+		} else {
+			if err := s.r.Run(writeStep(fmt.Sprintf("/proc/%d/setgroups", pid), "deny",
+				"an unprivileged writer may map gids only once setgroups(2) is denied (user_namespaces(7))")); err != nil {
+				return err
+			}
+		}
 	}
-	steps = append(steps,
-		writeStep(fmt.Sprintf("/proc/%d/uid_map", pid), mapFile(s.c.UIDMappings),
-			"uid inside, uid outside, count: which host uids the namespace's uids are"),
-		writeStep(fmt.Sprintf("/proc/%d/gid_map", pid), mapFile(s.c.GIDMappings),
-			"the same for gids"))
-	return s.r.Run(steps...)
+	return s.r.Run(uidStep, gidStep)
+}
+
+// ownOnly: ms maps exactly one id, the caller's own id (what an
+// unprivileged process may write itself, user_namespaces(7)).
+func ownOnly(ms []specs.LinuxIDMapping, id int) bool {
+	return len(ms) == 1 && ms[0].Size == 1 && int64(ms[0].HostID) == int64(id)
+}
+
+// idmapHelperStep runs newuidmap or newgidmap PID INSIDE OUTSIDE COUNT...:
+// setuid helpers that write a map of the ranges /etc/subuid (subgid)
+// grants the caller.
+func idmapHelperStep(tool string, pid int, ms []specs.LinuxIDMapping) step.Step {
+	args := []string{strconv.Itoa(pid)}
+	for _, m := range ms {
+		args = append(args, strconv.FormatUint(uint64(m.ContainerID), 10), strconv.FormatUint(uint64(m.HostID), 10), strconv.FormatUint(uint64(m.Size), 10))
+	}
+	return step.Step{Op: tool, Args: strings.Join(args, " "),
+		Why: "a map wider than the caller's own id, from the ranges /etc/sub{u,g}id grant it (setuid helper)",
+		Do: func() error {
+			path, err := exec.LookPath(tool)
+			if err != nil {
+				return fmt.Errorf("map %q for a user who is not root: needs %s (the uidmap package) and an /etc/sub%sid range: %w",
+					strings.TrimSpace(mapFile(ms)), tool, tool[3:4], err)
+			}
+			out, err := exec.Command(path, args...).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("%s %s: %w: %s", tool, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+			}
+			return nil
+		},
+		ReadBack: func() (string, error) {
+			f := "uid_map"
+			if tool == "newgidmap" {
+				f = "gid_map"
+			}
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, f))
+			return strings.TrimSpace(string(b)), err
+		}}
 }
 
 func writeStep(path, data, why string) step.Step {
