@@ -12,8 +12,14 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// apparmorEnabled: the module parameter reads "Y" when AppArmor is on.
+// apparmorEnabled: AppArmor has its securityfs directory and the module
+// parameter reads "Y" (runc's apparmor.IsEnabled). The parameter alone
+// says "Y" on kernels built with AppArmor that did not start it (lsm=),
+// where /proc/thread-self/attr/apparmor/exec does not exist.
 func apparmorEnabled() bool {
+	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
+		return false
+	}
 	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
 	return err == nil && strings.HasPrefix(string(b), "Y")
 }
