@@ -305,6 +305,17 @@ func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.
 				return err
 			}
 			defer t.Close()
+			if attrs, ok := mountAttrs(opts.flags); ok && fstype == "tmpfs" && !opts.copyUp {
+				// Made detached and attached by fd, and pinned: a /dev
+				// made read-only at the end is this very mount.
+				top, err := newFs(fstype, source, opts.data, attrs)
+				if err == nil {
+					return s.attach(top, t, dest)
+				}
+				if !errors.Is(err, unix.ENOSYS) {
+					return err
+				}
+			}
 			if !opts.copyUp {
 				err := unix.Mount(source, fdPath(t), fstype, opts.flags, data)
 				if fstype == "cgroup2" && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
