@@ -52,11 +52,20 @@ func copyEntry(src, dst *os.File, name string) error {
 			return err
 		}
 	case unix.S_IFREG:
-		from, err := openAt(sfd, name, unix.O_RDONLY)
+		// O_NONBLOCK, then the type checked on the fd: a FIFO put in
+		// the file's place after the fstatat would block the open.
+		from, err := openAt(sfd, name, unix.O_RDONLY|unix.O_NONBLOCK)
 		if err != nil {
 			return err
 		}
 		defer from.Close()
+		var now unix.Stat_t
+		if err := unix.Fstat(int(from.Fd()), &now); err != nil {
+			return fmt.Errorf("fstat %s: %w", name, err)
+		}
+		if now.Mode&unix.S_IFMT != unix.S_IFREG {
+			return fmt.Errorf("copy %s: no longer a regular file", name)
+		}
 		to, err := openAt(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL)
 		if err != nil {
 			return err
