@@ -3,9 +3,11 @@ package integration
 import (
 	"encoding/json"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -62,7 +64,8 @@ func TestLearnerInspectsContainerAnatomy(t *testing.T) {
 	pid := b.state(b.id).Pid
 	proc := "/proc/" + strconv.Itoa(pid)
 	var procs string
-	for i := 0; i < 100 && strings.Count(procs, "\n") < 1; i++ { // the init and its sleep
+	for i := 0; i < 500 && strings.Count(procs, "\n") < 1; i++ { // the init and its sleep
+		time.Sleep(10 * time.Millisecond)
 		procs = readTrim(t, cgFile(b.spec.Linux.CgroupsPath, "pids", "cgroup.procs", "cgroup.procs"))
 	}
 
@@ -187,6 +190,7 @@ func TestLearnerInspectsContainerAnatomy(t *testing.T) {
 			t.Errorf("process %d is not in cgroup.procs %q", pr.Pid, procs)
 		}
 	}
+	sort.Strings(cmds) // "1 sh ..." first; the sleep's PID inside is 2 or more
 	if len(cmds) != 2 || cmds[0] != "1 sh -c sleep 1000 & wait" || !strings.HasSuffix(cmds[1], " sleep 1000") {
 		t.Errorf("processes %q", cmds)
 	}
