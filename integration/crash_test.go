@@ -388,3 +388,162 @@ func TestOrchestratorKillsForegroundRun(t *testing.T) {
 	b.must("delete", "--force", b.id)
 	b.wantNothingLeft()
 }
+
+// pipeBlock finds how to make a command block at one of its writes
+// (lines) lo..hi of stderr (0-based), given the writes a run of it made:
+// a pipe of pages pages holding fill bytes first. Nothing reads the pipe:
+// each write merges into the last page if it fits, else takes a free
+// page, else blocks (pipe_write; a write under PIPE_BUF is never split).
+// It asks that fill±slack blocks in lo..hi too, as pids and paths vary in
+// length from run to run.
+func pipeBlock(writes []int, lo, hi int) (pages, fill int, ok bool) {
+	const page, slack = 4096, 24
+	blocksAt := func(pages, fill int) int {
+		// One write of fill bytes takes whole pages, the rest a last one.
+		fill = max(fill, 0)
+		var used []int
+		for ; fill >= page; fill -= page {
+			used = append(used, page)
+		}
+		if fill > 0 || len(used) == 0 {
+			used = append(used, fill)
+		}
+		for i, m := range writes {
+			switch {
+			case used[len(used)-1]+m <= page:
+				used[len(used)-1] += m
+			case len(used) < pages:
+				used = append(used, m)
+			default:
+				return i
+			}
+		}
+		return -1
+	}
+	in := func(i int) bool { return i >= lo && i <= hi }
+	for pages = 1; pages <= 16; pages *= 2 {
+		for fill = 0; fill < pages*page-slack; fill += 8 {
+			if in(blocksAt(pages, fill-slack)) && in(blocksAt(pages, fill)) && in(blocksAt(pages, fill+slack)) {
+				return pages, fill, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// killAtReady runs ctr-lite --explain args with a stderr pipe nobody
+// reads, sized so that the init blocks writing the explanation of its
+// "ready" step (after the user change), SIGKILLs ctr-lite and checks that
+// every process it started dies with it. calib is the stderr of a full
+// run of the same command. It reports whether the init was caught there.
+func killAtReady(t *testing.T, b *bundle, calib string, args ...string) bool {
+	t.Helper()
+	lines := strings.SplitAfter(calib, "\n")
+	var writes []int
+	// From the user change (it clears the signal) to ready.
+	rearm, ready := -1, -1
+	for i, l := range lines {
+		writes = append(writes, len(l))
+		if rearm < 0 && strings.Contains(l, initLine+"setresuid(") {
+			rearm = i
+		}
+		if ready < 0 && strings.Contains(l, initLine+"write sync socket") {
+			ready = i
+		}
+	}
+	pages, fill, ok := pipeBlock(writes, rearm+1, ready)
+	if rearm < 0 || ready < 0 || !ok {
+		t.Fatalf("no pipe size blocks ctr-lite %v at its init's ready step (lines %d..%d of %d)", args, rearm+1, ready, len(writes))
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, pages*4096); err != nil || n != pages*4096 {
+		t.Fatalf("F_SETPIPE_SZ %d: %d %v", pages*4096, n, err)
+	}
+	if _, err := w.Write(bytes.Repeat([]byte{'#'}, fill)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := startCtr(t, b, w, append([]string{"--explain"}, args...)...)
+	w.Close()
+	// Wait until the pipe stops filling: the writers block.
+	rfd := int(r.Fd())
+	last, still := -1, 0
+	for deadline := time.Now().Add(20 * time.Second); still < 10 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
+		if n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+	}
+	procs := descendants(cmd.Process.Pid)
+	b.pids = append(b.pids, procs...)
+	cmd.Process.Kill()
+	cmd.Wait()
+	for deadline := time.Now().Add(5 * time.Second); len(livingOf(procs)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	left := livingOf(procs)
+	unix.SetNonblock(rfd, true)
+	var out strings.Builder
+	buf := make([]byte, 65536)
+	for {
+		n, err := unix.Read(rfd, buf)
+		if n <= 0 || err != nil {
+			break
+		}
+		out.Write(buf[:n])
+	}
+	got := out.String()
+	if strings.Contains(got, initLine+"write sync socket") || !strings.Contains(got, initLine+"setresuid(") {
+		// Ready was sent, or the init blocked before its last steps.
+		for _, p := range left {
+			unix.Kill(p, unix.SIGKILL)
+		}
+		return false
+	}
+	for _, pid := range left {
+		t.Errorf("ctr-lite %v killed while its init was about to be ready: process %d (%s) outlived it", args, pid, cmdline(pid))
+	}
+	return true
+}
+
+// TestOrchestratorKillsRuntimeJustBeforeReady: create and exec SIGKILLed
+// while their init, past the change to a non-root user (which clears a
+// parent-death signal), is about to say it is ready: the init still dies
+// with them.
+func TestOrchestratorKillsRuntimeJustBeforeReady(t *testing.T) {
+	b := newBundle(t, "killready", "sleep", "1000")
+	// A user change clears the signal (commit_creds): the init re-arms it.
+	b.spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	b.write()
+	createCalib := b.detached(nil, "--explain", "create", "--bundle", b.dir, b.id).stderr
+	b.must("start", b.id)
+	execCalib := b.detached(nil, "--explain", "exec", b.id, "true").stderr
+	init := b.state(b.id).Pid
+
+	caught := false
+	for try := 0; try < 3 && !caught; try++ {
+		caught = killAtReady(t, b, execCalib, "exec", b.id, "true")
+	}
+	if !caught {
+		t.Errorf("could not stop exec's init just before ready in 3 tries")
+	}
+	if st := b.state(b.id); st.Status != "running" || st.Pid != init {
+		t.Errorf("after a killed exec the container is %s with pid %d, want running %d", st.Status, st.Pid, init)
+	}
+	b.must("delete", "--force", b.id)
+
+	caught = false
+	for try := 0; try < 3 && !caught; try++ {
+		caught = killAtReady(t, b, createCalib, "create", "--bundle", b.dir, b.id)
+		b.must("delete", "--force", b.id)
+	}
+	if !caught {
+		t.Errorf("could not stop create's init just before ready in 3 tries")
+	}
+	b.wantNothingLeft()
+}

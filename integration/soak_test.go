@@ -202,7 +202,8 @@ func TestOrchestratorSoaksLifecycleWithFailures(t *testing.T) {
 			s.run(0, "delete", "--force", id)
 		}
 		if _, err := os.Stat(filepath.Join(b.root, id)); err == nil {
-			t.Fatalf("cycle %d: %s is still there after delete --force (see %s)", i, id, logf.Name())
+			data, _ := os.ReadFile(logf.Name())
+			t.Fatalf("cycle %d: %s is still there after delete --force; the commands said:\n%s", i, id, data[max(0, len(data)-3000):])
 		}
 	}
 
