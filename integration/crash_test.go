@@ -547,3 +547,35 @@ func TestOrchestratorKillsRuntimeJustBeforeReady(t *testing.T) {
 	}
 	b.wantNothingLeft()
 }
+
+// TestOrchestratorDeletesHalfMadeCgroup: a create killed while it made
+// the cgroup leaves it in some hierarchies only (v1 makes one directory
+// per hierarchy; the devices one, where the processes are listed, last).
+// delete removes what is there. On a cgroup v2 host the one directory is
+// gone: delete has nothing to remove there and still succeeds.
+func TestOrchestratorDeletesHalfMadeCgroup(t *testing.T) {
+	b := newBundle(t, "halfcg", "sleep", "1000")
+	b.mustDetached("create", "--bundle", b.dir, b.id)
+	b.must("kill", b.id, "KILL")
+	b.waitStatus(b.id, "stopped")
+	dirs := cgDirs(b.spec.Linux.CgroupsPath)
+	if len(dirs) == 0 {
+		t.Fatal("the container has no cgroup directory")
+	}
+	gone := dirs[0]
+	for _, d := range dirs {
+		if strings.Contains(d, "/devices/") {
+			gone = d
+		}
+	}
+	// v1 refuses (EBUSY) for a moment after the last process left.
+	err := unix.Rmdir(gone)
+	for deadline := time.Now().Add(5 * time.Second); err == unix.EBUSY && time.Now().Before(deadline); err = unix.Rmdir(gone) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.must("delete", b.id)
+	b.wantNothingLeft()
+}
