@@ -70,7 +70,8 @@ func ignorable(err error) bool {
 // manager on what is left.
 func (m *Manager) createRootless() error {
 	m.created, m.skipped = nil, nil
-	for ctrl, d := range m.dirs {
+	for _, ctrl := range slices.Sorted(maps.Keys(m.dirs)) {
+		d := m.dirs[ctrl]
 		top := ""
 		for p := d; !exists(p); p = filepath.Dir(p) {
 			top = p
@@ -425,6 +426,14 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 		return nil, err
 	}
 	res.MemoryCheckBeforeUpdate = true
+	if m.rootless && m.lib == nil {
+		for _, ctrl := range append(controllerOrder, "unified") {
+			if describe(only(ctrl, res)) != "" {
+				// runc's words for a rootless container without a cgroup.
+				return nil, fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName[ctrl])
+			}
+		}
+	}
 	if err := m.checkHierarchies(res); err != nil {
 		return nil, err
 	}

@@ -258,9 +258,11 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filte
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	if c.cgroup.Mode() != cgroups.Unified {
 		return sp.start(c, h, run, func(run *step.Runner, pid int) error {
-			err := c.cgroup.Apply(run, pid)
+			if err := c.cgroup.Apply(run, pid); err != nil {
+				return err
+			}
 			c.rootlessCgroup(h)
-			return err
+			return nil
 		})
 	}
 	// cgroup v2: make the group and set its limits first, so the init is

@@ -316,6 +316,9 @@ func TestRootlessUserAsksForLimitsWithoutDelegation(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "cannot set memory limit: container could not join or create cgroup") {
 		t.Errorf("run with a memory limit: %s", r)
 	}
+	if strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("more than the one error line: %q", r.stderr)
+	}
 	if left := u.leftovers(id); len(left) > 0 {
 		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
 	}
@@ -375,6 +378,25 @@ func TestRootlessUserMapsSubordinateRange(t *testing.T) {
 	if got, want := strings.Fields(r.stdout), []string{"2", "1000", "1000"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("uid_map lines, chown'ed owner = %q, want %q\n%s", got, want, r)
 	}
+	if left := u.leftovers(id); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// A rootless user's update of a container that has no cgroup fails with
+// runc's words instead of claiming the host has no such hierarchy.
+func TestRootlessUserUpdatesContainerWithoutCgroup(t *testing.T) {
+	u := newRootlessUser(t, "f")
+	id := fmt.Sprintf("rl%d", os.Getpid())
+	u.spec(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "1000"} })
+	r := u.must("run", "-d", id)
+	if !strings.Contains(r.stderr, "rootless") {
+		t.Skipf("the user could make the container's cgroup here (delegated): %s", r.stderr)
+	}
+	if r := u.run("update", "--memory", "100M", id); r.code == 0 || !strings.Contains(r.stderr, "cannot set memory limit: container could not join or create cgroup") {
+		t.Errorf("update --memory: %s", r)
+	}
+	u.must("delete", "--force", id)
 	if left := u.leftovers(id); len(left) > 0 {
 		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
 	}
