@@ -54,6 +54,9 @@ for p in $pkgs; do
 	(cd /payload/pkg/\$p && ./\$p.test -test.count=1 ${VMTEST_FLAGS:-})
 done
 echo "== integration"
+# A block device for the blkio/io.max limits: the VM has no disk, but
+# ships the loop module (loop0-7 appear once it is loaded).
+modprobe loop 2>/dev/null || true
 cd /payload/integration && ./integration.test -test.count=1 ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run '$VMTEST_RUN'}
 SCRIPT
 

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -49,8 +50,15 @@ func TestUserRunsContainerWithHugeConfig(t *testing.T) {
 	if fi.Size() < 10<<20 {
 		t.Fatalf("config.json is %d bytes, want 10 MiB", fi.Size())
 	}
+	// Under 4096 open files (the kernel's default hard limit, as in the
+	// VM): the init must not hold a descriptor per mount.
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
-	r := b.ctr("run", "-b", b.dir, b.id)
+	r := runCmd(t, exec.Command(bb, append([]string{"sh", "-c", `ulimit -n 4096 && exec "$@"`, "sh", binary},
+		b.args("run", "-b", b.dir, b.id)...)...))
 	took := time.Since(start)
 	t.Logf("run of a %d-byte config with %d mounts: %v", fi.Size(), mounts, took)
 	if r.code != 0 {
@@ -375,4 +383,22 @@ func TestUserGetsTooLongEnvRefusedAtCreate(t *testing.T) {
 		t.Errorf("create: want exit 1 naming HUGE and MAX_ARG_STRLEN:\n%s", r)
 	}
 	b.fail([]string{"state", b.id}, "does not exist")
+}
+
+// runCmd runs cmd with its output captured, as ctrLite does.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("run %v: %v", cmd.Args, err)
+	}
+	return r
 }

@@ -58,6 +58,19 @@ func (s *setup) pin(dest string, top *os.File) {
 	s.tops[dest] = top
 }
 
+// unpin closes the handles pinned at dest and below it (a cgroup v1
+// tmpfs and its hierarchies), once no later step needs them.
+func (s *setup) unpin(dest string) {
+	for k, f := range s.tops {
+		if k == dest || strings.HasPrefix(k, strings.TrimSuffix(dest, "/")+"/") {
+			if f != nil {
+				f.Close()
+			}
+			delete(s.tops, k)
+		}
+	}
+}
+
 // mountAt returns a handle on the mount now at dest: the one a step of
 // ours made there, pinned when it was made, or else (a mount not made by
 // fd, an old kernel) dest resolved in-root again. The caller closes it.

@@ -274,6 +274,16 @@ func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 	if lm != nil {
 		steps = append(steps, s.pinStep(lm))
 	}
+	// The handles on this mount are no longer needed once its own steps
+	// ran (a late mount holds its own pin): keeping one per mount would
+	// run a config with thousands of mounts out of RLIMIT_NOFILE.
+	last := &steps[len(steps)-1]
+	do := last.Do
+	last.Do = func() error {
+		err := do()
+		s.unpin(dest)
+		return err
+	}
 	return steps
 }
 
