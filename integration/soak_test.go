@@ -197,7 +197,19 @@ func TestOrchestratorSoaksLifecycleWithFailures(t *testing.T) {
 					s.run(0, args...)
 				}(args, time.Duration(rng.Intn(50))*time.Millisecond)
 			}
-			wg.Wait()
+			// An exec whose init was placed in the cgroup just as a
+			// pause froze it waits until resume, as in runc: keep
+			// resuming until every command has returned.
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			for waiting := true; waiting; {
+				select {
+				case <-done:
+					waiting = false
+				case <-time.After(500 * time.Millisecond):
+					s.run(0, "resume", id)
+				}
+			}
 			s.run(0, "resume", id)
 			s.run(0, "delete", "--force", id)
 		}
