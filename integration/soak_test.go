@@ -31,11 +31,12 @@ func soakCycles(t *testing.T) int {
 
 // soak drives one bundle's containers and remembers what it started.
 type soak struct {
-	t    *testing.T
-	b    *bundle
-	log  *os.File // every command's stdout and stderr, for a failure
-	mu   sync.Mutex
-	pids []int
+	t      *testing.T
+	b      *bundle
+	log    *os.File // every command's stdout and stderr, for a failure
+	mu     sync.Mutex
+	pids   []int
+	starts []string
 }
 
 // run runs ctr-lite --root ROOT args, SIGKILLing it (and seeing what it
@@ -58,10 +59,30 @@ func (s *soak) run(killAfter time.Duration, args ...string) int {
 	return cmd.ProcessState.ExitCode()
 }
 
+// remember keeps pids with their start times: over a long run pid_max
+// wraps and a pid comes back as some other process.
 func (s *soak) remember(pids ...int) {
 	s.mu.Lock()
-	s.pids = append(s.pids, pids...)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	for _, p := range pids {
+		if st := startTime(p); st != "" {
+			s.pids = append(s.pids, p)
+			s.starts = append(s.starts, st)
+		}
+	}
+}
+
+// startTime is field 22 of /proc/PID/stat, "" if pid is gone.
+func startTime(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19]
 }
 
 // must runs a command that must succeed.
@@ -219,7 +240,12 @@ func TestOrchestratorSoaksLifecycleWithFailures(t *testing.T) {
 		}
 	}
 
-	b.pids = append(b.pids, s.pids...)
+	b.pids = nil // b.state's, without start times; s.pids has them
+	for i, p := range s.pids {
+		if startTime(p) == s.starts[i] {
+			b.pids = append(b.pids, p)
+		}
+	}
 	leaks := soakLeaks(t, b, prefix)
 	leaks["fds"] = len(dirEntries(t, "/proc/self/fd")) - fdsBefore
 	t.Logf("%d cycles in %v: %v; leaked: %v", n, time.Since(start).Round(time.Second), counts, leaks)
@@ -240,7 +266,7 @@ func soakLeaks(t *testing.T, b *bundle, prefix string) map[string]int {
 	leaks := map[string]int{"states": 0, "cgroups": 0, "processes": 0, "mounts": 0, "keyrings": 0}
 	for _, l := range b.leftovers() {
 		t.Logf("left: %s", l)
-		leaks[strings.Fields(l)[0]+"s"]++
+		leaks[map[string]string{"state": "states", "cgroup": "cgroups", "process": "processes", "mount": "mounts"}[strings.Fields(l)[0]]]++
 	}
 	cwd, _ := os.Getwd()
 	rootfs := filepath.Join(b.dir, "rootfs")
