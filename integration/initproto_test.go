@@ -260,7 +260,7 @@ echo "env $(env | cut -d= -f1 | sort | tr '\n' ' ')"
 // nothing, what the caller had, never what ctr-lite's Go runtime did to
 // itself: the caller's RLIMIT_NOFILE soft limit (the Go runtime raises
 // its own to hard-1), no signal ignored or blocked (the caller ignores
-// SIGINT and SIGHUP here, as under nohup or a shell's &), runc's umask
+// SIGINT, SIGHUP and real-time signals here, as under nohup, a shell's & or make), runc's umask
 // 0022 for the container's process, only fds 0-2, the config's cwd, and
 // no variable of the runtime's (GODEBUG, _CTR_LITE_INIT).
 func TestUserGetsNothingOfTheRuntimeInProgram(t *testing.T) {
@@ -283,7 +283,7 @@ func TestUserGetsNothingOfTheRuntimeInProgram(t *testing.T) {
 		dir := t.TempDir()
 		stdout, _ := os.Create(filepath.Join(dir, "out"))
 		defer stdout.Close()
-		cmd := exec.Command("sh", append([]string{"-c", `ulimit -S -n 1024 && umask 077 && trap '' INT HUP && exec "$0" "$@"`, binary}, b.args(args...)...)...)
+		cmd := exec.Command("sh", append([]string{"-c", `ulimit -S -n 1024 && umask 077 && trap '' INT HUP 32 33 34 64 && exec "$0" "$@"`, binary}, b.args(args...)...)...)
 		cmd.Stdout, cmd.Stderr = stdout, stdout
 		if err := cmd.Run(); err != nil {
 			e, _ := os.ReadFile(stdout.Name())
