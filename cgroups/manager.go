@@ -289,6 +289,11 @@ func exists(p string) bool {
 	return err == nil
 }
 
+// Made tells whether CreateStep made any directory of the cgroup (and
+// Cleanup has not removed them yet): only then is the group ours to
+// kill and remove when create fails.
+func (m *Manager) Made() bool { return len(m.created) > 0 }
+
 // Cleanup removes the directories CreateStep made (rmdir(2), deepest
 // first), for when a later step failed. Errors are joined.
 func (m *Manager) Cleanup() error {

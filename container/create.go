@@ -499,7 +499,10 @@ func (c *Container) abort(h *Handle) {
 		c.Init.Signal(unix.SIGKILL)
 		c.Init.Wait()
 	}
-	if c.cgroup != nil {
+	// Only a cgroup this create made is killed and removed: one that
+	// existed before (another runtime's container of the same path, a
+	// group someone made by hand) made CreateStep fail and is not ours.
+	if c.cgroup != nil && c.cgroup.Made() {
 		c.cgroup.Cleanup()
 		if c.cgroup.Exists() {
 			(&step.Runner{}).Run(c.cgroup.DeleteSteps(true)...)

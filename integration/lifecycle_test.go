@@ -1134,3 +1134,39 @@ func TestUserGetsConfigRefusedAtCreateNotLater(t *testing.T) {
 		})
 	}
 }
+
+// TestOrchestratorCreateWithTakenCgroupLeavesItAlone: a create whose
+// cgroup already exists (another runtime's container with the same
+// cgroupsPath, a group made by hand) is refused, and the group and the
+// processes in it are left as they were: only a cgroup the failed create
+// made itself is killed and removed.
+func TestOrchestratorCreateWithTakenCgroupLeavesItAlone(t *testing.T) {
+	b := newBundle(t, "takencg", "sleep", "1000")
+	p := b.spec.Linux.CgroupsPath
+	mustCtrLite(t, "cgroup", "create", p)
+	other := exec.Command("sleep", "1000")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		other.Process.Kill()
+		other.Wait()
+		mustCtrLite(t, "cgroup", "delete", p)
+	}()
+	mustCtrLite(t, "cgroup", "add", p, strconv.Itoa(other.Process.Pid))
+	for _, args := range [][]string{
+		{"create", "-b", b.dir, b.id},
+		{"run", "-d", "-b", b.dir, b.id},
+	} {
+		b.fail(args, "already exists")
+		if err := other.Process.Signal(syscall.Signal(0)); err != nil {
+			t.Fatalf("%s killed the process already in the cgroup: %v", args[0], err)
+		}
+		if len(cgDirs(p)) == 0 {
+			t.Fatalf("%s removed the cgroup %s it did not make", args[0], p)
+		}
+		if r := b.ctr("state", b.id); r.code == 0 {
+			t.Errorf("%s left a container behind:\n%s", args[0], r)
+		}
+	}
+}
