@@ -180,6 +180,7 @@ func startTtyProxy(sock *os.File) (*ttyProxy, error) {
 	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
 		t.current = cur
 		cur.SetRaw()
+		rawOutput(os.Stdin)
 		t.resize()
 	}
 	go func() {
@@ -190,6 +191,19 @@ func startTtyProxy(sock *os.File) (*ttyProxy, error) {
 		close(t.out)
 	}()
 	return t, nil
+}
+
+// rawOutput clears OPOST on our terminal (termios(3)): the container's
+// pty already turned "\n" into "\r\n", and ours must pass that on as
+// it is, as runc's raw mode does. containerd/console's SetRaw keeps
+// OPOST, which printed "\r\r\n".
+func rawOutput(f *os.File) {
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		return
+	}
+	t.Oflag &^= unix.OPOST
+	unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
 }
 
 func (t *ttyProxy) resize() {

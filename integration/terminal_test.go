@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -114,4 +116,64 @@ func TestUserGetsTerminalOwnedByProcessUser(t *testing.T) {
 		}
 		b.must("delete", "--force", b.id)
 	})
+}
+
+// TestUserSeesExecTerminalOutputOnce: `exec -t` from a terminal puts that
+// terminal in raw mode (output processing off, as runc), so the
+// container's "\r\n" reaches it unchanged, not as "\r\r\n", and the
+// terminal's modes are given back afterwards.
+func TestUserSeesExecTerminalOutputOnce(t *testing.T) {
+	b := newBundle(t, "rawtty", "sleep", "1000")
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	defer b.must("delete", "--force", b.id)
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	r1, _, errno := unix.Syscall(unix.SYS_IOCTL, master.Fd(), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if errno != 0 {
+		t.Fatalf("TIOCGPTPEER: %v", errno)
+	}
+	fd := int(r1)
+	slave := os.NewFile(uintptr(fd), "pty")
+	defer slave.Close()
+	before, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		var out []byte
+		buf := make([]byte, 256)
+		for {
+			n, err := master.Read(buf) // EIO once no one holds the terminal end
+			out = append(out, buf[:n]...)
+			if err != nil {
+				got <- out
+				return
+			}
+		}
+	}()
+	cmd := exec.Command(binary, b.args("exec", "-t", b.id, "echo", "out")...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("exec -t: %v", err)
+	}
+	after, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	out := <-got
+	if s := strings.ReplaceAll(string(out), "\x00", ""); s != "out\r\n" {
+		t.Errorf("the terminal shows %q, want %q", s, "out\r\n")
+	}
+	if *after != *before {
+		t.Errorf("terminal modes not given back:\nbefore %+v\nafter  %+v", before, after)
+	}
 }
