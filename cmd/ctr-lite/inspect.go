@@ -15,9 +15,10 @@ import (
 func init() {
 	var format string
 	register(&command{
-		name:  "inspect",
-		args:  "[--format text|json] ID",
-		short: "show what makes a running container a container, beside the host",
+		name:         "inspect",
+		interspersed: true,
+		args:         "[--format text|json] ID",
+		short:        "show what makes a running container a container, beside the host",
 		long: `Shows a running container's process beside the host's (PID 1), each part
 with the file it was read from: its namespaces (own or shared with the
 host), its cgroup with its limits and current use, its five capability
@@ -29,11 +30,7 @@ would otherwise assemble from /proc by hand.`,
 			fs.StringVar(&format, "format", "text", "text or json")
 		},
 		run: func(g *globals, fs *flag.FlagSet, args []string) error {
-			rest, err := interspersed(fs, args)
-			if err != nil {
-				return err
-			}
-			id, err := oneID(rest)
+			id, err := oneID(args)
 			if err != nil {
 				return err
 			}

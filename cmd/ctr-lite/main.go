@@ -60,6 +60,9 @@ type command struct {
 	// inOrder: flags stop at the first argument, as runc's exec and ps
 	// (SkipArgReorder): what follows the ID is a command and its flags.
 	inOrder bool
+	// interspersed: flags may come after the arguments (as runc's
+	// commands) for a command of ctr-lite's own (`stats ID --no-stream`).
+	interspersed bool
 	// failCode is the exit status of a failure (runc's exec: 255); 0
 	// means 1.
 	failCode int
@@ -186,7 +189,7 @@ func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
 	}
 	var rest []string
 	var err error
-	if c.runc && !c.inOrder {
+	if c.runc && !c.inOrder || c.interspersed {
 		rest, err = parseInterspersed(fs, args)
 	} else {
 		err = fs.Parse(args)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,9 +23,10 @@ type statsOptions struct {
 func init() {
 	o := &statsOptions{}
 	register(&command{
-		name:  "stats",
-		args:  "[flags] [ID...]",
-		short: "show containers' CPU, memory, pids, OOM kills, throttling and block I/O, live",
+		name:         "stats",
+		interspersed: true,
+		args:         "[flags] [ID...]",
+		short:        "show containers' CPU, memory, pids, OOM kills, throttling and block I/O, live",
 		long: `Shows the counters of every container under --root (or of those named),
 read from their cgroups, refreshed each --interval like top(1) until
 interrupted. CPU % is the CPU time used over the last interval per wall
@@ -51,10 +51,7 @@ ran out in, and for how long (cpu.stat).
 }
 
 func (o *statsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
-	ids, err := interspersed(fs, args)
-	if err != nil {
-		return err
-	}
+	ids := args
 	switch o.format {
 	case "table", "json", "prometheus":
 	default:
@@ -118,27 +115,6 @@ func (o *statsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
 		}
 		time.Sleep(o.interval)
 	}
-}
-
-// interspersed parses flags given after the arguments too
-// ("stats web --no-stream"), and returns the arguments.
-func interspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for len(args) > 0 {
-		if strings.HasPrefix(args[0], "-") && args[0] != "-" {
-			if args[0] == "--" {
-				return append(rest, args[1:]...), nil
-			}
-			if err := fs.Parse(args); err != nil {
-				return nil, usagef("%v", err)
-			}
-			args = fs.Args()
-			continue
-		}
-		rest = append(rest, args[0])
-		args = args[1:]
-	}
-	return rest, nil
 }
 
 // isTerminal tells whether w is a terminal (TCGETS succeeds).
