@@ -77,8 +77,13 @@ func (f FileValue) String() string { return f.Path + " = " + f.Value }
 // this kernel doesn't have (memory.memsw.* without swap accounting,
 // blkio.weight without CFQ/BFQ).
 func readFiles(dir, ctrl string, mode Mode) ([]FileValue, error) {
+	return readNamed(dir, files(ctrl, mode))
+}
+
+// readNamed reads the files names in dir; a missing one is skipped.
+func readNamed(dir string, names []string) ([]FileValue, error) {
 	var out []FileValue
-	for _, name := range files(ctrl, mode) {
+	for _, name := range names {
 		p := filepath.Join(dir, name)
 		b, err := os.ReadFile(p)
 		if os.IsNotExist(err) {

@@ -352,6 +352,10 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 					}
 					return nil
 				}
+				if m.lib == nil {
+					// Rootless, with the cgroup made nowhere (runc's words).
+					return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName[ctrl])
+				}
 				if err := m.checkWritable(ctrl, part); err != nil {
 					return err
 				}
@@ -365,6 +369,11 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 				return nil
 			},
 			ReadBack: func() (string, error) {
+				if ctrl == "unified" {
+					// The files are the ones the config names.
+					fv, err := readNamed(dir, slices.Sorted(maps.Keys(part.Unified)))
+					return joinValues(fv), err
+				}
 				fv, err := readFiles(dir, ctrl, m.mode)
 				return joinValues(fv), err
 			},

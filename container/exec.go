@@ -189,7 +189,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	c := &Container{Root: r, State: st}
 	place := func(run *step.Runner, pid int) error { return run.Run(cg.AddStep(pid)) }
-	if cg.Mode() == cgroups.Unified {
+	if cg.Mode() == cgroups.Unified && !st.CgroupNone {
 		// Born in the container's cgroup: clone3 CLONE_INTO_CGROUP.
 		if err := run.Run(cg.OpenStep(&sp.cgroupFD)); err != nil {
 			return 1, err
