@@ -643,6 +643,9 @@ func (m *Manager) killStep() step.Step {
 		Args: args,
 		Why:  "rmdir needs an empty group",
 		Do: func() error {
+			if partial := m.partial(); partial != nil {
+				return removeCgroupDirs(partial)
+			}
 			// The usual case: the container's processes are gone, and
 			// freezing an empty v1 group only costs time.
 			if pids, err := m.lib.GetAllPids(); err == nil && len(pids) == 0 {
