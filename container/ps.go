@@ -48,3 +48,20 @@ func PsTable(w io.Writer, pids []int, psArgs []string) error {
 	_, err = w.Write(b.Bytes())
 	return err
 }
+
+// Pids lists the container's processes as the host sees them (the
+// cgroup's cgroup.procs): what `ps` shows.
+func (r Root) Pids(id string) ([]int, error) {
+	s, err := r.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	if !m.Exists() {
+		return nil, nil
+	}
+	return m.Pids()
+}

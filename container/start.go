@@ -3,15 +3,11 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/ctr-lite/ctr-lite/cgroups"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Start lets a created container's process run (runtime.md "start"): it
@@ -90,92 +86,4 @@ func releaseInit(h *Handle) error {
 		return errors.New(string(got[1:]))
 	}
 	return nil
-}
-
-// Kill sends a signal to the container's init, or with all to every
-// process in its cgroup (runc kill --all).
-func (r Root) Kill(id string, sig unix.Signal, all bool) error {
-	h, err := r.Open(id)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	st := &h.State
-	status := st.Status(h.Dir, nil)
-	if status == specs.StateStopped && !all {
-		return errors.New("container not running")
-	}
-	if !all || st.CgroupNone {
-		// No cgroup to list (rootless): the init's pid namespace
-		// dies with it, so signalling it reaches the rest for KILL.
-		return st.signalInit(sig)
-	}
-	m, err := st.cgroup()
-	if err != nil {
-		return err
-	}
-	pids, err := m.Pids()
-	if err != nil {
-		return err
-	}
-	for _, pid := range pids {
-		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("kill pid %d: %w", pid, err)
-		}
-	}
-	return nil
-}
-
-// Delete removes a stopped container (runtime.md "delete"): its cgroup,
-// its state, then the poststop hooks. force kills a running one first.
-func (r Root) Delete(id string, force bool, explain io.Writer) error {
-	h, err := r.Open(id)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	st := &h.State
-	status := st.Status(h.Dir, nil)
-	if status != specs.StateStopped && status != specs.StateCreated && !force {
-		return fmt.Errorf("cannot delete a container in state %q (stop it first, or use --force)", status)
-	}
-	run := &step.Runner{Explain: explain, Prefix: "delete"}
-	// A created container's init only waits for start: killing it is
-	// what runc does on delete of a created container.
-	if status != specs.StateStopped {
-		st.signalInit(unix.SIGKILL)
-	}
-	if m, err := st.cgroup(); err == nil && m.Exists() {
-		if err := run.Run(m.DeleteSteps(true)...); err != nil {
-			return err
-		}
-	}
-	waitGone(st)
-	if err := h.Remove(); err != nil {
-		return err
-	}
-	if st.Config != nil && st.Config.Hooks != nil {
-		r.runHooksWarn("poststop", st.Config.Hooks.Poststop, ociState(st, specs.StateStopped))
-	}
-	return nil
-}
-
-// waitGone waits a little for a killed init to disappear, so a delete
-// that returns leaves no process behind.
-func waitGone(st *State) {
-	for i := 0; i < 200 && st.InitAlive(); i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// cgroup is the container's cgroup manager (no resources: for kill,
-// pause, stats and delete), from the directories recorded at create.
-func (s *State) cgroup() (*cgroups.Manager, error) {
-	if s.CgroupNone {
-		return cgroups.None(s.CgroupPath, s.CgroupMode), nil
-	}
-	if len(s.CgroupDirs) == 0 {
-		return cgroups.New(s.CgroupPath, nil)
-	}
-	return cgroups.Load(s.CgroupPath, s.CgroupMode, s.CgroupDirs)
 }
