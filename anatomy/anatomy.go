@@ -10,11 +10,14 @@ package anatomy
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/moby/sys/mountinfo"
 
 	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/namespaces"
@@ -265,59 +268,35 @@ func Hostname(pid int) (string, error) {
 	return unix.ByteSliceToString(u.Nodename[:]), nil
 }
 
-// ReadMountinfo parses a mountinfo file (proc(5)): "ID PARENT MAJ:MIN
-// ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS".
+// ReadMountinfo parses a mountinfo file (proc(5)) with moby/sys/mountinfo:
+// "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE
+// SUPEROPTIONS", the octal escapes (\040) undone.
 func ReadMountinfo(file string) ([]Mount, error) {
-	lines, err := readLines(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
-	var out []Mount
-	for _, l := range lines {
-		m, err := parseMountinfo(l)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		out = append(out, m)
+	defer f.Close()
+	out, err := parseMountinfo(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return out, nil
 }
 
-func parseMountinfo(l string) (Mount, error) {
-	pre, post, ok := strings.Cut(l, " - ")
-	f, g := strings.Fields(pre), strings.Fields(post)
-	if !ok || len(f) < 6 || len(g) < 2 {
-		return Mount{}, fmt.Errorf("bad line %q", l)
+func parseMountinfo(r io.Reader) ([]Mount, error) {
+	infos, err := mountinfo.GetMountsFromReader(r, nil)
+	if err != nil {
+		return nil, err
 	}
-	id, err1 := strconv.Atoi(f[0])
-	parent, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil {
-		return Mount{}, fmt.Errorf("bad line %q", l)
-	}
-	prop := strings.Join(f[6:], " ")
-	if prop == "" {
-		prop = "private"
-	}
-	return Mount{ID: id, Parent: parent, Root: unescape(f[3]), Point: unescape(f[4]), Options: f[5],
-		Propagation: prop, Type: g[0], Source: unescape(g[1])}, nil
-}
-
-// unescape undoes mountinfo's octal escapes of space, tab, newline and
-// backslash ("\040").
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
+	out := make([]Mount, 0, len(infos))
+	for _, m := range infos {
+		prop := m.Optional
+		if prop == "" {
+			prop = "private"
 		}
-		b.WriteByte(s[i])
+		out = append(out, Mount{ID: m.ID, Parent: m.Parent, Root: m.Root, Point: m.Mountpoint, Options: m.Options,
+			Propagation: prop, Type: m.FSType, Source: m.Source})
 	}
-	return b.String()
+	return out, nil
 }

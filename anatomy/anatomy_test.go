@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -19,13 +20,13 @@ func TestParseMountinfo(t *testing.T) {
 		{`30 22 0:5 / /a\040b rw shared:3 unbindable - tmpfs my\134src rw`,
 			Mount{ID: 30, Parent: 22, Root: "/", Point: "/a b", Options: "rw", Propagation: "shared:3 unbindable", Type: "tmpfs", Source: `my\src`}},
 	} {
-		got, err := parseMountinfo(tc.line)
-		if err != nil || got != tc.want {
+		got, err := parseMountinfo(strings.NewReader(tc.line + "\n"))
+		if err != nil || len(got) != 1 || got[0] != tc.want {
 			t.Errorf("parseMountinfo(%q) = %+v, %v; want %+v", tc.line, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "1 2 3", "x 1 0:1 / / rw - proc proc rw", "1 1 0:1 / / rw proc proc rw"} {
-		if _, err := parseMountinfo(bad); err == nil {
+	for _, bad := range []string{"1 2 3", "1 1 0:1 / / rw proc proc rw x", `1 1 0:1 / /a\04 rw - proc proc rw`} {
+		if _, err := parseMountinfo(strings.NewReader(bad)); err == nil {
 			t.Errorf("parseMountinfo(%q): no error", bad)
 		}
 	}

@@ -1,12 +1,12 @@
 package cgroups
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	lcg "github.com/opencontainers/cgroups"
 )
 
@@ -55,43 +55,31 @@ type Hierarchy struct {
 }
 
 // Hierarchies lists the cgroup hierarchies mounted in this mount namespace
-// (from /proc/self/mountinfo): for v1 the controllers are the mount's
+// (from /proc/thread-self/mountinfo, moby/sys/mountinfo, mount points
+// unescaped): for v1 the controllers are the mount's
 // options, for v2 the root's cgroup.controllers.
 func Hierarchies() ([]Hierarchy, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var hs []Hierarchy
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		// "36 25 0:31 / /sys/fs/cgroup/memory rw,... - cgroup cgroup rw,memory"
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		if !ok {
-			continue
-		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
-			continue
-		}
-		mnt := pf[4]
-		switch qf[0] {
-		case "cgroup":
-			h := Hierarchy{Version: 1, Mountpoint: mnt}
-			for _, o := range strings.Split(qf[2], ",") {
-				if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent") && o != "clone_children" && o != "noprefix" && o != "xattr" {
-					h.Controllers = append(h.Controllers, o)
-				}
-			}
-			hs = append(hs, h)
-		case "cgroup2":
-			b, err := os.ReadFile(filepath.Join(mnt, "cgroup.controllers"))
+	for _, m := range mounts {
+		if m.FSType == "cgroup2" {
+			b, err := os.ReadFile(filepath.Join(m.Mountpoint, "cgroup.controllers"))
 			if err != nil {
 				return nil, err
 			}
-			hs = append(hs, Hierarchy{Version: 2, Mountpoint: mnt, Controllers: strings.Fields(string(b))})
+			hs = append(hs, Hierarchy{Version: 2, Mountpoint: m.Mountpoint, Controllers: strings.Fields(string(b))})
+			continue
 		}
+		h := Hierarchy{Version: 1, Mountpoint: m.Mountpoint}
+		for _, o := range strings.Split(m.VFSOptions, ",") {
+			if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent") && o != "clone_children" && o != "noprefix" && o != "xattr" {
+				h.Controllers = append(h.Controllers, o)
+			}
+		}
+		hs = append(hs, h)
 	}
-	return hs, s.Err()
+	return hs, nil
 }

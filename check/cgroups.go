@@ -6,6 +6,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // v1Controllers are the controllers a v1 mount names in its super options
@@ -34,52 +36,6 @@ var controllerWhy = []struct {
 	{"hugetlb", "huge page limits", false},
 }
 
-// mount is one line of /proc/self/mountinfo that matters here.
-type mount struct {
-	point, fstype, superOpts string
-}
-
-// cgroupMounts parses mountinfo (proc(5)): fields before " - " are id,
-// parent, dev, root, mount point, options...; after it fstype, source,
-// super options.
-func cgroupMounts(mountinfo string) []mount {
-	var out []mount
-	for _, line := range strings.Split(mountinfo, "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 {
-			continue
-		}
-		if g[0] == "cgroup" || g[0] == "cgroup2" {
-			out = append(out, mount{point: unescape(f[4]), fstype: g[0], superOpts: g[2]})
-		}
-	}
-	return out
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var c byte
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
-				b.WriteByte(c)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // DetectCgroups works out the cgroup mode and where each controller is,
 // from mountinfo and the cgroup2 mount's cgroup.controllers.
 func DetectCgroups(fsys fs.FS) (Cgroups, error) {
@@ -88,18 +44,24 @@ func DetectCgroups(fsys fs.FS) (Cgroups, error) {
 	if err != nil {
 		return cg, fmt.Errorf("read /proc/self/mountinfo: %w", err)
 	}
+	// moby/sys/mountinfo parses proc(5)'s format and undoes the octal
+	// escapes (\040 for a space) in mount points.
+	mounts, err := mountinfo.GetMountsFromReader(strings.NewReader(mi), mountinfo.FSTypeFilter("cgroup", "cgroup2"))
+	if err != nil {
+		return cg, fmt.Errorf("parse /proc/self/mountinfo: %w", err)
+	}
 	v1 := false
-	for _, m := range cgroupMounts(mi) {
-		if m.fstype == "cgroup2" {
-			if cg.V2Mount == "" || m.point == "/sys/fs/cgroup" {
-				cg.V2Mount = m.point
+	for _, m := range mounts {
+		if m.FSType == "cgroup2" {
+			if cg.V2Mount == "" || m.Mountpoint == "/sys/fs/cgroup" {
+				cg.V2Mount = m.Mountpoint
 			}
 			continue
 		}
 		v1 = true
-		for _, o := range strings.Split(m.superOpts, ",") {
+		for _, o := range strings.Split(m.VFSOptions, ",") {
 			if v1Controllers[o] {
-				cg.Controllers[o] = "v1 " + m.point
+				cg.Controllers[o] = "v1 " + m.Mountpoint
 			}
 		}
 	}

@@ -1,9 +1,11 @@
 package check
 
 import (
+	"maps"
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"golang.org/x/sys/unix"
 )
@@ -144,11 +146,60 @@ func TestEveryNamespaceKindReported(t *testing.T) {
 	}
 }
 
-func TestMountinfoUnescape(t *testing.T) {
-	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/x\134y`: `/x\y`} {
-		if got := unescape(in); got != want {
-			t.Errorf("unescape(%q) = %q, want %q", in, got, want)
-		}
+// Mount points with a space, tab or backslash reach mountinfo escaped
+// (\040, \011, \134; proc(5)); the controllers are found where they
+// really are. A malformed mountinfo is an error, not an empty host.
+func TestDetectCgroupsEscapedMountpoints(t *testing.T) {
+	for _, tt := range []struct {
+		name, mountinfo string
+		mode, v2        string
+		controllers     map[string]string
+		err             bool
+	}{{
+		name:        "space in a v1 hierarchy",
+		mountinfo:   `26 25 0:21 / /sys/fs/cgroup/my\040mem rw - cgroup cgroup rw,memory` + "\n",
+		mode:        "v1",
+		controllers: map[string]string{"memory": "v1 /sys/fs/cgroup/my mem"},
+	}, {
+		name:        "tab and backslash",
+		mountinfo:   `26 25 0:21 / /cg\011a\134b rw - cgroup cgroup rw,pids` + "\n",
+		mode:        "v1",
+		controllers: map[string]string{"pids": `v1 /cg` + "\t" + `a\b`},
+	}, {
+		name:        "cgroup2 with a space",
+		mountinfo:   `25 1 0:23 / /sys/fs/my\040cgroup rw,nosuid - cgroup2 cgroup2 rw` + "\n",
+		mode:        "v2",
+		v2:          "/sys/fs/my cgroup",
+		controllers: map[string]string{"pids": "v2 /sys/fs/my cgroup"},
+	}, {
+		name:        "other filesystems ignored",
+		mountinfo:   "25 1 0:23 / / rw shared:1 - ext4 /dev/sda1 rw\n",
+		mode:        "none",
+		controllers: map[string]string{},
+	}, {
+		name:      "truncated line",
+		mountinfo: "25 1 0:23 / /sys/fs/cgroup\n",
+		err:       true,
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{
+				"proc/self/mountinfo":                 {Data: []byte(tt.mountinfo)},
+				"sys/fs/my cgroup/cgroup.controllers": {Data: []byte("pids\n")},
+			}
+			cg, err := DetectCgroups(fsys)
+			if tt.err {
+				if err == nil {
+					t.Fatalf("DetectCgroups = %+v, want an error", cg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cg.Mode != tt.mode || cg.V2Mount != tt.v2 || !maps.Equal(cg.Controllers, tt.controllers) {
+				t.Errorf("DetectCgroups = %+v, want mode %s, v2 %q, controllers %v", cg, tt.mode, tt.v2, tt.controllers)
+			}
+		})
 	}
 }
 

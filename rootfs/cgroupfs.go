@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -22,57 +22,42 @@ type v1Hierarchy struct {
 	mnt  string // where the host has it mounted: "/sys/fs/cgroup/memory"
 }
 
-// cgroupLayout reads /proc/thread-self/mountinfo: the v1 hierarchies and
-// whether a cgroup2 hierarchy is mounted beside them (hybrid).
+// cgroupLayout reads /proc/thread-self/mountinfo (moby/sys/mountinfo,
+// which undoes its octal escapes): the v1 hierarchies and whether a
+// cgroup2 hierarchy is mounted beside them (hybrid).
 // v2mnt is where the cgroup2 hierarchy is mounted ("" if nowhere).
 func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
-	f, err := os.Open("/proc/thread-self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, "", err
 	}
-	defer f.Close()
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, fl := range fields {
-			if fl == "-" {
-				sep = i
-				break
+	for _, m := range mounts {
+		if m.FSType == "cgroup2" {
+			if v2mnt == "" {
+				v2mnt = m.Mountpoint
 			}
-		}
-		if sep < 0 || sep+3 >= len(fields) {
 			continue
 		}
-		switch fields[sep+1] {
-		case "cgroup2":
-			if v2mnt == "" {
-				v2mnt = unescapeMountinfo(fields[4])
-			}
-		case "cgroup":
-			var ctrls []string
-			for _, o := range strings.Split(fields[sep+3], ",") {
-				switch o {
-				case "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr", "noprefix":
-					continue
-				}
-				if strings.HasPrefix(o, "release_agent=") {
-					continue
-				}
-				ctrls = append(ctrls, o)
-			}
-			opts := strings.Join(ctrls, ",")
-			if opts == "" || seen[opts] {
+		var ctrls []string
+		for _, o := range strings.Split(m.VFSOptions, ",") {
+			switch o {
+			case "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr", "noprefix":
 				continue
 			}
-			seen[opts] = true
-			mnt := unescapeMountinfo(fields[4])
-			v1 = append(v1, v1Hierarchy{name: path.Base(mnt), opts: opts, mnt: mnt})
+			if strings.HasPrefix(o, "release_agent=") {
+				continue
+			}
+			ctrls = append(ctrls, o)
 		}
+		opts := strings.Join(ctrls, ",")
+		if opts == "" || seen[opts] {
+			continue
+		}
+		seen[opts] = true
+		v1 = append(v1, v1Hierarchy{name: path.Base(m.Mountpoint), opts: opts, mnt: m.Mountpoint})
 	}
-	return v1, v2mnt, sc.Err()
+	return v1, v2mnt, nil
 }
 
 // cgroupV1Steps mount a "cgroup" mount the way runc does on a cgroup v1

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -663,36 +663,18 @@ func parentPrivate(dir string) error {
 }
 
 // mountPointOf reads the mount point of mount ID id from
-// /proc/thread-self/mountinfo ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ...", with
-// octal escapes for space, tab, newline and backslash).
+// /proc/thread-self/mountinfo (moby/sys/mountinfo).
 func mountPointOf(id uint64) (string, error) {
-	data, err := os.ReadFile("/proc/thread-self/mountinfo")
+	mounts, err := mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) {
+		return uint64(m.ID) != id, uint64(m.ID) == id
+	})
 	if err != nil {
 		return "", err
 	}
-	want := strconv.FormatUint(id, 10)
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && f[0] == want {
-			return unescapeMountinfo(f[4]), nil
-		}
+	if len(mounts) == 0 {
+		return "", fmt.Errorf("mount %d is not in /proc/thread-self/mountinfo", id)
 	}
-	return "", fmt.Errorf("mount %d is not in /proc/thread-self/mountinfo", id)
-}
-
-func unescapeMountinfo(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return mounts[0].Mountpoint, nil
 }
 
 func (s *setup) propagationStep() step.Step {
