@@ -1,7 +1,6 @@
 package container
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -48,34 +48,26 @@ func checkLSM(p *specs.Process) error {
 func lsmSteps(p *specs.Process) []step.Step {
 	var s []step.Step
 	if p.ApparmorProfile != "" {
-		s = append(s, attrExecStep("/proc/thread-self/attr/apparmor/exec", "exec "+p.ApparmorProfile))
+		s = append(s, attrExecStep("attr/apparmor/exec", "exec "+p.ApparmorProfile))
 	}
 	if p.SelinuxLabel != "" {
-		s = append(s, attrExecStep("/proc/thread-self/attr/exec", p.SelinuxLabel))
+		s = append(s, attrExecStep("attr/exec", p.SelinuxLabel))
 	}
 	return s
 }
 
-func attrExecStep(path, value string) step.Step {
+// attrExecStep writes value to this thread's attr file rel (under
+// /proc/thread-self), through package procfs: "thread-self" is a symlink,
+// which procfs never follows, so the thread is named by PID and TID (the
+// caller's thread is locked; the kernel refuses a write to another
+// task's attr/exec).
+func attrExecStep(rel, value string) step.Step {
 	return step.Step{
-		Op:   "write " + path,
+		Op:   "write /proc/thread-self/" + rel,
 		Args: fmt.Sprintf("%q", value),
 		Why:  "the LSM label takes effect at execve",
 		Do: func() error {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			var st unix.Statfs_t
-			if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-				return err
-			}
-			if st.Type != unix.PROC_SUPER_MAGIC {
-				return errors.New("not on a procfs")
-			}
-			_, err = f.Write([]byte(value))
-			return err
+			return procfs.Write("/proc", fmt.Sprintf("%d/task/%d/%s", os.Getpid(), unix.Gettid(), rel), value)
 		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -41,14 +42,14 @@ func oomScoreAdjStep(proc string, v int) step.Step {
 		Args: strconv.Itoa(v),
 		Why:  "OOM killer bias: -1000 never, 1000 first",
 		Do: func() error {
-			old, _ := readProcFile(proc, rel)
-			err := writeProcFile(proc, rel, strconv.Itoa(v))
+			old, _ := procfs.Read(proc, rel)
+			err := procfs.Write(proc, rel, strconv.Itoa(v))
 			if n, perr := strconv.Atoi(old); errors.Is(err, unix.EACCES) && perr == nil && v < n {
 				return fmt.Errorf("lowering oom_score_adj from %d to %d needs CAP_SYS_RESOURCE, which this process lacks: %w", n, v, err)
 			}
 			return err
 		},
-		ReadBack: func() (string, error) { return readProcFile(proc, rel) },
+		ReadBack: func() (string, error) { return procfs.Read(proc, rel) },
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -81,9 +82,9 @@ func sysctlSteps(proc string, sysctl map[string]string) []step.Step {
 			Args: fmt.Sprintf("%q", val),
 			Why:  "sysctl " + name + " of the container's own namespace, through a checked procfs",
 			Do: func() error {
-				return writeProcFile(proc, rel, val)
+				return procfs.Write(proc, rel, val)
 			},
-			ReadBack: func() (string, error) { return readProcFile(proc, rel) },
+			ReadBack: func() (string, error) { return procfs.Read(proc, rel) },
 		})
 	}
 	return s

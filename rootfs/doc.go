@@ -50,8 +50,8 @@
 //
 // After the pivot, /proc is whatever the container mounted there. Code
 // that writes to /proc later (sysctl, oom_score_adj, LSM attributes) must
-// check that the file it opened is on a real procfs (CheckProcfs), or a
-// container could redirect the write (CVE-2025-52881).
+// check that the file it opened is on a real procfs (package procfs), or
+// a container could redirect the write (CVE-2025-52881).
 //
 // # Preconditions
 //

@@ -21,22 +21,6 @@ func fdPath(f *os.File) string {
 	return "/proc/thread-self/fd/" + strconv.Itoa(int(f.Fd()))
 }
 
-// CheckProcfs verifies that f lives on a real procfs (fstatfs(2) f_type
-// PROC_SUPER_MAGIC), not on a tmpfs or bind mount a container put over
-// /proc. Anyone writing to /proc after the pivot (sysctl, oom_score_adj,
-// LSM attributes) should open the file and check it first
-// (CVE-2025-52881: writes redirected through a fake /proc).
-func CheckProcfs(f *os.File) error {
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return fmt.Errorf("fstatfs %s: %w", f.Name(), err)
-	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("%s is not on procfs (f_type %#x)", f.Name(), st.Type)
-	}
-	return nil
-}
-
 // open resolves p inside the rootfs and returns an O_PATH handle. Every
 // ".." and symlink is resolved as if the rootfs were "/", so nothing in
 // the rootfs can point us outside it (openat2(2) RESOLVE_IN_ROOT, or

@@ -9,6 +9,8 @@ import (
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/procfs"
 )
 
 // bindTree binds the mount tree at src (with its submounts if rec) onto
@@ -108,7 +110,7 @@ func BindFile(src, target *os.File) error {
 		if perr != nil {
 			return perr
 		}
-		perr = CheckProcfs(proc)
+		perr = procfs.Check(proc)
 		proc.Close()
 		if perr != nil {
 			return perr

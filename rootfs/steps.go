@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -130,7 +131,7 @@ func (s *setup) checkProcStep() step.Step {
 				return err
 			}
 			defer f.Close()
-			return CheckProcfs(f)
+			return procfs.Check(f)
 		},
 	}
 }
@@ -703,7 +704,7 @@ func (s *setup) procWriteStep(w ProcWrite) step.Step {
 			if err != nil {
 				return err
 			}
-			err = onProcfs(proc, "/proc")
+			err = procfs.Check(proc)
 			proc.Close()
 			if err != nil {
 				return err
@@ -713,7 +714,7 @@ func (s *setup) procWriteStep(w ProcWrite) step.Step {
 				return err
 			}
 			defer h.Close()
-			if err := onProcfs(h, p); err != nil {
+			if err := procfs.Check(h); err != nil {
 				return err
 			}
 			f, err := os.OpenFile(fdPath(h), unix.O_WRONLY|unix.O_CLOEXEC, 0)
@@ -730,16 +731,4 @@ func (s *setup) procWriteStep(w ProcWrite) step.Step {
 			return nil
 		},
 	}
-}
-
-func onProcfs(h *os.File, name string) error {
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(h.Fd()), &st); err != nil {
-		return fmt.Errorf("fstatfs %s: %w", name, err)
-	}
-	if st.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("%s is not on a procfs (f_type %#x, want PROC_SUPER_MAGIC %#x): refusing to write through it",
-			name, st.Type, unix.PROC_SUPER_MAGIC)
-	}
-	return nil
 }
