@@ -16,12 +16,11 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-func init() {
-	register(&command{
-		name:  "caps",
-		args:  "[flags] -- CMD [ARG...] | decode HEX | show [--format json] PID | list",
-		short: "run a command with chosen capabilities; decode, show, list capabilities",
-		long: `LIST is comma separated names (CAP_CHOWN, chown, Chown), "all" (every
+var capsCommand = &command{
+	name:  "caps",
+	args:  "[flags] -- CMD [ARG...] | decode HEX | show [--format json] PID | list",
+	short: "run a command with chosen capabilities; decode, show, list capabilities",
+	long: `LIST is comma separated names (CAP_CHOWN, chown, Chown), "all" (every
 capability of this kernel), "none" or "", "runc-default", "docker-default".
 
 Sets not given start from this process's own bounding, effective and
@@ -38,18 +37,17 @@ inheritable (capabilities(7)), so for root the bounding set is what counts.
 
 The words decode, show and list are subcommands; to run a program with
 such a name give its path (./list).`,
-		flags: func(fs *flag.FlagSet) {
-			fs.String("bounding", "", "bounding set `LIST`: what execve can ever grant")
-			fs.String("effective", "", "effective set `LIST`: what the kernel checks")
-			fs.String("permitted", "", "permitted set `LIST`: what may be made effective")
-			fs.String("inheritable", "", "inheritable set `LIST` (default empty)")
-			fs.String("ambient", "", "ambient set `LIST` (default empty; each must be permitted and inheritable)")
-			fs.String("all", "", "shorthand: bounding, effective and permitted all `LIST`")
-			fs.String("drop", "", "remove `LIST` from all five sets")
-			fs.String("format", "text", "output of show: text or json")
-		},
-		run: runCaps,
-	})
+	flags: func(fs *flag.FlagSet) {
+		fs.String("bounding", "", "bounding set `LIST`: what execve can ever grant")
+		fs.String("effective", "", "effective set `LIST`: what the kernel checks")
+		fs.String("permitted", "", "permitted set `LIST`: what may be made effective")
+		fs.String("inheritable", "", "inheritable set `LIST` (default empty)")
+		fs.String("ambient", "", "ambient set `LIST` (default empty; each must be permitted and inheritable)")
+		fs.String("all", "", "shorthand: bounding, effective and permitted all `LIST`")
+		fs.String("drop", "", "remove `LIST` from all five sets")
+		fs.String("format", "text", "output of show: text or json")
+	},
+	run: runCaps,
 }
 
 func runCaps(g *globals, fs *flag.FlagSet, args []string) error {

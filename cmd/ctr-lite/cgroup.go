@@ -19,12 +19,11 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-func init() {
-	register(&command{
-		name:  "cgroup",
-		args:  "SUBCOMMAND [flags] ...",
-		short: "create, limit, freeze, inspect and delete a cgroup",
-		long: `Subcommands (PATH as runc's cgroupsPath: /a/b from each hierarchy's root,
+var cgroupCommand = &command{
+	name:  "cgroup",
+	args:  "SUBCOMMAND [flags] ...",
+	short: "create, limit, freeze, inspect and delete a cgroup",
+	long: `Subcommands (PATH as runc's cgroupsPath: /a/b from each hierarchy's root,
 a/b below ctr-lite's own cgroup):
   create PATH [limits]        make the cgroup and write the limits
   set PATH [limits]           change the limits of an existing cgroup
@@ -49,8 +48,7 @@ Limits (create, set, run):
       unless the first is "a ...", the list starts from allow-all)
   --resources FILE  a specs.LinuxResources JSON (runc update --resources),
       - for stdin; the flags above override it`,
-		run: runCgroup,
-	})
+	run: runCgroup,
 }
 
 type cgroupSub struct {

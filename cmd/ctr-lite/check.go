@@ -9,23 +9,23 @@ import (
 	"github.com/ctr-lite/ctr-lite/check"
 )
 
-func init() {
-	var format string
-	register(&command{
-		name:  "check",
-		args:  "[--format text|json]",
-		short: "report what this host offers containers (namespaces, cgroups, caps, seccomp...)",
-		long: `Prints one line per feature: OK, WARN (absent or degraded: containers run,
+// checkOpts are check's flags.
+var checkOpts struct{ format string }
+
+var checkCommand = &command{
+	name:  "check",
+	args:  "[--format text|json]",
+	short: "report what this host offers containers (namespaces, cgroups, caps, seccomp...)",
+	long: `Prints one line per feature: OK, WARN (absent or degraded: containers run,
 a feature does not) or MISSING (a container cannot be built without it),
 what was checked, and why it matters. Exits 1 if anything is MISSING.
 Reads /proc and /sys, and probes pidfd_open and prctl(PR_GET_SECCOMP).`,
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&format, "format", "text", "output `FORMAT`: text or json")
-		},
-		run: func(g *globals, _ *flag.FlagSet, args []string) error {
-			return runCheck(g, format, args)
-		},
-	})
+	flags: func(fs *flag.FlagSet) {
+		fs.StringVar(&checkOpts.format, "format", "text", "output `FORMAT`: text or json")
+	},
+	run: func(g *globals, _ *flag.FlagSet, args []string) error {
+		return runCheck(g, checkOpts.format, args)
+	},
 }
 
 func runCheck(g *globals, format string, args []string) error {

@@ -17,21 +17,19 @@ func init() {
 	}
 }
 
-func init() {
-	register(&command{
-		name:   "init",
-		short:  "the container's init (started by create; not for users)",
-		hidden: true,
-		run: func(g *globals, _ *flag.FlagSet, _ []string) error {
-			if !container.IsInit() {
-				return usagef("init is started by create and run, not by hand")
-			}
-			// The init reports its error to create over the sync
-			// socket; create prints it.
-			if err := container.Init(); err != nil {
-				return exitError{code: 1}
-			}
-			return nil
-		},
-	})
+var initCommand = &command{
+	name:   "init",
+	short:  "the container's init (started by create; not for users)",
+	hidden: true,
+	run: func(g *globals, _ *flag.FlagSet, _ []string) error {
+		if !container.IsInit() {
+			return usagef("init is started by create and run, not by hand")
+		}
+		// The init reports its error to create over the sync
+		// socket; create prints it.
+		if err := container.Init(); err != nil {
+			return exitError{code: 1}
+		}
+		return nil
+	},
 }

@@ -12,46 +12,46 @@ import (
 	"github.com/ctr-lite/ctr-lite/container"
 )
 
-func init() {
-	var format string
-	register(&command{
-		name:         "inspect",
-		interspersed: true,
-		args:         "[--format text|json] ID",
-		short:        "show what makes a running container a container, beside the host",
-		long: `Shows a running container's process beside the host's (PID 1), each part
+// inspectOpts are inspect's flags.
+var inspectOpts struct{ format string }
+
+var inspectCommand = &command{
+	name:         "inspect",
+	interspersed: true,
+	args:         "[--format text|json] ID",
+	short:        "show what makes a running container a container, beside the host",
+	long: `Shows a running container's process beside the host's (PID 1), each part
 with the file it was read from: its namespaces (own or shared with the
 host), its cgroup with its limits and current use, its five capability
 sets decoded, its seccomp mode and filters, no_new_privs, its user
 namespace's uid/gid maps, its resource limits, its hostname, its mounts
 (from its mountinfo, with their propagation) and its processes: what one
 would otherwise assemble from /proc by hand.`,
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&format, "format", "text", "text or json")
-		},
-		run: func(g *globals, fs *flag.FlagSet, args []string) error {
-			id, err := oneID(args)
+	flags: func(fs *flag.FlagSet) {
+		fs.StringVar(&inspectOpts.format, "format", "text", "text or json")
+	},
+	run: func(g *globals, fs *flag.FlagSet, args []string) error {
+		id, err := oneID(args)
+		if err != nil {
+			return err
+		}
+		if inspectOpts.format != "text" && inspectOpts.format != "json" {
+			return usagef("--format %q: want text or json", inspectOpts.format)
+		}
+		a, err := rootOf(g).Inspect(id)
+		if err != nil {
+			return opError("inspect", id, err)
+		}
+		if inspectOpts.format == "json" {
+			data, err := json.MarshalIndent(a, "", "  ")
 			if err != nil {
 				return err
 			}
-			if format != "text" && format != "json" {
-				return usagef("--format %q: want text or json", format)
-			}
-			a, err := rootOf(g).Inspect(id)
-			if err != nil {
-				return opError("inspect", id, err)
-			}
-			if format == "json" {
-				data, err := json.MarshalIndent(a, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(g.stdout, "%s\n", data)
-				return nil
-			}
-			return writeAnatomy(g.stdout, a)
-		},
-	})
+			fmt.Fprintf(g.stdout, "%s\n", data)
+			return nil
+		}
+		return writeAnatomy(g.stdout, a)
+	},
 }
 
 // writeAnatomy prints the report as sections, the container's column

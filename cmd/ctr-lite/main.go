@@ -41,7 +41,8 @@ func (g *globals) explainOut() io.Writer {
 	return nil
 }
 
-// command is one subcommand. Each file of this package registers its own.
+// command is one subcommand, declared in the file named after it
+// (killCommand in kill.go) and listed in commands.
 type command struct {
 	name  string
 	args  string // usage after the flags, e.g. "[flags] -- CMD [ARG...]"
@@ -68,9 +69,49 @@ type command struct {
 	failCode int
 }
 
-var commands = map[string]*command{}
+// commands are every subcommand: runc's (in runc's order), then
+// ctr-lite's primitives and tools. --help lists them sorted by name.
+var commands = []*command{
+	checkpointCommand,
+	createCommand,
+	deleteCommand,
+	eventsCommand,
+	execCommand,
+	initCommand,
+	killCommand,
+	listCommand,
+	pauseCommand,
+	psCommand,
+	restoreCommand,
+	resumeCommand,
+	runCommand,
+	specCommand,
+	startCommand,
+	stateCommand,
+	updateCommand,
+	featuresCommand,
+	// ctr-lite's own: the primitives, then the tools.
+	nsCommand,
+	rootfsCommand,
+	capsCommand,
+	cgroupCommand,
+	seccompCommand,
+	processCommand,
+	checkCommand,
+	statsCommand,
+	inspectCommand,
+	versionCommand,
+}
 
-func register(c *command) { commands[c.name] = c }
+// lookup is the command named name, or nil.
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
 
 // exitError carries an exit status without a message (a child's status).
 type exitError struct{ code int }
@@ -150,16 +191,16 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 		usage(stderr, fs)
 		return 0
 	}
-	c, ok := commands[args[0]]
-	if !ok {
+	c := lookup(args[0])
+	if c == nil {
 		// runc's CLI library: "No help topic for ...", exit 3.
 		log.Errorf("unknown command %q (see ctr-lite --help)", args[0])
 		return 3
 	}
-	return runCommand(g, c, args[1:], stderr)
+	return dispatch(g, c, args[1:], stderr)
 }
 
-func runCommand(g *globals, c *command, args []string, stderr io.Writer) int {
+func dispatch(g *globals, c *command, args []string, stderr io.Writer) int {
 	// --debug: what a client asked of us, the first thing to look at
 	// when conmon or a shim reports a failure.
 	g.log.Debugf("%s %s", c.name, strings.Join(args, " "))
@@ -328,16 +369,15 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "ctr-lite is a small OCI container runtime, and a toolkit that runs each\n")
 	fmt.Fprintf(w, "kernel feature a container is made of on its own (--explain shows each step).\n\n")
 	fmt.Fprintf(w, "Commands:\n")
-	names := make([]string, 0, len(commands))
-	for n, c := range commands {
-		if c.hidden {
-			continue
+	shown := make([]*command, 0, len(commands))
+	for _, c := range commands {
+		if !c.hidden {
+			shown = append(shown, c)
 		}
-		names = append(names, n)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].short)
+	sort.Slice(shown, func(i, j int) bool { return shown[i].name < shown[j].name })
+	for _, c := range shown {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
 	}
 	fmt.Fprintf(w, "\nGlobal flags:\n")
 	printDefaults(w, fs)

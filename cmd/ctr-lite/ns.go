@@ -72,13 +72,14 @@ func (noopBool) Set(v string) error {
 	return err
 }
 
-func init() {
-	o := &nsOptions{}
-	register(&command{
-		name:  "ns",
-		args:  "[flags] -- CMD [ARG...]  |  ns show [--format json] PID",
-		short: "run a command in new or joined namespaces; show a process's namespaces",
-		long: `Runs CMD in the namespaces given, like unshare(1) and nsenter(1) together,
+// nsOpts are ns's flags.
+var nsOpts = &nsOptions{}
+
+var nsCommand = &command{
+	name:  "ns",
+	args:  "[flags] -- CMD [ARG...]  |  ns show [--format json] PID",
+	short: "run a command in new or joined namespaces; show a process's namespaces",
+	long: `Runs CMD in the namespaces given, like unshare(1) and nsenter(1) together,
 and exits with its status (128+N if a signal N killed it). SIGINT, SIGTERM,
 SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH are forwarded to it. With a new pid
 namespace CMD is PID 1 there (which ignores signals it has no handler for).
@@ -89,23 +90,22 @@ Kinds: mnt uts ipc pid net user cgroup time (or the OCI names mount, network).
   ctr-lite ns --join net=/proc/1234/ns/net -- ip addr
   ctr-lite ns --new user --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- id
   ctr-lite ns show 1234`,
-		flags: func(fs *flag.FlagSet) {
-			fs.Var(&o.newKinds, "new", "comma-separated kinds of namespace to create (repeatable)")
-			fs.Var(&o.joins, "join", "KIND=PATH: join the namespace of a file such as /proc/PID/ns/net (repeatable)")
-			fs.Var(&o.uidMaps, "uid-map", "INSIDE:OUTSIDE:COUNT uid range of a new user namespace (repeatable; default 0:<your uid>:1)")
-			fs.Var(&o.gidMaps, "gid-map", "INSIDE:OUTSIDE:COUNT gid range of a new user namespace (repeatable; default 0:<your gid>:1)")
-			fs.StringVar(&o.hostname, "hostname", "", "hostname in the new uts namespace")
-			fs.StringVar(&o.format, "format", "table", "ns show output: table or json")
-			// unshare(1)'s own flags, so that what a learner knows
-			// from unshare works here: each adds one kind to --new.
-			for _, u := range unshareFlags {
-				fs.Var(nsKindFlag{&o.newKinds, u.kind}, u.flag, "new "+u.kind+" namespace, as unshare --"+u.flag+" (same as --new "+u.kind+")")
-			}
-			fs.Var(nsKindFlag{&o.newKinds, "user"}, "map-root-user", "new user namespace with the caller's uid and gid mapped to 0, as unshare --map-root-user (the default maps of --new user)")
-			fs.Var(noopBool{}, "fork", "accepted for unshare(1): CMD always runs as a child here")
-		},
-		run: o.run,
-	})
+	flags: func(fs *flag.FlagSet) {
+		fs.Var(&nsOpts.newKinds, "new", "comma-separated kinds of namespace to create (repeatable)")
+		fs.Var(&nsOpts.joins, "join", "KIND=PATH: join the namespace of a file such as /proc/PID/ns/net (repeatable)")
+		fs.Var(&nsOpts.uidMaps, "uid-map", "INSIDE:OUTSIDE:COUNT uid range of a new user namespace (repeatable; default 0:<your uid>:1)")
+		fs.Var(&nsOpts.gidMaps, "gid-map", "INSIDE:OUTSIDE:COUNT gid range of a new user namespace (repeatable; default 0:<your gid>:1)")
+		fs.StringVar(&nsOpts.hostname, "hostname", "", "hostname in the new uts namespace")
+		fs.StringVar(&nsOpts.format, "format", "table", "ns show output: table or json")
+		// unshare(1)'s own flags, so that what a learner knows
+		// from unshare works here: each adds one kind to --new.
+		for _, u := range unshareFlags {
+			fs.Var(nsKindFlag{&nsOpts.newKinds, u.kind}, u.flag, "new "+u.kind+" namespace, as unshare --"+u.flag+" (same as --new "+u.kind+")")
+		}
+		fs.Var(nsKindFlag{&nsOpts.newKinds, "user"}, "map-root-user", "new user namespace with the caller's uid and gid mapped to 0, as unshare --map-root-user (the default maps of --new user)")
+		fs.Var(noopBool{}, "fork", "accepted for unshare(1): CMD always runs as a child here")
+	},
+	run: nsOpts.run,
 }
 
 func (o *nsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {

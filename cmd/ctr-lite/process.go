@@ -8,13 +8,14 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-func init() {
-	var pf *procFlags // set when the flags are declared, read by run
-	register(&command{
-		name:  "process",
-		args:  "[flags] -- CMD [ARG...]",
-		short: "apply process hygiene (user, rlimits, no_new_privs, fds...) to itself and exec CMD",
-		long: `Runs the last stage of a container's setup on ctr-lite itself, then execs
+// processOpts are process's flags, set when they are declared.
+var processOpts *procFlags
+
+var processCommand = &command{
+	name:  "process",
+	args:  "[flags] -- CMD [ARG...]",
+	short: "apply process hygiene (user, rlimits, no_new_privs, fds...) to itself and exec CMD",
+	long: `Runs the last stage of a container's setup on ctr-lite itself, then execs
 CMD: sysctl, rlimits, oom_score_adj, close-on-exec on every fd but 0-2 and
 --keep-fd, cwd, the user change (setgroups, setgid, setuid), umask,
 no_new_privs, execve. No namespaces are made here: run it under
@@ -27,11 +28,10 @@ when not given, as in a container.
 Example:
   ctr-lite process --user 1000:1000 --rlimit RLIMIT_NOFILE=100:200 \
     --no-new-privs -- /bin/busybox sh -c 'cat /proc/self/limits'`,
-		flags: func(fs *flag.FlagSet) { pf = addProcFlags(fs) },
-		run: func(g *globals, _ *flag.FlagSet, args []string) error {
-			return runProcess(g, pf, args)
-		},
-	})
+	flags: func(fs *flag.FlagSet) { processOpts = addProcFlags(fs) },
+	run: func(g *globals, _ *flag.FlagSet, args []string) error {
+		return runProcess(g, processOpts, args)
+	},
 }
 
 func runProcess(g *globals, pf *procFlags, args []string) error {

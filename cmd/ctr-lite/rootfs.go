@@ -22,13 +22,14 @@ type rootfsFlags struct {
 	defaultPaths bool
 }
 
-func init() {
-	var f rootfsFlags
-	register(&command{
-		name:  "rootfs",
-		args:  "[flags] ROOTFS [--] CMD [ARG...]",
-		short: "run CMD with ROOTFS as its root directory, in a new mount namespace",
-		long: `Unshares a mount namespace, mounts what the flags ask inside ROOTFS, makes
+// rootfsOpts are rootfs's flags.
+var rootfsOpts rootfsFlags
+
+var rootfsCommand = &command{
+	name:  "rootfs",
+	args:  "[flags] ROOTFS [--] CMD [ARG...]",
+	short: "run CMD with ROOTFS as its root directory, in a new mount namespace",
+	long: `Unshares a mount namespace, mounts what the flags ask inside ROOTFS, makes
 ROOTFS the root (pivot_root, or chroot with --chroot), and executes CMD there
 (found in the new root's PATH). Exits with CMD's status. The host's mount
 table is never changed: everything happens in the new namespace.
@@ -46,11 +47,10 @@ Examples:
   ctr-lite rootfs --mount bind:/srv/data:/data:ro,nosuid /tmp/rootfs -- ls /data
   ctr-lite rootfs --proc --default-paths --mask /etc/hostname /tmp/rootfs -- sh
   ctr-lite rootfs --explain --chroot --proc /tmp/rootfs -- true`,
-		flags: f.declare,
-		run: func(g *globals, fs *flag.FlagSet, args []string) error {
-			return f.run(g, args)
-		},
-	})
+	flags: rootfsOpts.declare,
+	run: func(g *globals, fs *flag.FlagSet, args []string) error {
+		return rootfsOpts.run(g, args)
+	},
 }
 
 func (f *rootfsFlags) declare(fs *flag.FlagSet) {

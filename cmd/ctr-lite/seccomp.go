@@ -12,12 +12,11 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-func init() {
-	register(&command{
-		name:  "seccomp",
-		args:  "--profile FILE [--no-new-privs=false] -- CMD [ARG...] | dump [--arch ARCH] FILE | check [--arch ARCH] FILE",
-		short: "run a command under a seccomp profile; print or check the BPF a profile compiles to",
-		long: `FILE holds an OCI linux.seccomp object, or a whole config.json whose
+var seccompCommand = &command{
+	name:  "seccomp",
+	args:  "--profile FILE [--no-new-privs=false] -- CMD [ARG...] | dump [--arch ARCH] FILE | check [--arch ARCH] FILE",
+	short: "run a command under a seccomp profile; print or check the BPF a profile compiles to",
+	long: `FILE holds an OCI linux.seccomp object, or a whole config.json whose
 linux.seccomp is used. ctr-lite compiles it to classic BPF itself (no
 libseccomp). The program checks the ABI of each syscall first: one the
 profile does not list (int 0x80 or x32 calls on x86_64) kills the process.
@@ -37,13 +36,12 @@ one the profile names fails with ENOSYS (as with runc), so programs fall
 back to older calls. SCMP_ACT_NOTIFY needs a seccomp agent: containers
 send it the listener (linux.seccomp.listenerPath); here nobody listens
 and notified syscalls fail with ENOSYS.`,
-		flags: func(fs *flag.FlagSet) {
-			fs.String("profile", "", "seccomp profile `FILE` to run CMD under")
-			fs.Bool("no-new-privs", true, "set no_new_privs before loading the filter")
-			fs.String("arch", "", "native `ARCH` to compile for (dump, check)")
-		},
-		run: runSeccomp,
-	})
+	flags: func(fs *flag.FlagSet) {
+		fs.String("profile", "", "seccomp profile `FILE` to run CMD under")
+		fs.Bool("no-new-privs", true, "set no_new_privs before loading the filter")
+		fs.String("arch", "", "native `ARCH` to compile for (dump, check)")
+	},
+	run: runSeccomp,
 }
 
 func runSeccomp(g *globals, fs *flag.FlagSet, args []string) error {

@@ -20,14 +20,15 @@ type statsOptions struct {
 	interval time.Duration
 }
 
-func init() {
-	o := &statsOptions{}
-	register(&command{
-		name:         "stats",
-		interspersed: true,
-		args:         "[flags] [ID...]",
-		short:        "show containers' CPU, memory, pids, OOM kills, throttling and block I/O, live",
-		long: `Shows the counters of every container under --root (or of those named),
+// statsOpts are stats' flags.
+var statsOpts = &statsOptions{}
+
+var statsCommand = &command{
+	name:         "stats",
+	interspersed: true,
+	args:         "[flags] [ID...]",
+	short:        "show containers' CPU, memory, pids, OOM kills, throttling and block I/O, live",
+	long: `Shows the counters of every container under --root (or of those named),
 read from their cgroups, refreshed each --interval like top(1) until
 interrupted. CPU % is the CPU time used over the last interval per wall
 time (100% = one CPU busy); MEM % is usage over the limit; OOM is the
@@ -41,13 +42,12 @@ ran out in, and for how long (cpu.stat).
   ctr-lite stats --format prometheus   the Prometheus text format, once:
       ctr-lite stats --format prometheus > /var/lib/node_exporter/ctr-lite.prom.$$ &&
         mv /var/lib/node_exporter/ctr-lite.prom.$$ /var/lib/node_exporter/ctr-lite.prom`,
-		flags: func(fs *flag.FlagSet) {
-			fs.BoolVar(&o.noStream, "no-stream", false, "print once and exit")
-			fs.StringVar(&o.format, "format", "table", "table, json or prometheus (prometheus prints once)")
-			fs.DurationVar(&o.interval, "interval", time.Second, "time between refreshes, and over which CPU % is measured")
-		},
-		run: o.run,
-	})
+	flags: func(fs *flag.FlagSet) {
+		fs.BoolVar(&statsOpts.noStream, "no-stream", false, "print once and exit")
+		fs.StringVar(&statsOpts.format, "format", "table", "table, json or prometheus (prometheus prints once)")
+		fs.DurationVar(&statsOpts.interval, "interval", time.Second, "time between refreshes, and over which CPU % is measured")
+	},
+	run: statsOpts.run,
 }
 
 func (o *statsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {

@@ -24,14 +24,12 @@ func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "go: %s\n", runtime.Version())
 }
 
-func init() {
-	register(&command{
-		name:  "version",
-		args:  "",
-		short: "print the version",
-		run: func(g *globals, _ *flag.FlagSet, _ []string) error {
-			printVersion(g.stdout)
-			return nil
-		},
-	})
+var versionCommand = &command{
+	name:  "version",
+	args:  "",
+	short: "print the version",
+	run: func(g *globals, _ *flag.FlagSet, _ []string) error {
+		printVersion(g.stdout)
+		return nil
+	},
 }

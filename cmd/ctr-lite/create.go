@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"os"
+
+	"github.com/ctr-lite/ctr-lite/container"
+)
+
+// createOpts are create's flags.
+var createOpts createFlags
+
+var createCommand = &command{
+	name:  "create",
+	runc:  true,
+	args:  "[flags] ID",
+	short: "create a container: everything set up, the process waiting for start",
+	long: `Reads BUNDLE/config.json and creates the container: namespaces, cgroup,
+mounts, capabilities and seccomp are in place and the process waits
+(blocked on an exec FIFO) until "ctr-lite start ID".`,
+	flags: createOpts.add,
+	run: func(g *globals, _ *flag.FlagSet, args []string) error {
+		id, err := oneID(args)
+		if err != nil {
+			return err
+		}
+		_, err = rootOf(g).Create(createOpts.opts(g, id))
+		return opError("create", id, err)
+	},
+}
+
+type createFlags struct {
+	bundle, pidFile, consoleSocket string
+	noPivot, noNewKeyring          bool
+	preserveFds                    int
+}
+
+func (c *createFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&c.bundle, "bundle", ".", "path to the bundle (the directory holding config.json)")
+	fs.StringVar(&c.bundle, "b", ".", "shorthand for --bundle")
+	fs.StringVar(&c.pidFile, "pid-file", "", "write the container's init pid to this file")
+	fs.StringVar(&c.consoleSocket, "console-socket", "", "AF_UNIX socket path that receives the pty master (process.terminal)")
+	fs.BoolVar(&c.noPivot, "no-pivot", false, "use MS_MOVE and chroot instead of pivot_root (a rootfs on the initramfs)")
+	fs.BoolVar(&c.noNewKeyring, "no-new-keyring", false, "keep the session keyring (accepted; no keyring is created)")
+	fs.IntVar(&c.preserveFds, "preserve-fds", 0, "pass fds 3..3+N-1 of this process to the container")
+}
+
+func (c *createFlags) opts(g *globals, id string) container.CreateOpts {
+	o := container.CreateOpts{ID: id, Bundle: c.bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
+		NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, PreserveFds: c.preserveFds, SystemdCgroup: g.systemd,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	if g.explain {
+		o.Explain = g.stderr
+	}
+	return o
+}

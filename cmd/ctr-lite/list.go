@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ctr-lite/ctr-lite/container"
+)
+
+// listOpts are list's flags.
+var listOpts struct {
+	format string
+	quiet  bool
+}
+
+var listCommand = &command{
+	name:  "list",
+	runc:  true,
+	args:  "[flags]",
+	short: "list the containers under --root",
+	flags: func(fs *flag.FlagSet) {
+		fs.StringVar(&listOpts.format, "format", "table", "table or json")
+		fs.StringVar(&listOpts.format, "f", "table", "shorthand for --format")
+		fs.BoolVar(&listOpts.quiet, "quiet", false, "print only the IDs")
+		fs.BoolVar(&listOpts.quiet, "q", false, "shorthand for --quiet")
+	},
+	run: func(g *globals, _ *flag.FlagSet, args []string) error {
+		if len(args) > 0 {
+			return usagef("list takes no arguments")
+		}
+		if listOpts.format != "table" && listOpts.format != "json" {
+			return usagef("--format %q: must be table or json", listOpts.format)
+		}
+		reps, err := rootOf(g).List()
+		if err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
+		return printList(g, reps, listOpts.format, listOpts.quiet)
+	},
+}
+
+func printList(g *globals, reps []*container.Report, format string, quiet bool) error {
+	if quiet {
+		for _, r := range reps {
+			fmt.Fprintln(g.stdout, r.ID)
+		}
+		return nil
+	}
+	if format == "json" {
+		if reps == nil {
+			reps = []*container.Report{}
+		}
+		return json.NewEncoder(g.stdout).Encode(reps)
+	}
+	w := tabwriter.NewWriter(g.stdout, 12, 1, 3, ' ', 0)
+	fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+	for _, r := range reps {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Pid, r.Status, r.Bundle,
+			r.Created.Format(time.RFC3339Nano), r.Owner)
+	}
+	return w.Flush()
+}
