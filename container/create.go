@@ -192,7 +192,7 @@ func validateForCreate(spec *specs.Spec, o CreateOpts) (*seccomp.Filter, error) 
 		return nil, errors.New("linux.intelRdt is not supported")
 	}
 	if p := spec.Process; p.ApparmorProfile != "" || p.SelinuxLabel != "" {
-		if err := checkLSM(p); err != nil {
+		if err := process.CheckLSM(p); err != nil {
 			return nil, err
 		}
 	}

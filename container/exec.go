@@ -114,7 +114,7 @@ func execProcess(base *specs.Process, o ExecOpts) (*specs.Process, error) {
 		return nil, err
 	}
 	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {
-		if err := checkLSM(&p); err != nil {
+		if err := process.CheckLSM(&p); err != nil {
 			return nil, err
 		}
 	}

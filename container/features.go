@@ -7,6 +7,7 @@ import (
 	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/seccomp"
 )
@@ -51,8 +52,8 @@ func Features() *features.Features {
 				KnownFlags:     []string{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"},
 				SupportedFlags: []string{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"},
 			},
-			Apparmor: &features.Apparmor{Enabled: boolp(apparmorEnabled())},
-			Selinux:  &features.Selinux{Enabled: boolp(selinuxEnabled())},
+			Apparmor: &features.Apparmor{Enabled: boolp(process.AppArmorEnabled())},
+			Selinux:  &features.Selinux{Enabled: boolp(process.SELinuxEnabled())},
 			IntelRdt: &features.IntelRdt{Enabled: boolp(false)},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: boolp(false)},

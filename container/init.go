@@ -115,7 +115,7 @@ func runInit(sock *os.File, cfg *initConfig) error {
 		}
 	}
 	if !cfg.NoNewKeyring {
-		if err := run.RunOne(sessionKeyringStep(cfg.ID)); err != nil {
+		if err := run.RunOne(process.SessionKeyringStep(cfg.ID)); err != nil {
 			return err
 		}
 	}
@@ -161,7 +161,7 @@ func runExecInit(sock *os.File, cfg *initConfig, run *step.Runner) error {
 	}
 	if !cfg.NoNewKeyring {
 		// Joins the container's keyring by name (runc does the same).
-		if err := run.RunOne(sessionKeyringStep(cfg.ID)); err != nil {
+		if err := run.RunOne(process.SessionKeyringStep(cfg.ID)); err != nil {
 			return err
 		}
 	}
@@ -249,7 +249,7 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 		// Never run unfiltered because the runtime forgot to send it.
 		return nil, errors.New("linux.seccomp is set but the runtime sent no compiled filter")
 	}
-	attrs, err := procAttrSteps(spec)
+	attrs, err := process.AttrSteps(spec.Linux.Personality, spec.Process.IOPriority)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 			wait = append(wait, hooksStep("startContainer", spec.Hooks.StartContainer, st))
 		}
 	}
-	lsm := lsmSteps(spec.Process)
+	lsm := process.LSMSteps(spec.Process)
 	if spec.Process.NoNewPrivileges {
 		pc.Last = append(append(lsm, filter...), wait...)
 	} else {

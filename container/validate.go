@@ -1,8 +1,10 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -27,7 +29,7 @@ func validateLater(spec *specs.Spec) error {
 	if err != nil {
 		return err
 	}
-	if _, err := procAttrSteps(spec); err != nil {
+	if _, err := process.AttrSteps(spec.Linux.Personality, spec.Process.IOPriority); err != nil {
 		return err
 	}
 	return nil
@@ -51,6 +53,41 @@ func validateNamespaces(nss []specs.LinuxNamespace) error {
 		if ns.Path != "" && !filepath.IsAbs(ns.Path) {
 			return fmt.Errorf("linux.namespaces[%d]: %s path %q is not absolute", i, ns.Type, ns.Path)
 		}
+	}
+	return nil
+}
+
+// checkUnsupported refuses config.json fields this runtime does not
+// implement yet, rather than run the container without them.
+func checkUnsupported(spec *specs.Spec) error {
+	var bad []string
+	l, p := spec.Linux, spec.Process
+	if len(l.TimeOffsets) > 0 {
+		bad = append(bad, "linux.timeOffsets")
+	}
+	if len(l.NetDevices) > 0 {
+		bad = append(bad, "linux.netDevices")
+	}
+	if l.MemoryPolicy != nil {
+		bad = append(bad, "linux.memoryPolicy")
+	}
+	if p.Scheduler != nil {
+		bad = append(bad, "process.scheduler")
+	}
+	if p.ExecCPUAffinity != nil {
+		bad = append(bad, "process.execCPUAffinity")
+	}
+	for _, m := range spec.Mounts {
+		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			bad = append(bad, "mounts["+m.Destination+"].uidMappings (idmapped mounts)")
+			break
+		}
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, ", ") + ": not supported by this runtime")
+	}
+	if _, err := process.AttrSteps(spec.Linux.Personality, spec.Process.IOPriority); err != nil {
+		return err
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package container
+package process
 
 import (
 	"fmt"
@@ -12,11 +12,11 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// apparmorEnabled: AppArmor has its securityfs directory and the module
+// AppArmorEnabled: AppArmor has its securityfs directory and the module
 // parameter reads "Y" (runc's apparmor.IsEnabled). The parameter alone
 // says "Y" on kernels built with AppArmor that did not start it (lsm=),
 // where /proc/thread-self/attr/apparmor/exec does not exist.
-func apparmorEnabled() bool {
+func AppArmorEnabled() bool {
 	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
 		return false
 	}
@@ -24,28 +24,29 @@ func apparmorEnabled() bool {
 	return err == nil && strings.HasPrefix(string(b), "Y")
 }
 
-// selinuxEnabled: selinuxfs is mounted where the kernel exposes it.
-func selinuxEnabled() bool {
+// SELinuxEnabled: selinuxfs is mounted where the kernel exposes it.
+func SELinuxEnabled() bool {
 	var st unix.Statfs_t
 	return unix.Statfs("/sys/fs/selinux", &st) == nil && uint32(st.Type) == uint32(unix.SELINUX_MAGIC)
 }
 
-// checkLSM refuses a label the host cannot apply: running the container
-// unconfined when a profile was asked for would be silently weaker.
-func checkLSM(p *specs.Process) error {
-	if p.ApparmorProfile != "" && !apparmorEnabled() {
+// CheckLSM refuses a label the host cannot apply (config.md
+// "apparmorProfile", "selinuxLabel"): running the container unconfined
+// when a profile was asked for would be silently weaker.
+func CheckLSM(p *specs.Process) error {
+	if p.ApparmorProfile != "" && !AppArmorEnabled() {
 		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", p.ApparmorProfile)
 	}
-	if p.SelinuxLabel != "" && !selinuxEnabled() {
+	if p.SelinuxLabel != "" && !SELinuxEnabled() {
 		return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", p.SelinuxLabel)
 	}
 	return nil
 }
 
-// lsmSteps set the label the next execve(2) switches to: AppArmor's
+// LSMSteps set the label the next execve(2) switches to: AppArmor's
 // "exec PROFILE" and SELinux's context, both written to this thread's
 // attr/exec (proc(5)).
-func lsmSteps(p *specs.Process) []step.Step {
+func LSMSteps(p *specs.Process) []step.Step {
 	var s []step.Step
 	if p.ApparmorProfile != "" {
 		s = append(s, attrExecStep("attr/apparmor/exec", "exec "+p.ApparmorProfile))

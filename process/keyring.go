@@ -1,4 +1,4 @@
-package container
+package process
 
 import (
 	"errors"
@@ -11,13 +11,14 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// sessionKeyringStep gives the container a session keyring of its own,
-// as runc does unless --no-new-keyring: otherwise the container's
-// processes would share the caller's session keyring and the keys in it
-// (keyrings(7)). Named "_ses.ID"; its user gets search permission
-// added, so programs inside can look keys up in it. ENOSYS (a kernel
-// without keys, or a seccomp filter refusing keyctl) is not an error.
-func sessionKeyringStep(id string) step.Step {
+// SessionKeyringStep gives container id a session keyring of its own, as
+// runc does unless --no-new-keyring: otherwise the container's processes
+// would share the caller's session keyring and the keys in it
+// (keyrings(7)). Named "_ses.ID" as runc names it, so an exec joins the
+// container's by name; its user gets search permission added, so programs
+// inside can look keys up in it. ENOSYS (a kernel without keys, or a
+// seccomp filter refusing keyctl) is not an error.
+func SessionKeyringStep(id string) step.Step {
 	name := "_ses." + id
 	return step.Step{
 		Op:   "keyctl",
