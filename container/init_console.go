@@ -60,11 +60,7 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 		},
 	}
 	if !cfg.Exec {
-		steps = append(steps, step.Step{
-			Op: "mount", Args: "<pty>, /dev/console, open_tree+move_mount",
-			Why: "/dev/console is the container's terminal",
-			Do:  func() error { return bindConsole(slave) },
-		})
+		steps = append(steps, rootfs.ConsoleStep(func() *os.File { return slave }))
 	}
 	steps = append(steps, step.Step{
 		Op: "dup3+setsid+ioctl", Args: "TIOCSCTTY",
@@ -112,38 +108,4 @@ func openDevpts(name string) (*os.File, error) {
 		return nil, fmt.Errorf("/dev/pts/%s is not on a devpts file system", name)
 	}
 	return os.NewFile(uintptr(fd), "/dev/pts/"+name), nil
-}
-
-// bindConsole binds the pty's terminal end onto /dev/console, both pinned
-// by fd: the target is created (or opened) in /dev without following
-// symlinks, and the bind is open_tree+move_mount from fd to fd (no
-// /proc/thread-self path through the container's own /proc).
-func bindConsole(src *os.File) error {
-	dev, err := unix.Open("/dev", unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open /dev: %w", err)
-	}
-	defer unix.Close(dev)
-	dst, err := unix.Openat(dev, "console", unix.O_CREAT|unix.O_NOFOLLOW|unix.O_PATH|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		// O_CREAT with O_PATH is refused: create, then open.
-		fd, cerr := unix.Openat(dev, "console", unix.O_CREAT|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o600)
-		if cerr != nil {
-			return fmt.Errorf("create /dev/console: %w", cerr)
-		}
-		dst = fd
-	}
-	target := os.NewFile(uintptr(dst), "/dev/console")
-	defer target.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
-		return fmt.Errorf("stat /dev/console: %w", err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG && st.Mode&unix.S_IFMT != unix.S_IFCHR {
-		return fmt.Errorf("/dev/console is neither a file nor a device")
-	}
-	if err := rootfs.BindFile(src, target); err != nil {
-		return fmt.Errorf("bind %s onto /dev/console: %w", src.Name(), err)
-	}
-	return nil
 }

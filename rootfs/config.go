@@ -49,10 +49,6 @@ type Config struct {
 	// Devices are created in /dev after DefaultDevices (config-linux.md
 	// "devices"); one with the path of a default device replaces it.
 	Devices []specs.LinuxDevice
-	// Console, if set, is the host path of a pty's terminal end to bind
-	// onto /dev/console (config.md "process.terminal"; the terminal code
-	// opens the pty and fills this in).
-	Console string
 	// Cwd, if set, is the process's working directory (config.md
 	// "process.cwd"): created with its parents (0755) inside the rootfs
 	// when missing, after the mounts and before anything is made
@@ -194,9 +190,6 @@ func (c *Config) Validate() error {
 		if err := validateDevice(d); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
-	}
-	if c.Console != "" && !filepath.IsAbs(c.Console) {
-		return fmt.Errorf("console %s: path is not absolute", c.Console)
 	}
 	return nil
 }

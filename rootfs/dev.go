@@ -22,8 +22,8 @@ var devLinks = []struct{ name, target string }{
 	{"ptmx", "pts/ptmx"}, // the devpts instance mounted at /dev/pts
 }
 
-// devSteps makes the minimal /dev: the device nodes, the links, and
-// /dev/console when a terminal is wanted.
+// devSteps makes the minimal /dev: the device nodes and the links.
+// /dev/console is bound later, on the new root, by ConsoleStep.
 func (s *setup) devSteps() []step.Step {
 	var steps []step.Step
 	for _, d := range s.cfg.devices() {
@@ -31,14 +31,6 @@ func (s *setup) devSteps() []step.Step {
 	}
 	for _, l := range devLinks {
 		steps = append(steps, s.linkStep(l.name, l.target))
-	}
-	if s.cfg.Console != "" {
-		steps = append(steps, step.Step{
-			Op:   "mount",
-			Args: fmt.Sprintf("%q, %q, \"\", MS_BIND", s.cfg.Console, s.host("/dev/console")),
-			Why:  "the terminal's pty is the container's console",
-			Do:   func() error { return s.bind(s.cfg.Console, "/dev/console", unix.MS_BIND) },
-		})
 	}
 	return steps
 }

@@ -22,7 +22,8 @@
 //  5. the minimal /dev (Config.SetupDev): mknod null, zero, full, random,
 //     urandom, tty and Config.Devices (bound from the host where mknod is
 //     not allowed, as in a user namespace), the links fd, stdin, stdout,
-//     stderr, ptmx -> pts/ptmx, and /dev/console when Config.Console is set.
+//     stderr, ptmx -> pts/ptmx. /dev/console is bound after the pivot, on
+//     the new root, by ConsoleStep (the container's init, for a terminal).
 //  6. masked paths, readonly paths.
 //  7. pivot_root(".", ".") and umount2(".", MNT_DETACH) of the old root
 //     stacked on top, or (NoPivot) MS_MOVE onto "/" and chroot(".");
