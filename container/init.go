@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/process"
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/seccomp"
 	"github.com/ctr-lite/ctr-lite/step"
@@ -221,9 +221,9 @@ func setupRootfs(cfg *initConfig, run *step.Runner, console []step.Step) error {
 		return err
 	}
 	// Written with the mounts: readonlyPaths may make /proc/sys read-only.
-	for _, name := range sortedNames(sysctl) {
-		rel, _ := process.SysctlPath(name)
-		rc.ProcWrites = append(rc.ProcWrites, rootfs.ProcWrite{Path: rel, Value: sysctl[name], Why: "sysctl " + name})
+	ws, _ := procfs.Sysctls(sysctl) // validated above
+	for _, w := range ws {
+		rc.ProcWrites = append(rc.ProcWrites, rootfs.ProcWrite{Path: w.Path, Value: w.Value, Why: "sysctl " + w.Name})
 	}
 	steps, err := rootfs.Steps(rc)
 	if err != nil {
@@ -386,13 +386,4 @@ func hooksStep(kind string, hooks []specs.Hook, st *State) step.Step {
 			return runHooks(kind, hooks, ociState(st, specs.StateCreated))
 		},
 	}
-}
-
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

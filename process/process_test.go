@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -89,7 +90,7 @@ func TestValidateSysctl(t *testing.T) {
 			t.Errorf("ValidateSysctl(%q, %v) = %v, want %q", tt.name, tt.nss, err, tt.err)
 		}
 	}
-	if p, _ := SysctlPath("net.ipv4.ip_forward"); p != "sys/net/ipv4/ip_forward" {
+	if p, _ := procfs.SysctlPath("net.ipv4.ip_forward"); p != "sys/net/ipv4/ip_forward" {
 		t.Errorf("SysctlPath = %q", p)
 	}
 }

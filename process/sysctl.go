@@ -2,7 +2,8 @@ package process
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -20,11 +21,11 @@ import (
 //	net.*                                           network namespace
 //	kernel.hostname, kernel.domainname              UTS namespace
 func ValidateSysctls(sysctl map[string]string, nss []specs.LinuxNamespace) error {
-	for _, name := range sortedKeys(sysctl) {
+	for _, name := range slices.Sorted(maps.Keys(sysctl)) {
 		if err := ValidateSysctl(name, nss); err != nil {
 			return err
 		}
-		if strings.ContainsAny(sysctl[name], "\x00") {
+		if strings.ContainsRune(sysctl[name], 0) {
 			return fmt.Errorf("sysctl %s: value contains a NUL byte", name)
 		}
 	}
@@ -33,7 +34,7 @@ func ValidateSysctls(sysctl map[string]string, nss []specs.LinuxNamespace) error
 
 // ValidateSysctl checks one name (see ValidateSysctls).
 func ValidateSysctl(name string, nss []specs.LinuxNamespace) error {
-	if _, err := SysctlPath(name); err != nil {
+	if _, err := procfs.SysctlPath(name); err != nil {
 		return err
 	}
 	var need specs.LinuxNamespaceType
@@ -54,47 +55,19 @@ func ValidateSysctl(name string, nss []specs.LinuxNamespace) error {
 	return nil
 }
 
-// SysctlPath turns kernel.shmmax into sys/kernel/shmmax (relative to the
-// procfs root). A name that could walk out of /proc/sys is refused.
-func SysctlPath(name string) (string, error) {
-	if strings.Contains(name, "..") {
-		return "", fmt.Errorf("sysctl %q: name contains \"..\"", name)
-	}
-	if name == "" || strings.ContainsAny(name, "/\x00") {
-		return "", fmt.Errorf("sysctl %q: want a dotted name like net.ipv4.ip_forward", name)
-	}
-	parts := strings.Split(name, ".")
-	for _, p := range parts {
-		if p == "" {
-			return "", fmt.Errorf("sysctl %q: empty component", name)
-		}
-	}
-	return "sys/" + strings.Join(parts, "/"), nil
-}
-
 func sysctlSteps(proc string, sysctl map[string]string) []step.Step {
+	ws, _ := procfs.Sysctls(sysctl) // validated by Resolve
 	var s []step.Step
-	for _, name := range sortedKeys(sysctl) {
-		rel, _ := SysctlPath(name) // validated by Resolve
-		val := sysctl[name]
+	for _, w := range ws {
 		s = append(s, step.Step{
-			Op:   "write " + proc + "/" + rel,
-			Args: fmt.Sprintf("%q", val),
-			Why:  "sysctl " + name + " of the container's own namespace, through a checked procfs",
+			Op:   "write " + proc + "/" + w.Path,
+			Args: fmt.Sprintf("%q", w.Value),
+			Why:  "sysctl " + w.Name + " of the container's own namespace, through a checked procfs",
 			Do: func() error {
-				return procfs.Write(proc, rel, val)
+				return procfs.Write(proc, w.Path, w.Value)
 			},
-			ReadBack: func() (string, error) { return procfs.Read(proc, rel) },
+			ReadBack: func() (string, error) { return procfs.Read(proc, w.Path) },
 		})
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -55,26 +55,33 @@ func check(fd int, name string) error {
 // Open opens rel (relative, no symlinks: "sys/net/ipv4/ip_forward",
 // "123/oom_score_adj") below the procfs mounted at proc with open(2)
 // flags (O_CLOEXEC|O_NOFOLLOW are added), after the checks in the
-// package doc. Errors name proc/rel; one that is not on a procfs says
-// "not on a procfs".
+// package doc; proc itself must not be a symlink. Errors name proc/rel;
+// one that is not on a procfs says "not on a procfs".
 func Open(proc, rel string, flags int) (*os.File, error) {
-	dir, err := unix.Open(proc, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(proc, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", proc, err)
 	}
-	defer unix.Close(dir)
-	if err := check(dir, proc); err != nil {
+	dir := os.NewFile(uintptr(fd), proc)
+	defer dir.Close()
+	return OpenAt(dir, rel, flags)
+}
+
+// OpenAt is Open below a procfs directory already open as dir (for
+// example one resolved inside a container's rootfs).
+func OpenAt(dir *os.File, rel string, flags int) (*os.File, error) {
+	if err := Check(dir); err != nil {
 		return nil, err
 	}
 	how := &unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	fd, err := unix.Openat2(dir, rel, how)
+	fd, err := unix.Openat2(int(dir.Fd()), rel, how)
 	if errors.Is(err, unix.ENOSYS) {
-		fd, err = openNoFollow(dir, rel, flags) // kernel before 5.6
+		fd, err = openNoFollow(int(dir.Fd()), rel, flags) // kernel before 5.6
 	}
-	name := strings.TrimSuffix(proc, "/") + "/" + rel
+	name := strings.TrimSuffix(dir.Name(), "/") + "/" + rel
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
@@ -117,7 +124,20 @@ func Write(proc, rel, val string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(val)
+	return write(f, val)
+}
+
+// WriteAt is Write below the procfs directory open as dir (see OpenAt).
+func WriteAt(dir *os.File, rel, val string) error {
+	f, err := OpenAt(dir, rel, unix.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	return write(f, val)
+}
+
+func write(f *os.File, val string) error {
+	_, err := f.WriteString(val)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -689,8 +689,9 @@ func (s *setup) propagationStep() step.Step {
 }
 
 // procWriteStep writes w through the container's /proc, resolved in-root
-// and checked to be a procfs (a symlink or another filesystem at /proc
-// in the image must not redirect the write to the host's).
+// and written by package procfs (the one path sysctls take, the process
+// CLI's too): a symlink or another filesystem at /proc or below it in the
+// image must not redirect the write to the host's.
 func (s *setup) procWriteStep(w ProcWrite) step.Step {
 	p := path.Join("/proc", path.Clean("/"+w.Path))
 	return step.Step{
@@ -698,34 +699,12 @@ func (s *setup) procWriteStep(w ProcWrite) step.Step {
 		Args: fmt.Sprintf("%q", w.Value),
 		Why:  w.Why + ", before readonlyPaths make /proc/sys read-only (runc's order)",
 		Do: func() error {
-			// /proc first: a tmpfs over it must be named as such, not
-			// as a missing file.
 			proc, err := s.open("/proc")
 			if err != nil {
 				return err
 			}
-			err = procfs.Check(proc)
-			proc.Close()
-			if err != nil {
-				return err
-			}
-			h, err := s.open(p)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			if err := procfs.Check(h); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(fdPath(h), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return fmt.Errorf("open %s: %w", p, err)
-			}
-			_, err = f.WriteString(w.Value)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			defer proc.Close()
+			if err := procfs.WriteAt(proc, w.Path, w.Value); err != nil {
 				return fmt.Errorf("write %s: %w", p, err)
 			}
 			return nil
