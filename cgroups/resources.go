@@ -257,50 +257,15 @@ func convHugetlb(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 }
 
 func convDevices(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
-	for i, d := range r.Devices {
-		rule, err := deviceRule(d)
-		if err != nil {
-			return fmt.Errorf("devices[%d]: %w", i, err)
-		}
-		c.Devices = append(c.Devices, rule)
+	rules, err := DeviceRulesFromSpec(r.Devices)
+	if err != nil {
+		return err
+	}
+	for _, d := range rules {
+		c.Devices = append(c.Devices, &devcfg.Rule{Type: devcfg.Type(d.Type), Major: d.Major, Minor: d.Minor, Permissions: devcfg.Permissions(d.Access), Allow: d.Allow})
 	}
 	c.SkipDevices = len(c.Devices) == 0
 	return nil
-}
-
-// deviceRule converts one spec rule; a missing type, major or minor is a
-// wildcard ('a', '*'), missing access is "rwm".
-func deviceRule(d specs.LinuxDeviceCgroup) (*devcfg.Rule, error) {
-	rule := &devcfg.Rule{Allow: d.Allow, Major: devcfg.Wildcard, Minor: devcfg.Wildcard, Permissions: "rwm"}
-	switch d.Type {
-	case "", "a":
-		rule.Type = devcfg.WildcardDevice
-	case "b":
-		rule.Type = devcfg.BlockDevice
-	case "c":
-		rule.Type = devcfg.CharDevice
-	default:
-		return nil, fmt.Errorf("type %q is not a, b or c", d.Type)
-	}
-	if d.Major != nil {
-		if *d.Major < devcfg.Wildcard {
-			return nil, fmt.Errorf("major %d is negative", *d.Major)
-		}
-		rule.Major = *d.Major
-	}
-	if d.Minor != nil {
-		if *d.Minor < devcfg.Wildcard {
-			return nil, fmt.Errorf("minor %d is negative", *d.Minor)
-		}
-		rule.Minor = *d.Minor
-	}
-	if d.Access != "" {
-		if strings.Trim(d.Access, "rwm") != "" {
-			return nil, fmt.Errorf("access %q is not made of r, w and m", d.Access)
-		}
-		rule.Permissions = devcfg.Permissions(d.Access)
-	}
-	return rule, nil
 }
 
 func convUnified(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
