@@ -6,11 +6,14 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/cgroups"
 )
 
 func TestContainerResourcesDevices(t *testing.T) {
 	deny := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
-	kmsg := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(1), Minor: i64(11), Access: "w"}
+	one, eleven := int64(1), int64(11)
+	kmsg := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: &one, Minor: &eleven, Access: "w"}
 	for _, tc := range []struct {
 		name    string
 		rules   []specs.LinuxDeviceCgroup
@@ -55,12 +58,16 @@ func TestContainerResourcesDevices(t *testing.T) {
 	}
 }
 
+// defaultsAsStrings are cgroups.DefaultDeviceRules when linux.devices
+// lists the node skip ("": none).
 func defaultsAsStrings(skip string) []string {
+	var devs []specs.LinuxDevice
+	if skip != "" {
+		devs = []specs.LinuxDevice{{Path: skip}}
+	}
 	var out []string
-	for _, d := range defaultAllowedDevices {
-		if d.path != skip || skip == "" {
-			out = append(out, ruleString(d.rule))
-		}
+	for _, d := range cgroups.DefaultDeviceRules(devs) {
+		out = append(out, ruleString(d))
 	}
 	return out
 }
