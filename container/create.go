@@ -17,6 +17,7 @@ import (
 
 	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/cgroups"
+	"github.com/ctr-lite/ctr-lite/exeseal"
 	"github.com/ctr-lite/ctr-lite/namespaces"
 	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/rootfs"
@@ -335,7 +336,7 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 	}
 	defer parentSock.Close()
 	defer childSock.Close()
-	self, err := sealedSelf(c.Root.Dir, run) // CVE-2019-5736: see selfexe.go
+	self, err := exeseal.SealedSelf(c.Root.Dir, run) // CVE-2019-5736: see package exeseal
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package container
+package exeseal
 
 import (
 	"errors"
@@ -13,30 +13,13 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// Why a sealed copy of ourselves (CVE-2019-5736): the container's init and
-// every exec start as this binary, re-executed inside the container's
-// namespaces. While it runs there, a process in the container can open
-// /proc/PID/exe, keep the fd, and once no one executes the binary any more
-// (ETXTBSY is gone) reopen it for writing through /proc/self/fd/N: it then
-// writes the runtime binary on the host, which root runs next. So the child
-// must not execute the host's file itself, but one that cannot be opened
-// for writing by anyone.
-//
-// runc 1.2 (libcontainer/exeseal) does it with no copy: a private
-// overlayfs whose only layers are the binary's directory and an empty
-// one. An overlay without an upper layer is read-only for good, and the
-// mount is detached (fsmount(2) without move_mount(2)): nothing in any
-// mount table can be remounted read-write, and /proc/PID/exe leads to the
-// overlay's file, never to the one below. Where overlayfs or the new mount
-// API is missing (or we lack CAP_SYS_ADMIN), a memfd copy sealed against
-// writes (memfd_create(2), fcntl(2) F_ADD_SEALS) does the same at the
-// price of a copy.
-
-// sealedSelf returns a handle on this binary that the child can execveat
-// and no one can write through. stateDir (the runtime's --root) is the
-// preferred lowest overlay layer: any directory will do, its files stay
-// below the binary's.
-func sealedSelf(stateDir string, run *step.Runner) (f *os.File, err error) {
+// SealedSelf returns a handle on this binary that a child can execveat
+// and no one can write through: an O_PATH fd of it in a detached
+// read-only overlay, or else a sealed memfd copy. stateDir (the runtime's
+// --root) is the preferred lowest overlay layer: any directory will do,
+// its files stay below the binary's. The steps run through run (they
+// explain); the caller closes the file.
+func SealedSelf(stateDir string, run *step.Runner) (f *os.File, err error) {
 	bin, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return nil, fmt.Errorf("readlink /proc/self/exe: %w", err)
