@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/rootfs"
 )
 
 // DefaultSpec is the config.json `ctr-lite spec` writes: runc's default
@@ -60,14 +62,8 @@ func DefaultSpec() *specs.Spec {
 				{Type: specs.MountNamespace},
 				{Type: specs.CgroupNamespace},
 			},
-			MaskedPaths: []string{
-				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-				"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-				"/proc/sched_debug", "/sys/firmware", "/proc/scsi",
-			},
-			ReadonlyPaths: []string{
-				"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-			},
+			MaskedPaths:   rootfs.DefaultMaskedPaths(),
+			ReadonlyPaths: rootfs.DefaultReadonlyPaths(),
 		},
 	}
 }

@@ -115,6 +115,13 @@ func TestUserPivotsIntoRootfs(t *testing.T) {
 			t.Errorf("%s not mounted inside:\n%s", p, r.stdout)
 		}
 	}
+	// --dev is the /dev of `runc spec`: devpts owned by gid 5 (tty),
+	// mode 620.
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(line, " /dev/pts ") && (!strings.Contains(line, "gid=5") || !strings.Contains(line, "mode=620")) {
+			t.Errorf("devpts is not runc spec's (gid=5,mode=620): %s", line)
+		}
+	}
 }
 
 func TestUserChrootsIntoRootfs(t *testing.T) {

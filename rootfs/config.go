@@ -90,17 +90,19 @@ func DefaultDevices() []specs.LinuxDevice {
 	}
 }
 
-// DefaultMaskedPaths is the list `runc spec` writes into config.json.
+// DefaultMaskedPaths is the list `runc spec` writes into config.json
+// (runc 1.1 libcontainer/specconv Example), in its order; container's
+// DefaultSpec and the rootfs command's --default-paths use it.
 func DefaultMaskedPaths() []string {
 	return []string{
 		"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
 		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-		"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-		"/sys/devices/virtual/powercap",
+		"/proc/sched_debug", "/sys/firmware", "/proc/scsi",
 	}
 }
 
-// DefaultReadonlyPaths is the list `runc spec` writes into config.json.
+// DefaultReadonlyPaths is the list `runc spec` writes into config.json
+// (runc 1.1 libcontainer/specconv Example).
 func DefaultReadonlyPaths() []string {
 	return []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
 }

@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ctr-lite/ctr-lite/container"
 	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/step"
@@ -98,14 +100,16 @@ func (f *rootfsFlags) declare(fs *flag.FlagSet) {
 	fs.BoolVar(&f.defaultPaths, "default-paths", false, "add the masked and readonly paths that runc spec writes\n(/proc/kcore, /proc/sys, /sys/firmware, ...)")
 }
 
-// minimalDev is the /dev of `runc spec`'s config.json.
+// minimalDev is the /dev of `runc spec`'s config.json: the /dev mounts
+// of container.DefaultSpec.
 func minimalDev() []specs.Mount {
-	return []specs.Mount{
-		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+	var dev []specs.Mount
+	for _, m := range container.DefaultSpec().Mounts {
+		if m.Destination == "/dev" || strings.HasPrefix(m.Destination, "/dev/") {
+			dev = append(dev, m)
+		}
 	}
+	return dev
 }
 
 func (f *rootfsFlags) run(g *globals, args []string) error {
