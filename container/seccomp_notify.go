@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
+	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -92,37 +92,47 @@ func (c *Container) passListener(h *Handle, l *os.File) error {
 // sendContainerProcessState sends state and fd in one message over a new
 // SOCK_STREAM connection to path, then closes it (config-linux.md: one
 // state per connection, the fds in SCM_RIGHTS in the order of state.fds).
+// Raw socket(2), connect(2) and sendmsg(2), not package net, which would
+// bring its resolver into the binary for this one connection.
 func sendContainerProcessState(path string, state *specs.ContainerProcessState, fd *os.File) error {
 	data, err := json.Marshal(state)
 	if err != nil {
 		return err
 	}
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("seccomp listener %s: %w", path, unwrapOp(err))
+		return fmt.Errorf("seccomp listener %s: socket: %w", path, err)
 	}
-	defer conn.Close()
-	n, _, err := conn.WriteMsgUnix(data, unix.UnixRights(int(fd.Fd())), nil)
-	if err == nil && n < len(data) {
-		// One sendmsg on a non-blocking socket sends what fits in its
-		// buffer (large annotations): the rest follows on the stream.
-		_, err = conn.Write(data[n:])
+	defer unix.Close(sock)
+	if err := ignoringEINTR(func() error { return unix.Connect(sock, &unix.SockaddrUnix{Name: path}) }); err != nil {
+		return fmt.Errorf("seccomp listener %s: %w", path, err)
 	}
+	var n int
+	err = ignoringEINTR(func() (err error) {
+		n, err = unix.SendmsgN(sock, data, unix.UnixRights(int(fd.Fd())), nil, 0)
+		return err
+	})
+	// A stream sendmsg may send less than all (a signal, large
+	// annotations): the rest follows on the stream, without the fd.
+	for err == nil && n < len(data) {
+		var m int
+		err = ignoringEINTR(func() (err error) {
+			m, err = unix.Write(sock, data[n:])
+			return err
+		})
+		n += m
+	}
+	runtime.KeepAlive(fd)
 	if err != nil {
-		return fmt.Errorf("seccomp listener %s: send state and fd: %w", path, unwrapOp(err))
+		return fmt.Errorf("seccomp listener %s: send state and fd: %w", path, err)
 	}
 	return nil
 }
 
-// unwrapOp drops net.OpError's "dial unix PATH:" prefix: our message
-// names the path already.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		if se, ok := op.Err.(*os.SyscallError); ok {
-			return se.Err
+func ignoringEINTR(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
 		}
-		return op.Err
 	}
-	return err
 }
