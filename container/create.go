@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -129,7 +128,7 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	}()
 	h.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath, Config: spec,
 		CgroupPath: cg.Path(), CgroupMode: cg.Mode(), CgroupDirs: cg.DirMap(),
-		Created: time.Now().UTC(), Owner: ownerName(os.Geteuid()), NoNewKeyring: o.NoNewKeyring,
+		Created: time.Now().UTC(), NoNewKeyring: o.NoNewKeyring,
 		Creating: true}
 	// Saved before anything exists, and again once the init does: a
 	// create killed at any point leaves a state that names everything
@@ -510,14 +509,6 @@ func (c *Container) abort(h *Handle) {
 		}
 	}
 	h.Remove()
-}
-
-// ownerName is the user name of uid (runc's "owner"), or the number.
-func ownerName(uid int) string {
-	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
-		return u.Username
-	}
-	return strconv.Itoa(uid)
 }
 
 // writePidFile writes the init's pid atomically (a reader never sees a

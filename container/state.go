@@ -1,9 +1,13 @@
 package container
 
 import (
+	"strconv"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/process"
 )
 
 // Report is what `state` and `list --format json` print: the spec's state
@@ -22,6 +26,7 @@ type Report struct {
 }
 
 // Describe reports one container's state as the kernel shows it now.
+// Owner is empty, as in runc's `state`; List fills it.
 func (r Root) Describe(id string) (*Report, error) {
 	s, err := r.Load(id)
 	if err != nil {
@@ -35,7 +40,6 @@ func (r Root) Describe(id string) (*Report, error) {
 		Bundle:  s.Bundle,
 		Rootfs:  s.Rootfs,
 		Created: s.Created,
-		Owner:   s.Owner,
 	}
 	if status != specs.StateStopped {
 		rep.Pid = s.Pid
@@ -46,8 +50,11 @@ func (r Root) Describe(id string) (*Report, error) {
 	return rep, nil
 }
 
-// List describes every container under the root. A container whose state
-// vanished between listing and reading (deleted meanwhile) is skipped.
+// List describes every container under the root, each with its Owner as
+// runc's `list` gives it: the name of the user owning its state
+// directory, from the host's /etc/passwd, or "#UID". A container whose
+// state vanished between listing and reading (deleted meanwhile) is
+// skipped.
 func (r Root) List() ([]*Report, error) {
 	ids, err := r.IDs()
 	if err != nil {
@@ -62,6 +69,7 @@ func (r Root) List() ([]*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		rep.Owner = r.owner(id)
 		reps = append(reps, rep)
 	}
 	return reps, nil
@@ -77,4 +85,16 @@ func (r Root) frozenFunc(s *State) func() bool {
 		frozen, err := m.Frozen()
 		return err == nil && frozen
 	}
+}
+
+// owner names the user owning id's state directory (runc's list.go).
+func (r Root) owner(id string) string {
+	var st unix.Stat_t
+	if err := unix.Stat(r.dir(id), &st); err != nil {
+		return ""
+	}
+	if name, ok, err := process.UserName("/", st.Uid); err == nil && ok {
+		return name
+	}
+	return "#" + strconv.FormatUint(uint64(st.Uid), 10)
 }

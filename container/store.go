@@ -37,7 +37,6 @@ type State struct {
 	// since boot) when the init started: a recycled PID has another one.
 	PidStart uint64    `json:"pid_start"`
 	Created  time.Time `json:"created"`
-	Owner    string    `json:"owner"`
 	// Config is the config.json the container was created from: later
 	// commands (exec, delete's poststop hooks, update) read it here, not
 	// from the bundle, which may have changed since.

@@ -152,6 +152,21 @@ func resolveUser(root, spec string, base specs.User, extra []string) (*execUser,
 	return u, nil
 }
 
+// UserName is the name root's /etc/passwd gives uid (passwd(5)), read
+// as ResolveUser reads it (in root, a regular file, bounded); ok is false
+// when no well-formed entry has uid. `list` uses it for the host's users
+// (runc's "owner"), without os/user.
+func UserName(root string, uid uint32) (name string, ok bool, err error) {
+	passwd, err := readPasswd(root)
+	if err != nil {
+		return "", false, err
+	}
+	if pw := findPasswd(passwd, "", uid, true); pw != nil {
+		return pw.Name, true, nil
+	}
+	return "", false, nil
+}
+
 // lookupUser: a name must be in /etc/passwd; a number may be, or not.
 func lookupUser(passwd []passwdEntry, s string) (*passwdEntry, uint32, error) {
 	if s == "" {
