@@ -9,6 +9,8 @@ import (
 	"github.com/containerd/console"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // DialConsoleSocket connects to --console-socket in the caller (before the
@@ -74,21 +76,40 @@ func sendPty(sock *os.File, pty console.Console) error {
 	return nil
 }
 
-// attachTty makes the pty's terminal end (opened from its master) this
-// process's stdin, stdout and stderr and its controlling terminal:
-// setsid(2), then ioctl(TIOCSCTTY).
-func attachTty(slave *os.File) error {
-	fd := int(slave.Fd())
-	for i := 0; i < 3; i++ {
-		if err := unix.Dup3(fd, i, 0); err != nil {
-			return fmt.Errorf("dup pty slave to fd %d: %w", i, err)
-		}
+// ttySteps make the pty's terminal end (opened from its master; slave
+// gives it when the steps run) this process's stdin, stdout and stderr
+// and its controlling terminal: dup3(2) onto 0, 1 and 2, setsid(2), then
+// ioctl(TIOCSCTTY) (tty_ioctl(4)).
+func ttySteps(slave func() *os.File) []step.Step {
+	return []step.Step{
+		{
+			Op: "dup3", Args: "<pty>, 0 1 2",
+			Why: "the terminal becomes stdin, stdout and stderr",
+			Do: func() error {
+				f := slave()
+				defer f.Close() // now fds 0, 1 and 2
+				for i := 0; i < 3; i++ {
+					if err := unix.Dup3(int(f.Fd()), i, 0); err != nil {
+						return fmt.Errorf("dup pty slave to fd %d: %w", i, err)
+					}
+				}
+				return nil
+			},
+		},
+		{
+			Op: "setsid", Why: "a session of our own: only a session leader gets a controlling terminal",
+			Do: func() error {
+				// EPERM: already a session leader.
+				if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
+					return err
+				}
+				return nil
+			},
+		},
+		{
+			Op: "ioctl", Args: "0, TIOCSCTTY",
+			Why: "the terminal becomes our controlling terminal",
+			Do:  func() error { return unix.IoctlSetInt(0, unix.TIOCSCTTY, 0) },
+		},
 	}
-	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("setsid: %w", err)
-	}
-	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-		return fmt.Errorf("ioctl TIOCSCTTY: %w", err)
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -106,4 +107,15 @@ func ociState(s *State, status specs.ContainerState) *specs.State {
 		st.Annotations = s.Config.Annotations
 	}
 	return st
+}
+
+// hookArgs is what --explain shows of a step running hooks: each one a
+// fork and execve(2) of its path, the state on its stdin (config.md
+// "POSIX-platform Hooks").
+func hookArgs(kind string, hooks []specs.Hook) string {
+	paths := make([]string, len(hooks))
+	for i, h := range hooks {
+		paths[i] = fmt.Sprintf("%q", h.Path)
+	}
+	return kind + " hooks " + strings.Join(paths, ", ") + "; the state on stdin"
 }

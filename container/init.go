@@ -197,7 +197,7 @@ func unshareCgroupStep() step.Step {
 // container's cgroup: nothing the container runs may escape its limits.
 func awaitPlaced(sock *os.File, run *step.Runner) error {
 	return run.RunOne(step.Step{
-		Op:  "read sync socket",
+		Op: "read", Args: `sync socket, "placed"`,
 		Why: "wait until the runtime has put us in the container's cgroup",
 		Do:  func() error { return awaitMsg(sock, msgPlaced) },
 	})
@@ -336,7 +336,7 @@ func rearmPdeathsigStep(sock *os.File) step.Step {
 // when execve succeeds, or for the error if it fails.
 func readyStep(sock *os.File, cfg *initConfig) step.Step {
 	return step.Step{
-		Op:  "write sync socket",
+		Op: "write", Args: `sync socket, "ready"`,
 		Why: "tell the runtime the container is set up",
 		Do: func() error {
 			// The runtime armed PR_SET_PDEATHSIG so a half-made init
@@ -380,7 +380,7 @@ func waitStartStep(fifoFd int) step.Step {
 
 func hooksStep(kind string, hooks []specs.Hook, st *State) step.Step {
 	return step.Step{
-		Op:  "run " + kind + " hooks",
+		Op: "execve", Args: hookArgs(kind, hooks),
 		Why: "config.md: in the container's namespaces, after start, before the program",
 		Do: func() error {
 			return runHooks(kind, hooks, ociState(st, specs.StateCreated))

@@ -62,14 +62,7 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 	if !cfg.Exec {
 		steps = append(steps, rootfs.ConsoleStep(func() *os.File { return slave }))
 	}
-	steps = append(steps, step.Step{
-		Op: "dup3+setsid+ioctl", Args: "TIOCSCTTY",
-		Why: "the terminal becomes stdin/stdout/stderr and the controlling terminal",
-		Do: func() error {
-			defer slave.Close() // now fds 0, 1 and 2
-			return attachTty(slave)
-		},
-	})
+	steps = append(steps, ttySteps(func() *os.File { return slave })...)
 	return steps, sock, nil
 }
 

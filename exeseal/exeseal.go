@@ -25,28 +25,12 @@ func SealedSelf(stateDir string, run *step.Runner) (f *os.File, err error) {
 		return nil, fmt.Errorf("readlink /proc/self/exe: %w", err)
 	}
 	scratch := scratchLayer(filepath.Dir(bin), stateDir, "/run", "/tmp", "/dev")
-	err = run.RunOne(step.Step{
-		Op:   "fsopen+fsconfig+fsmount",
-		Args: fmt.Sprintf(`"overlay", lowerdir=%s:%s, MOUNT_ATTR_RDONLY; openat %q, O_PATH`, filepath.Dir(bin), scratch, filepath.Base(bin)),
-		Why:  "the init runs ctr-lite from a detached read-only overlay: /proc/PID/exe cannot reach the host binary for writing (CVE-2019-5736)",
-		Do: func() error {
-			f, err = overlaySelf(bin, scratch)
-			return err
-		},
-	})
-	if err == nil {
+	f, overlayErr := overlaySelf(bin, scratch, run)
+	if overlayErr == nil {
 		return f, nil
 	}
-	overlayErr := err
-	err = run.RunOne(step.Step{
-		Op:   "memfd_create+copy+fcntl",
-		Args: `"ctr-lite", MFD_CLOEXEC|MFD_ALLOW_SEALING; F_ADD_SEALS F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE`,
-		Why:  fmt.Sprintf("no overlay (%v): a sealed in-memory copy of ctr-lite for the init to run (CVE-2019-5736)", overlayErr),
-		Do: func() error {
-			f, err = memfdSelf()
-			return err
-		},
-	})
+	run.Note("no overlay (%v): a sealed in-memory copy of ctr-lite for the init to run instead", overlayErr)
+	f, err = memfdSelf(run)
 	if err != nil {
 		return nil, fmt.Errorf("sealed copy of ctr-lite: overlay: %v; memfd: %w", overlayErr, err)
 	}
@@ -82,65 +66,117 @@ func escapeLowerdir(p string) string {
 // directory. Two lowerdirs and no upperdir is overlayfs's read-only mode:
 // with one lowerdir it refuses to mount. The binary's directory is the
 // top layer, so a file of the same name in scratch cannot shadow it.
-func overlaySelf(bin, scratch string) (*os.File, error) {
+func overlaySelf(bin, scratch string, run *step.Runner) (*os.File, error) {
 	if scratch == "" {
 		return nil, errors.New("no directory apart from the binary's for the second layer")
 	}
-	ctx, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("fsopen overlay: %w", err)
-	}
-	defer unix.Close(ctx)
+	ctx, mnt := -1, -1
+	defer func() {
+		for _, fd := range []int{ctx, mnt} {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		}
+	}()
 	lower := escapeLowerdir(filepath.Dir(bin)) + ":" + escapeLowerdir(scratch)
-	if err := unix.FsconfigSetString(ctx, "lowerdir", lower); err != nil {
-		return nil, fmt.Errorf("fsconfig lowerdir=%s: %w", lower, err)
-	}
-	// xino would only log noise when the layers are on different
-	// file systems; failing to turn it off is harmless.
-	_ = unix.FsconfigSetString(ctx, "xino", "off")
-	if err := unix.FsconfigCreate(ctx); err != nil {
-		return nil, fmt.Errorf("fsconfig FSCONFIG_CMD_CREATE overlay: %w", err)
-	}
-	mnt, err := unix.Fsmount(ctx, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
-	if err != nil {
-		return nil, fmt.Errorf("fsmount overlay: %w", err)
-	}
-	defer unix.Close(mnt)
-	fd, err := unix.Openat(mnt, filepath.Base(bin), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s in the overlay: %w", filepath.Base(bin), err)
-	}
-	return os.NewFile(uintptr(fd), "overlay:"+bin), nil
+	var f *os.File
+	err := run.Run(
+		step.Step{
+			Op: "fsopen", Args: `"overlay", FSOPEN_CLOEXEC`,
+			Why: "an overlayfs of ctr-lite's directory, for the init to run ctr-lite from (CVE-2019-5736)",
+			Do: func() (err error) {
+				ctx, err = unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+				return err
+			},
+		},
+		step.Step{
+			Op: "fsconfig", Args: fmt.Sprintf("lowerdir=%s, xino=off; FSCONFIG_CMD_CREATE", lower),
+			Why: "two lower layers and no upper one: read-only for good",
+			Do: func() error {
+				if err := unix.FsconfigSetString(ctx, "lowerdir", lower); err != nil {
+					return fmt.Errorf("lowerdir=%s: %w", lower, err)
+				}
+				// xino would only log noise when the layers are on
+				// different file systems; failing to turn it off is
+				// harmless.
+				_ = unix.FsconfigSetString(ctx, "xino", "off")
+				return unix.FsconfigCreate(ctx)
+			},
+		},
+		step.Step{
+			Op: "fsmount", Args: "FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOSUID",
+			Why: "detached: in no mount table, so no one can remount it read-write",
+			Do: func() (err error) {
+				mnt, err = unix.Fsmount(ctx, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
+				return err
+			},
+		},
+		step.Step{
+			Op: "openat", Args: fmt.Sprintf("<overlay>, %q, O_PATH|O_NOFOLLOW", filepath.Base(bin)),
+			Why: "what the init executes: /proc/PID/exe cannot reach the host binary for writing",
+			Do: func() error {
+				fd, err := unix.Openat(mnt, filepath.Base(bin), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return err
+				}
+				f = os.NewFile(uintptr(fd), "overlay:"+bin)
+				return nil
+			},
+		},
+	)
+	return f, err
 }
 
 // memfdSelf copies this binary into a memfd and seals it: after
 // F_SEAL_WRITE|F_SEAL_GROW|F_SEAL_SHRINK no write(2), truncate or
 // writable shared mmap succeeds, and F_SEAL_SEAL keeps anyone from
 // removing the seals.
-func memfdSelf() (*os.File, error) {
-	fd, err := unix.MemfdCreate("ctr-lite", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
-	if errors.Is(err, unix.EINVAL) {
-		// MFD_EXEC is Linux 6.3; before it every memfd is executable.
-		fd, err = unix.MemfdCreate("ctr-lite", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	}
+func memfdSelf(run *step.Runner) (*os.File, error) {
+	var mem *os.File
+	err := run.Run(
+		step.Step{
+			Op: "memfd_create", Args: `"ctr-lite", MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_EXEC`,
+			Why: "an in-memory file for a copy of ctr-lite that can be sealed",
+			Do: func() error {
+				fd, err := unix.MemfdCreate("ctr-lite", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+				if errors.Is(err, unix.EINVAL) {
+					// MFD_EXEC is Linux 6.3; before it every memfd is executable.
+					fd, err = unix.MemfdCreate("ctr-lite", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+				}
+				if err != nil {
+					return err
+				}
+				mem = os.NewFile(uintptr(fd), "memfd:ctr-lite")
+				return nil
+			},
+		},
+		step.Step{
+			Op: "copy_file_range", Args: "/proc/self/exe, <memfd>",
+			Why: "the copy (Go falls back to sendfile or read and write where the kernel refuses)",
+			Do: func() error {
+				self, err := os.Open("/proc/self/exe")
+				if err != nil {
+					return err
+				}
+				defer self.Close()
+				_, err = io.Copy(mem, self)
+				return err
+			},
+		},
+		step.Step{
+			Op: "fcntl", Args: "<memfd>, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE",
+			Why: "no write, truncate or growth from now on, and the seals stay (CVE-2019-5736)",
+			Do: func() error {
+				_, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
+				return err
+			},
+		},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
-	}
-	mem := os.NewFile(uintptr(fd), "memfd:ctr-lite")
-	self, err := os.Open("/proc/self/exe")
-	if err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("open /proc/self/exe: %w", err)
-	}
-	defer self.Close()
-	if _, err := io.Copy(mem, self); err != nil { // copy_file_range/sendfile
-		mem.Close()
-		return nil, fmt.Errorf("copy ctr-lite into a memfd: %w", err)
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("fcntl F_ADD_SEALS: %w", err)
+		if mem != nil {
+			mem.Close()
+		}
+		return nil, err
 	}
 	return mem, nil
 }

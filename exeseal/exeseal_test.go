@@ -30,8 +30,8 @@ func TestSealedSelfCannotBeWritten(t *testing.T) {
 		name string
 		open func() (*os.File, error)
 	}{
-		{"overlay", func() (*os.File, error) { return overlaySelf(bin, t.TempDir()) }},
-		{"memfd", memfdSelf},
+		{"overlay", func() (*os.File, error) { return overlaySelf(bin, t.TempDir(), nil) }},
+		{"memfd", func() (*os.File, error) { return memfdSelf(nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := tc.open()
@@ -108,8 +108,8 @@ func BenchmarkSealedSelf(b *testing.B) {
 		open func() (*os.File, error)
 	}{
 		{"open", func() (*os.File, error) { return os.Open(bin) }},
-		{"overlay", func() (*os.File, error) { return overlaySelf(bin, scratch) }},
-		{"memfd", memfdSelf},
+		{"overlay", func() (*os.File, error) { return overlaySelf(bin, scratch, nil) }},
+		{"memfd", func() (*os.File, error) { return memfdSelf(nil) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {

@@ -240,7 +240,7 @@ func initLines(stderr string) int {
 	for _, l := range strings.Split(stderr, "\n") {
 		if strings.Contains(l, initLine) && !strings.Contains(l, initLine+"    ->") {
 			n++
-			if strings.Contains(l, initLine+"write sync socket") {
+			if strings.Contains(l, initLine+"write(sync socket") {
 				return n
 			}
 		}
@@ -287,7 +287,7 @@ func killAtInitLine(t *testing.T, b *bundle, n int, args ...string) bool {
 	}
 	left := livingOf(procs)
 	out := s.drain()
-	if strings.Contains(out, initLine+"write sync socket") {
+	if strings.Contains(out, initLine+"write(sync socket") {
 		// The init may have sent "ready": it may live on.
 		return false
 	}
@@ -447,7 +447,7 @@ func killAtReady(t *testing.T, b *bundle, calib string, args ...string) bool {
 		if rearm < 0 && strings.Contains(l, initLine+"setresuid(") {
 			rearm = i
 		}
-		if ready < 0 && strings.Contains(l, initLine+"write sync socket") {
+		if ready < 0 && strings.Contains(l, initLine+"write(sync socket") {
 			ready = i
 		}
 	}
@@ -498,7 +498,7 @@ func killAtReady(t *testing.T, b *bundle, calib string, args ...string) bool {
 		out.Write(buf[:n])
 	}
 	got := out.String()
-	if strings.Contains(got, initLine+"write sync socket") || !strings.Contains(got, initLine+"setresuid(") {
+	if strings.Contains(got, initLine+"write(sync socket") || !strings.Contains(got, initLine+"setresuid(") {
 		// Ready was sent, or the init blocked before its last steps.
 		for _, p := range left {
 			unix.Kill(p, unix.SIGKILL)

@@ -101,8 +101,8 @@ func Steps(c Config) ([]step.Step, error) {
 // directory on the host.
 func (s *setup) cwdStep(p string) step.Step {
 	return step.Step{
-		Op:   "mkdir -p",
-		Args: s.host(p) + ", 0755",
+		Op:   "mkdirat",
+		Args: s.host(p) + ", 0755 (and missing parents)",
 		Why:  "process.cwd is created when the rootfs lacks it, as runc does",
 		Do: func() error {
 			f, err := s.mkdirAll(p)
