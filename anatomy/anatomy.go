@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -211,9 +210,59 @@ func readLines(file string) ([]string, error) {
 	return out, nil
 }
 
-// limitLine is "Max open files            1024                 1048576              files":
-// columns separated by two spaces or more, the units optional.
-var limitLine = regexp.MustCompile(`^(\S.*?)\s{2,}(\S+)\s+(\S+)(?:\s+(\S+))?\s*$`)
+// limitLine splits a line of /proc/PID/limits, "Max open files
+// 1024                 1048576              files": the resource name
+// (which has single spaces), then two spaces or more, then the soft and
+// hard limits and the optional units. It is the regexp
+// ^(\S.*?)\s{2,}(\S+)\s+(\S+)(?:\s+(\S+))?\s*$ written out (package regexp
+// stays out of the binary): the name is as short as can be, so the last
+// three fields are limits and units when a gap of two or more spaces
+// comes before them, else the last two are the limits. ok is false for a
+// line of another shape.
+func limitLine(l string) (name, soft, hard, units string, ok bool) {
+	// Fields and the blank run before each, as the regexp's \s sees blanks.
+	type field struct{ start, end, gap int }
+	var fs []field
+	for i := 0; i < len(l); {
+		j := i
+		for j < len(l) && isBlank(l[j]) {
+			j++
+		}
+		if j == len(l) {
+			break
+		}
+		k := j
+		for k < len(l) && !isBlank(l[k]) {
+			k++
+		}
+		fs = append(fs, field{j, k, j - i})
+		i = k
+	}
+	if len(fs) == 0 || fs[0].gap != 0 {
+		return "", "", "", "", false
+	}
+	for _, n := range []int{3, 2} { // values after the name: soft, hard[, units]
+		first := len(fs) - n
+		if first < 1 || fs[first].gap < 2 {
+			continue
+		}
+		v := func(i int) string { return l[fs[i].start:fs[i].end] }
+		name, soft, hard = l[:fs[first-1].end], v(first), v(first+1)
+		if strings.Contains(name, "\n") { // the regexp's "." is not a newline
+			return "", "", "", "", false
+		}
+		if n == 3 {
+			units = v(first + 2)
+		}
+		return name, soft, hard, units, true
+	}
+	return "", "", "", "", false
+}
+
+// isBlank is the regexp \s: tab, newline, form feed, carriage return, space.
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
 
 func readLimits(file string) ([]Rlimit, error) {
 	lines, err := os.ReadFile(file)
@@ -225,11 +274,11 @@ func readLimits(file string) ([]Rlimit, error) {
 		if i == 0 || strings.TrimSpace(l) == "" { // the header
 			continue
 		}
-		m := limitLine.FindStringSubmatch(l)
-		if m == nil {
+		name, soft, hard, units, ok := limitLine(l)
+		if !ok {
 			return nil, fmt.Errorf("%s: bad line %q", file, l)
 		}
-		out = append(out, Rlimit{Resource: m[1], Soft: m[2], Hard: m[3], Units: m[4]})
+		out = append(out, Rlimit{Resource: name, Soft: soft, Hard: hard, Units: units})
 	}
 	return out, nil
 }

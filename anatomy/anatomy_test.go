@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,40 @@ func TestReadSelf(t *testing.T) {
 	if len(p.Namespaces) == 0 || len(p.Cgroups) == 0 || len(p.Capabilities) != 5 || len(p.UIDMap) == 0 ||
 		len(p.Rlimits) < 16 || p.Hostname != host || len(p.Mounts) == 0 {
 		t.Errorf("anatomy of self: %+v", p)
+	}
+}
+
+// limitLine is the regexp it was, by hand: both split every line alike.
+var limitLineRegexp = regexp.MustCompile(`^(\S.*?)\s{2,}(\S+)\s+(\S+)(?:\s+(\S+))?\s*$`)
+
+var limitLineSeeds = []string{
+	"Max cpu time              unlimited            unlimited            seconds   ",
+	"Max open files            1024                 1048576              files     ",
+	"Max nice priority         0                    0                    ",
+	"Max realtime timeout      unlimited            unlimited            us        ",
+	"Max file size             unlimited            unlimited            bytes",
+	"", " ", "a", "a  b", "a  b  c", "a  b c", "a b  c d", "a b c d e", "a  b  c  d  e", "a\tb\tc", "a \t b c",
+	"  a  b c", "a  b c   ", "a b  c\t\td", "x\r\ny  1 2", "a\u00a0 b c", "a\v\vb c", "a  b c d", "a  b c  d",
+	"Max processes  1  2 3", "é  1 2",
+}
+
+func TestLimitLineMatchesRegexp(t *testing.T) {
+	for _, l := range limitLineSeeds {
+		checkLimitLine(t, l)
+	}
+}
+
+func FuzzLimitLine(f *testing.F) {
+	for _, l := range limitLineSeeds {
+		f.Add(l)
+	}
+	f.Fuzz(checkLimitLine)
+}
+
+func checkLimitLine(t *testing.T, l string) {
+	name, soft, hard, units, ok := limitLine(l)
+	m := limitLineRegexp.FindStringSubmatch(l)
+	if (m != nil) != ok || m != nil && (m[1] != name || m[2] != soft || m[3] != hard || m[4] != units) {
+		t.Errorf("limitLine(%q) = %q %q %q %q %v, the regexp gives %q", l, name, soft, hard, units, ok, m)
 	}
 }

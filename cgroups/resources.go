@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -17,21 +16,49 @@ import (
 // cgroup-v2.rst). Checking them first gives an error that names the
 // field instead of an EINVAL from a write.
 const (
-	minShares, maxShares = 2, 262144                    // cpu.shares (v1)
-	minPeriod, maxPeriod = 1000, 1000000                // cpu.cfs_period_us: 1 ms .. 1 s
-	minQuota             = 1000                         // cpu.cfs_quota_us: at least 1 ms
-	minWeight, maxWeight = 1, 10000                     // cpu.weight (v2)
-	minBlkio, maxBlkio   = 10, 1000                     // blkio.weight (v1); io.weight is 1..10000
-	maxSwappiness        = 100                          // memory.swappiness
-	unlimited            = -1                           // "max"/no limit in the spec's int64 fields
-	cpusetList           = `^\d+(-\d+)?(,\d+(-\d+)?)*$` // cpuset.cpus/mems: "0-3,5"
-	unifiedKey           = `^[a-z_]+\.[a-z0-9_.]+$`     // "memory.high"
+	minShares, maxShares = 2, 262144     // cpu.shares (v1)
+	minPeriod, maxPeriod = 1000, 1000000 // cpu.cfs_period_us: 1 ms .. 1 s
+	minQuota             = 1000          // cpu.cfs_quota_us: at least 1 ms
+	minWeight, maxWeight = 1, 10000      // cpu.weight (v2)
+	minBlkio, maxBlkio   = 10, 1000      // blkio.weight (v1); io.weight is 1..10000
+	maxSwappiness        = 100           // memory.swappiness
+	unlimited            = -1            // "max"/no limit in the spec's int64 fields
 )
 
-var (
-	cpusetRe  = regexp.MustCompile(cpusetList)
-	unifiedRe = regexp.MustCompile(unifiedKey)
-)
+// isCpusetList: a cpuset.cpus/mems list like "0-3,5", the regexp
+// ^\d+(-\d+)?(,\d+(-\d+)?)*$ written out (no package regexp in the binary).
+func isCpusetList(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		if !allOf(lo, isDigit) || isRange && !allOf(hi, isDigit) {
+			return false
+		}
+	}
+	return true
+}
+
+// isUnifiedKey: a cgroup v2 file name like "memory.high", the regexp
+// ^[a-z_]+\.[a-z0-9_.]+$ written out.
+func isUnifiedKey(s string) bool {
+	ctrl, file, ok := strings.Cut(s, ".")
+	return ok && allOf(ctrl, func(c byte) bool { return 'a' <= c && c <= 'z' || c == '_' }) &&
+		allOf(file, func(c byte) bool { return 'a' <= c && c <= 'z' || isDigit(c) || c == '_' || c == '.' })
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// allOf: s is not empty and every byte of it is ok.
+func allOf(s string, ok func(byte) bool) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // ToResources validates r and converts it to the library's Resources for
 // a host in mode. Field names in errors are the spec's JSON names
@@ -167,7 +194,7 @@ func convCPU(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 		c.CPUIdle = p.Idle
 	}
 	for name, v := range map[string]string{"cpu.cpus": p.Cpus, "cpu.mems": p.Mems} {
-		if v != "" && !cpusetRe.MatchString(v) {
+		if v != "" && !isCpusetList(v) {
 			return fmt.Errorf("%s: %q is not a list like \"0-3,5\"", name, v)
 		}
 	}
@@ -276,7 +303,7 @@ func convUnified(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 		return fmt.Errorf("unified: cgroup v2 files, but this host's cgroups are %s", mode)
 	}
 	for k := range r.Unified {
-		if !unifiedRe.MatchString(k) {
+		if !isUnifiedKey(k) {
 			return fmt.Errorf("unified: %q is not a cgroup file name like \"memory.high\"", k)
 		}
 	}

@@ -2,7 +2,6 @@ package container
 
 import (
 	"fmt"
-	"regexp"
 )
 
 // maxIDLen bounds an ID: it names a directory (NAME_MAX is 255) and shows
@@ -11,8 +10,21 @@ const maxIDLen = 255
 
 // validID is runc's rule: letters, digits, and _ + - . only, so an ID can
 // never be a path ("../x", "a/b") or an option ("-x" stays allowed in runc;
-// we refuse a leading '-' too, so an ID is never read as a flag).
-var validID = regexp.MustCompile(`^[A-Za-z0-9_+.][A-Za-z0-9_+.-]*$`)
+// we refuse a leading '-' too, so an ID is never read as a flag). It is
+// the regexp ^[A-Za-z0-9_+.][A-Za-z0-9_+.-]*$ written out (package regexp
+// stays out of the binary).
+func validID(id string) bool {
+	if id == "" || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '+' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateID returns an error unless id can name a container.
 func ValidateID(id string) error {
@@ -23,7 +35,7 @@ func ValidateID(id string) error {
 		return fmt.Errorf("container ID is %d bytes long, the limit is %d", len(id), maxIDLen)
 	case id == "." || id == "..":
 		return fmt.Errorf("invalid container ID %q", id)
-	case !validID.MatchString(id):
+	case !validID(id):
 		return fmt.Errorf("invalid container ID %q: only letters, digits and _ + - . are allowed", id)
 	}
 	return nil
