@@ -3,7 +3,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -41,8 +40,6 @@ type CreateOpts struct {
 	// Stdio of the container's process when it has no terminal: the
 	// caller's, passed through unchanged (conmon's and shims' pipes).
 	Stdin, Stdout, Stderr *os.File
-	// Explain, when non-nil, receives each kernel step as it happens.
-	Explain io.Writer
 
 	// consoleConn stands in for ConsoleSocket when run proxies the
 	// terminal itself.
@@ -118,7 +115,7 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &step.Runner{Explain: o.Explain, Prefix: "create"}
+	run := r.runner("create")
 	c = &Container{Root: r, cgroup: cg}
 	defer func() {
 		if err != nil {
@@ -245,7 +242,7 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filte
 	defer fifo.Close()
 	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec, Seccomp: filter,
 		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds,
-		Explain: o.Explain != nil, CallerNofile: callerNofile()}
+		Explain: c.Root.Explain != nil, CallerNofile: callerNofile()}
 	nss, newCgroupNS := splitCgroupNS(spec.Linux.Namespaces)
 	cfg.NewCgroupNS = newCgroupNS
 	srcIdx, srcPaths, err := bindSources(spec, h.State.Bundle)

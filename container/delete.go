@@ -2,18 +2,15 @@ package container
 
 import (
 	"fmt"
-	"io"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Delete removes a stopped container (runtime.md "delete"): its cgroup,
 // its state, then the poststop hooks. force kills a running one first.
-func (r Root) Delete(id string, force bool, explain io.Writer) error {
+func (r Root) Delete(id string, force bool) error {
 	h, err := r.Open(id)
 	if err != nil {
 		return err
@@ -24,7 +21,7 @@ func (r Root) Delete(id string, force bool, explain io.Writer) error {
 	if status != specs.StateStopped && status != specs.StateCreated && !force {
 		return fmt.Errorf("cannot delete a container in state %q (stop it first, or use --force)", status)
 	}
-	run := &step.Runner{Explain: explain, Prefix: "delete"}
+	run := r.runner("delete")
 	// A created container's init only waits for start: killing it is
 	// what runc does on delete of a created container.
 	if status != specs.StateStopped {

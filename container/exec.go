@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/signal"
@@ -53,7 +52,6 @@ type ExecOpts struct {
 	Stdin         *os.File
 	Stdout        *os.File
 	Stderr        *os.File
-	Explain       io.Writer
 }
 
 // ReadProcessFile reads --process FILE: a specs.Process as JSON.
@@ -182,9 +180,9 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	run := &step.Runner{Explain: o.Explain, Prefix: "exec"}
+	run := r.runner("exec")
 	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true, Seccomp: filter, NoNewKeyring: st.NoNewKeyring,
-		PreserveFds: o.PreserveFds, Explain: o.Explain != nil, CallerNofile: callerNofile()}
+		PreserveFds: o.PreserveFds, Explain: r.Explain != nil, CallerNofile: callerNofile()}
 	sp := spawn{cfg: &cfg, namespaces: joinNamespaces(&st), console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	c := &Container{Root: r, State: st}
@@ -347,7 +345,3 @@ func subCgroup(st *State, args []string) (*cgroups.Manager, error) {
 	}
 	return cgroups.Load(st.CgroupPath, st.CgroupMode, dirs)
 }
-
-// statusPaused is runc's status of a frozen container (runtime.md
-// leaves other statuses to the runtime).
-const statusPaused specs.ContainerState = "paused"

@@ -38,6 +38,10 @@ func (r Root) Run(o RunOpts) (int, error) {
 			return 1, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
 		}
 	}
+	// The clean-up delete is not explained: --explain shows what run is
+	// made of, create and start.
+	quiet := r
+	quiet.Explain = nil
 	var ptyConn *os.File
 	if spec.Process.Terminal && o.ConsoleSocket == "" {
 		if o.Detach {
@@ -61,7 +65,7 @@ func (r Root) Run(o RunOpts) (int, error) {
 	var tty *ttyProxy
 	if ptyConn != nil {
 		if tty, err = startTtyProxy(ptyConn); err != nil {
-			r.Delete(o.ID, true, nil)
+			quiet.Delete(o.ID, true)
 			return 1, err
 		}
 		defer tty.restore()
@@ -72,7 +76,7 @@ func (r Root) Run(o RunOpts) (int, error) {
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	if err := r.Start(o.ID); err != nil {
-		r.Delete(o.ID, true, nil)
+		quiet.Delete(o.ID, true)
 		return 1, err
 	}
 	if o.Detach {
@@ -80,7 +84,7 @@ func (r Root) Run(o RunOpts) (int, error) {
 	}
 	code := waitForeground(c, sigs, tty)
 	if !o.Keep {
-		if err := r.Delete(o.ID, true, nil); err != nil {
+		if err := quiet.Delete(o.ID, true); err != nil {
 			return code, err
 		}
 	}

@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Start lets a created container's process run (runtime.md "start"): it
@@ -33,7 +35,7 @@ func (r Root) Start(id string) error {
 	default:
 		return fmt.Errorf("cannot start a container in state %q", status)
 	}
-	if err := releaseInit(h); err != nil {
+	if err := releaseInit(h, r.runner("start")); err != nil {
 		return err
 	}
 	if st.Config.Hooks != nil {
@@ -47,20 +49,58 @@ func (r Root) Start(id string) error {
 // if the program could not be started, its error. Until the init opened
 // its end, a read sees no writer (0 bytes) and the init's liveness is
 // checked. The FIFO is removed when the init's end is closed: "running"
-// (or "stopped") from then on.
-func releaseInit(h *Handle) error {
-	fd, err := unix.Open(h.FifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+// (or "stopped") from then on. The init's error (or its exit before
+// start) is returned as it is, not as a failed step.
+func releaseInit(h *Handle, run *step.Runner) error {
+	path := h.FifoPath()
+	fd := -1
+	var initErr error
+	err := run.Run(
+		step.Step{
+			Op: "open", Args: path + ", O_RDONLY|O_NONBLOCK|O_CLOEXEC",
+			Why: "a reader on the exec FIFO: the init's open for writing returns, and it runs the startContainer hooks and execve",
+			Do: func() (err error) {
+				fd, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+				return err
+			},
+		},
+		step.Step{
+			Op: "read", Args: "exec fifo, until EOF",
+			Why: "the init's end is close-on-exec: EOF comes with its execve; what follows its \"0\" is why it failed",
+			Do: func() (err error) {
+				defer unix.Close(fd)
+				initErr, err = readInit(fd, h)
+				return err
+			},
+		},
+		step.Step{
+			Op: "unlink", Args: path,
+			Why: "no exec FIFO: the container is running (or stopped) from now on",
+			Do: func() error {
+				if err := os.Remove(path); err != nil && initErr == nil {
+					return err
+				}
+				return nil
+			},
+		},
+	)
 	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
+		return err
 	}
-	defer unix.Close(fd)
+	return initErr
+}
+
+// readInit reads the exec FIFO fd until EOF after the init's byte.
+// initErr is the init's own error: what it wrote after the byte, or its
+// exit before it opened its end.
+func readInit(fd int, h *Handle) (initErr, err error) {
 	var got []byte
 	buf := make([]byte, 4096)
 	for {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(pfd, 100)
 		if err != nil && !errors.Is(err, unix.EINTR) {
-			return fmt.Errorf("poll exec fifo: %w", err)
+			return nil, fmt.Errorf("poll: %w", err)
 		}
 		k, rerr := unix.Read(fd, buf)
 		if k > 0 {
@@ -71,19 +111,15 @@ func releaseInit(h *Handle) error {
 			break // EOF after the init's byte: it exec'd or exited
 		}
 		if len(got) == 0 && !h.State.InitAlive() {
-			os.Remove(h.FifoPath())
-			return errors.New("container's init exited before start")
+			return errors.New("container's init exited before start"), nil
 		}
 		if n > 0 && len(got) == 0 {
 			// POLLHUP: no writer yet; avoid spinning.
 			time.Sleep(time.Millisecond)
 		}
 	}
-	if err := os.Remove(h.FifoPath()); err != nil {
-		return fmt.Errorf("remove exec fifo: %w", err)
-	}
 	if len(got) > 1 {
-		return errors.New(string(got[1:]))
+		return errors.New(string(got[1:])), nil
 	}
-	return nil
+	return nil, nil
 }

@@ -66,10 +66,14 @@ func (s *State) Status(dir string, frozen func() bool) specs.ContainerState {
 		return specs.StateCreated
 	}
 	if frozen != nil && frozen() {
-		return "paused"
+		return statusPaused
 	}
 	return specs.StateRunning
 }
+
+// statusPaused is runc's status of a frozen container (runtime.md
+// leaves other statuses to the runtime).
+const statusPaused specs.ContainerState = "paused"
 
 // signalInit sends sig to the init process if it is still ours.
 func (s *State) signalInit(sig unix.Signal) error {

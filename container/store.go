@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Files in a container's state directory, ROOT/ID/.
@@ -66,6 +68,15 @@ type Root struct {
 	// Warn, if set, receives what fails without failing the command:
 	// poststart and poststop hooks (runtime.md: "log a warning").
 	Warn func(format string, args ...any)
+	// Explain, if set, receives each kernel step of a command as it
+	// happens (--explain), one line each (package step).
+	Explain io.Writer
+}
+
+// runner runs a command's steps, explaining them to r.Explain with
+// prefix ("create", "cgroup").
+func (r Root) runner(prefix string) *step.Runner {
+	return &step.Runner{Explain: r.Explain, Prefix: prefix}
 }
 
 func (r Root) warnf(format string, args ...any) {

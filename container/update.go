@@ -3,18 +3,16 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"io"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Update changes a running container's resources (runc update) and keeps
 // the new values in its state, so a later update merges with them.
-func (r Root) Update(id string, res *specs.LinuxResources, explain io.Writer) error {
-	h, _, err := r.openIn(id, specs.StateRunning, specs.StateCreated, "paused")
+func (r Root) Update(id string, res *specs.LinuxResources) error {
+	h, _, err := r.openIn(id, specs.StateRunning, specs.StateCreated, statusPaused)
 	if err != nil {
 		return err
 	}
@@ -38,7 +36,7 @@ func (r Root) Update(id string, res *specs.LinuxResources, explain io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := (&step.Runner{Explain: explain, Prefix: "cgroup"}).Run(steps...); err != nil {
+	if err := r.runner("cgroup").Run(steps...); err != nil {
 		return err
 	}
 	return h.mergeResources(res)

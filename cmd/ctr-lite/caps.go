@@ -13,7 +13,6 @@ import (
 
 	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/process"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 var capsCommand = &command{
@@ -226,10 +225,7 @@ func capsRun(g *globals, flags map[string]string, args []string) error {
 		return err
 	}
 
-	r := &step.Runner{}
-	if g.explain {
-		r.Explain, r.Prefix = g.stderr, "caps"
-	}
+	r := g.runner("caps")
 	// Capabilities are per-thread: every step and the execve must run on
 	// this one thread. Never unlocked: execve replaces the process.
 	runtime.LockOSThread()

@@ -132,14 +132,6 @@ func indexOf(a []string, s string) int {
 	return -1
 }
 
-func runner(g *globals) *step.Runner {
-	r := &step.Runner{Prefix: "cgroup"}
-	if g.explain {
-		r.Explain = g.stderr
-	}
-	return r
-}
-
 func onePath(args []string, more string) (string, error) {
 	if len(args) == 0 {
 		return "", usagef("missing PATH")
@@ -163,7 +155,7 @@ func cgCreate(g *globals, o *cgroupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	return m.Apply(runner(g), -1)
+	return m.Apply(g.runner("cgroup"), -1)
 }
 
 func cgSet(g *globals, o *cgroupOpts, args []string) error {
@@ -183,7 +175,7 @@ func cgSet(g *globals, o *cgroupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runner(g).Run(steps...)
+	return g.runner("cgroup").Run(steps...)
 }
 
 func cgAdd(g *globals, _ *cgroupOpts, args []string) error {
@@ -198,7 +190,7 @@ func cgAdd(g *globals, _ *cgroupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runner(g).Run(m.AddStep(pid))
+	return g.runner("cgroup").Run(m.AddStep(pid))
 }
 
 func cgFreeze(g *globals, args []string, freeze bool) error {
@@ -210,7 +202,7 @@ func cgFreeze(g *globals, args []string, freeze bool) error {
 	if err != nil {
 		return err
 	}
-	return runner(g).Run(m.FreezeStep(freeze))
+	return g.runner("cgroup").Run(m.FreezeStep(freeze))
 }
 
 func cgStats(g *globals, o *cgroupOpts, args []string) error {
@@ -274,7 +266,7 @@ func cgDelete(g *globals, o *cgroupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runner(g).Run(m.DeleteSteps(o.kill)...)
+	return g.runner("cgroup").Run(m.DeleteSteps(o.kill)...)
 }
 
 func cgMode(g *globals, _ *cgroupOpts, args []string) error {
@@ -306,7 +298,7 @@ func cgRun(g *globals, o *cgroupOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := runner(g)
+	r := g.runner("cgroup")
 	if err := m.Apply(r, -1); err != nil {
 		return err
 	}

@@ -49,8 +49,5 @@ func (c *createFlags) opts(g *globals, id string) container.CreateOpts {
 	o := container.CreateOpts{ID: id, Bundle: c.bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
 		NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, PreserveFds: c.preserveFds, SystemdCgroup: g.systemd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	if g.explain {
-		o.Explain = g.stderr
-	}
 	return o
 }

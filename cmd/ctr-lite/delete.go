@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"io"
-	"os"
 
 	"github.com/ctr-lite/ctr-lite/container"
 )
@@ -26,23 +24,10 @@ var deleteCommand = &command{
 		if err != nil {
 			return err
 		}
-		var explain *os.File
-		if g.explain {
-			explain = os.Stderr
-		}
-		err = rootOf(g).Delete(id, deleteOpts.force, explainWriter(explain))
+		err = rootOf(g).Delete(id, deleteOpts.force)
 		if errors.Is(err, container.ErrNotExist) && deleteOpts.force {
 			return nil
 		}
 		return opError("delete", id, err)
 	},
-}
-
-// explainWriter turns a nil *os.File into a nil io.Writer (not a non-nil
-// interface holding nil).
-func explainWriter(f *os.File) io.Writer {
-	if f == nil {
-		return nil
-	}
-	return f
 }

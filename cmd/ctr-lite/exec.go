@@ -96,9 +96,6 @@ process object of config.json) instead.`,
 			execOpts.AdditionalGids = append(execOpts.AdditionalGids, gid)
 		}
 		execOpts.Stdin, execOpts.Stdout, execOpts.Stderr = os.Stdin, os.Stdout, os.Stderr
-		if g.explain {
-			execOpts.Explain = g.stderr
-		}
 		code, err := rootOf(g).Exec(execOpts.ExecOpts)
 		if err != nil {
 			return opError("exec", execOpts.ID, err)

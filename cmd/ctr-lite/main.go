@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // globals are runc's global flags; they come before the subcommand.
@@ -39,6 +41,12 @@ func (g *globals) explainOut() io.Writer {
 		return g.stderr
 	}
 	return nil
+}
+
+// runner runs a command's steps, explaining each under --explain, its
+// lines tagged prefix ("explain[cgroup]: ...").
+func (g *globals) runner(prefix string) *step.Runner {
+	return &step.Runner{Explain: g.explainOut(), Prefix: prefix}
 }
 
 // command is one subcommand, declared in the file named after it

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ctr-lite/ctr-lite/namespaces"
 	"github.com/ctr-lite/ctr-lite/process"
-	"github.com/ctr-lite/ctr-lite/step"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -119,10 +118,7 @@ func (o *nsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	var r *step.Runner
-	if g.explain {
-		r = &step.Runner{Explain: g.stderr, Prefix: "ns"}
-	}
+	r := g.runner("ns")
 	// Catch the signals before the child exists, so none is lost between.
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,

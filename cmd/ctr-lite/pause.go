@@ -14,7 +14,7 @@ var pauseCommand = &command{
 		if err != nil {
 			return err
 		}
-		return opError("pause", id, rootOf(g).Pause(id, g.explainOut()))
+		return opError("pause", id, rootOf(g).Pause(id))
 	},
 }
 
@@ -28,6 +28,6 @@ var resumeCommand = &command{
 		if err != nil {
 			return err
 		}
-		return opError("resume", id, rootOf(g).Resume(id, g.explainOut()))
+		return opError("resume", id, rootOf(g).Resume(id))
 	},
 }

@@ -5,7 +5,6 @@ import (
 	"runtime"
 
 	"github.com/ctr-lite/ctr-lite/process"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // processOpts are process's flags, set when they are declared.
@@ -55,9 +54,5 @@ func runProcess(g *globals, pf *procFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &step.Runner{}
-	if g.explain {
-		r = &step.Runner{Explain: g.stderr, Prefix: "process"}
-	}
-	return r.Run(steps...)
+	return g.runner("process").Run(steps...)
 }

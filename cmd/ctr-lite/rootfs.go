@@ -138,10 +138,7 @@ func (f *rootfsFlags) run(g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &step.Runner{}
-	if g.explain {
-		r = &step.Runner{Explain: g.stderr, Prefix: "rootfs"}
-	}
+	r := g.runner("rootfs")
 	// The mounts, the pivot and the exec must happen on one thread: the
 	// mount namespace and the root directory are per thread until execve.
 	runtime.LockOSThread()

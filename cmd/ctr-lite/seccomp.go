@@ -124,10 +124,7 @@ func seccompRun(g *globals, profile string, nnp bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &step.Runner{}
-	if g.explain {
-		r.Explain, r.Prefix = g.stderr, "seccomp"
-	}
+	r := g.runner("seccomp")
 	r.Note("%d BPF instructions for %s; default %s", len(f.Program), f.Arch.Name, seccomp.ActionString(f.Default))
 	// no_new_privs and the filter belong to this thread; execve must run
 	// on it. Never unlocked: execve replaces the process.

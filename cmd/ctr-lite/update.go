@@ -78,6 +78,6 @@ linux.resources object of config.json; flags apply on top of it.`,
 			}
 			memory(res).KernelTCP = &n //nolint:staticcheck // deprecated, still runc's flag
 		}
-		return opError("update", id, rootOf(g).Update(id, res, g.explainOut()))
+		return opError("update", id, rootOf(g).Update(id, res))
 	},
 }

@@ -35,5 +35,5 @@ func opError(op, id string, err error) error {
 }
 
 func rootOf(g *globals) container.Root {
-	return container.Root{Dir: g.root, Warn: g.log.Warnf}
+	return container.Root{Dir: g.root, Warn: g.log.Warnf, Explain: g.explainOut()}
 }
