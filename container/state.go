@@ -1,7 +1,9 @@
 package container
 
 import (
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -28,24 +30,35 @@ type Report struct {
 // Describe reports one container's state as the kernel shows it now.
 // Owner is empty, as in runc's `state`; List fills it.
 func (r Root) Describe(id string) (*Report, error) {
-	s, err := r.Load(id)
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := r.check(false); err != nil {
+		return nil, err
+	}
+	return r.describe(id)
+}
+
+// describe is Describe of a validated ID in a checked root. It reads the
+// container's small status record, not its whole state (see statusFile).
+func (r Root) describe(id string) (*Report, error) {
+	rec, err := loadRecord(r.dir(id))
 	if err != nil {
 		return nil, err
 	}
+	s := &rec.State
 	status := s.Status(r.dir(id), r.frozenFunc(s))
 	rep := &Report{
-		Version: specs.Version,
-		ID:      s.ID,
-		Status:  string(status),
-		Bundle:  s.Bundle,
-		Rootfs:  s.Rootfs,
-		Created: s.Created,
+		Version:     specs.Version,
+		ID:          s.ID,
+		Status:      string(status),
+		Bundle:      s.Bundle,
+		Rootfs:      s.Rootfs,
+		Created:     s.Created,
+		Annotations: rec.Annotations,
 	}
 	if status != specs.StateStopped {
 		rep.Pid = s.Pid
-	}
-	if s.Config != nil {
-		rep.Annotations = s.Config.Annotations
 	}
 	return rep, nil
 }
@@ -60,20 +73,46 @@ func (r Root) List() ([]*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each container costs a few reads of its files and /proc, most of
+	// it in the kernel: one goroutine per CPU reads a share.
+	all := make([]*Report, len(ids))
+	uids := make([]int64, len(ids))
+	errs := make([]error, len(ids))
+	workers := min(runtime.GOMAXPROCS(0), (len(ids)+listChunk-1)/listChunk)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ids); i += workers {
+				all[i], errs[i] = r.describe(ids[i])
+				uids[i] = r.ownerUID(ids[i])
+			}
+		}()
+	}
+	wg.Wait()
 	reps := make([]*Report, 0, len(ids))
-	for _, id := range ids {
-		rep, err := r.Describe(id)
-		if err == ErrNotExist {
+	names := map[int64]string{} // /etc/passwd is read once per owner
+	for i, rep := range all {
+		if errs[i] == ErrNotExist {
 			continue
 		}
-		if err != nil {
-			return nil, err
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		rep.Owner = r.owner(id)
+		name, ok := names[uids[i]]
+		if !ok {
+			name = ownerName(uids[i])
+			names[uids[i]] = name
+		}
+		rep.Owner = name
 		reps = append(reps, rep)
 	}
 	return reps, nil
 }
+
+// listChunk is how many containers make another goroutine worth it.
+const listChunk = 64
 
 // frozenFunc tells Status whether the container's cgroup is frozen.
 func (r Root) frozenFunc(s *State) func() bool {
@@ -87,14 +126,23 @@ func (r Root) frozenFunc(s *State) func() bool {
 	}
 }
 
-// owner names the user owning id's state directory (runc's list.go).
-func (r Root) owner(id string) string {
+// ownerUID is the uid owning id's state directory, -1 if it is gone.
+func (r Root) ownerUID(id string) int64 {
 	var st unix.Stat_t
 	if err := unix.Stat(r.dir(id), &st); err != nil {
+		return -1
+	}
+	return int64(st.Uid)
+}
+
+// ownerName names a state directory's owner as runc's list.go does: the
+// user's name from the host's /etc/passwd, or "#UID"; "" if it is gone.
+func ownerName(uid int64) string {
+	if uid < 0 {
 		return ""
 	}
-	if name, ok, err := process.UserName("/", st.Uid); err == nil && ok {
+	if name, ok, err := process.UserName("/", uint32(uid)); err == nil && ok {
 		return name
 	}
-	return "#" + strconv.FormatUint(uint64(st.Uid), 10)
+	return "#" + strconv.FormatInt(uid, 10)
 }

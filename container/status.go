@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,10 +17,20 @@ import (
 // of /proc/PID/stat. The comm field (2) may hold spaces and parentheses,
 // so parse from the last ')'.
 func processStart(pid int) (start uint64, state byte, err error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// One open, read and close (os.ReadFile adds an fstat and the
+	// poller's fcntl and epoll_ctl calls): list does this per container.
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
+	var buf [1024]byte // comm is at most 64 bytes: the line fits
+	n, err := readFull(fd, buf[:])
+	unix.Close(fd)
+	if err != nil {
+		return 0, 0, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	data := buf[:n]
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 || i+2 >= len(data) {
 		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)

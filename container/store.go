@@ -265,7 +265,7 @@ func (h *Handle) Save() error {
 	if err := writeFileAt(h.fd, stateFile, data, 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	return nil
+	return h.saveRecord()
 }
 
 // FifoPath is the exec FIFO's path.

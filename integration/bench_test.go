@@ -126,3 +126,88 @@ func requireRootB(b *testing.B) {
 		b.Skip("needs root")
 	}
 }
+
+// BenchmarkManyContainers: one host with many containers (1,000, or
+// CTR_LITE_BENCH_MANY), each a running busybox sleep made by `run
+// --detach`, ten commands at a time:
+//   - run/10-at-a-time: one container's `run -d` among ten running
+//     commands (wall time per container); any failure fails the benchmark;
+//   - list/1 and list/N: `list` with one container and with all of them;
+//     list/N reports x-list-1, its time over list/1's (target <= 2);
+//   - state/among-1 and state/among-N: `state` of one container; the
+//     second reports x-among-1 (target about 1);
+//   - delete/N: `delete --force` of one container among ten running
+//     commands; the rest are deleted after it, and the benchmark fails
+//     if any state directory, cgroup, process or mount is left.
+func BenchmarkManyContainers(b *testing.B) {
+	requireRootB(b)
+	n := 1000
+	if v := os.Getenv("CTR_LITE_BENCH_MANY"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	bundle := sleepBundle(b)
+	one, many := newFleet(b, bundle), newFleet(b, bundle)
+	if err := one.runDetached(manyIDs("one", 0, 1), 1); err != nil {
+		b.Fatal(err)
+	}
+	made := 0
+	b.Run("run/10-at-a-time", func(b *testing.B) {
+		ids := manyIDs("b", made, b.N)
+		made += b.N
+		b.ResetTimer()
+		if err := many.runDetached(ids, 10); err != nil {
+			b.Fatal(err)
+		}
+	})
+	if made < n {
+		if err := many.runDetached(manyIDs("b", made, n-made), 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reps, err := many.list()
+	if err != nil || len(reps) != max(n, made) {
+		b.Fatalf("list shows %d containers, want %d (%v)", len(reps), max(n, made), err)
+	}
+	target := reps[len(reps)/2].ID
+	perOp := map[string]float64{}
+	timed := func(name, base, unit string, args func() []string) {
+		b.Run(name, func(b *testing.B) {
+			benchLoop(b, func(int) int64 { return runTimed(b, args()...) })
+			perOp[name] = float64(b.Elapsed()) / float64(b.N)
+			if base != "" && perOp[base] > 0 {
+				b.ReportMetric(perOp[name]/perOp[base], unit)
+			}
+		})
+	}
+	timed("list/1", "", "", func() []string { return []string{"--root", one.root, "list"} })
+	timed(fmt.Sprintf("list/%d", len(reps)), "list/1", "x-list-1", func() []string { return []string{"--root", many.root, "list"} })
+	timed("state/among-1", "", "", func() []string { return []string{"--root", one.root, "state", one.ids[0]} })
+	timed(fmt.Sprintf("state/among-%d", len(reps)), "state/among-1", "x-among-1", func() []string { return []string{"--root", many.root, "state", target} })
+	var all []string
+	for _, r := range reps {
+		all = append(all, r.ID)
+	}
+	b.Run(fmt.Sprintf("delete/%d", len(all)), func(b *testing.B) {
+		ids := all[:min(b.N, len(all))]
+		b.ResetTimer()
+		if err := many.deleteAll(ids, 10); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if b.N > len(all) {
+			b.Fatalf("only %d containers to delete, b.N is %d", len(all), b.N)
+		}
+		all = all[len(ids):]
+	})
+	if err := many.deleteAll(all, 10); err != nil {
+		b.Fatal(err)
+	}
+	if err := one.deleteAll(one.ids, 1); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []*fleet{one, many} {
+		if left := f.leftovers(); len(left) > 0 {
+			b.Fatalf("left behind:\n%s", strings.Join(left, "\n"))
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -34,8 +35,18 @@ var listCommand = &command{
 		if listOpts.format != "table" && listOpts.format != "json" {
 			return usagef("--format %q: must be table or json", listOpts.format)
 		}
-		reps, err := rootOf(g).List()
-		if err != nil {
+		var reps []*container.Report
+		var err error
+		if listOpts.quiet {
+			// Only the IDs: no container's state is read.
+			ids, err := rootOf(g).IDs()
+			if err != nil {
+				return fmt.Errorf("list: %w", err)
+			}
+			for _, id := range ids {
+				reps = append(reps, &container.Report{ID: id})
+			}
+		} else if reps, err = rootOf(g).List(); err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
 		return printList(g, reps, listOpts.format, listOpts.quiet)
@@ -44,10 +55,11 @@ var listCommand = &command{
 
 func printList(g *globals, reps []*container.Report, format string, quiet bool) error {
 	if quiet {
+		out := bufio.NewWriter(g.stdout)
 		for _, r := range reps {
-			fmt.Fprintln(g.stdout, r.ID)
+			fmt.Fprintln(out, r.ID)
 		}
-		return nil
+		return out.Flush()
 	}
 	if format == "json" {
 		if reps == nil {
@@ -55,11 +67,16 @@ func printList(g *globals, reps []*container.Report, format string, quiet bool) 
 		}
 		return json.NewEncoder(g.stdout).Encode(reps)
 	}
-	w := tabwriter.NewWriter(g.stdout, 12, 1, 3, ' ', 0)
+	// tabwriter writes each cell on its own: one write(2) for the lot.
+	out := bufio.NewWriter(g.stdout)
+	w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 	fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 	for _, r := range reps {
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Pid, r.Status, r.Bundle,
 			r.Created.Format(time.RFC3339Nano), r.Owner)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return out.Flush()
 }

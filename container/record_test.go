@@ -1,0 +1,93 @@
+package container
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// What state and list print comes from the small status record when it
+// is there and from state.json otherwise (a container made by an older
+// ctr-lite, a record too large for one read, a create that got no
+// further than the directory), and is the same either way.
+func TestRecordMatchesState(t *testing.T) {
+	big := map[string]string{"k": strings.Repeat("v", maxRecord)}
+	tests := []struct {
+		name    string
+		ann     map[string]string
+		noSave  bool // the directory only, as a create just begun
+		dropRec bool // no status.json, as from an older ctr-lite
+	}{
+		{name: "record"},
+		{name: "annotations", ann: map[string]string{"org.example/a": "1", "b": "two"}},
+		{name: "no record", ann: map[string]string{"a": "1"}, dropRec: true},
+		{name: "record larger than one read", ann: big},
+		{name: "being created", noSave: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Root{Dir: filepath.Join(t.TempDir(), "root")}
+			h, err := r.Reserve("c1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			want := &Report{Version: specs.Version, ID: "c1", Status: string(specs.StateCreating)}
+			if !tc.noSave {
+				h.State = State{ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs", Pid: 1 << 30, PidStart: 7,
+					Created: time.Date(2026, 11, 30, 1, 2, 3, 4, time.UTC),
+					Config:  &specs.Spec{Version: specs.Version, Annotations: tc.ann}, CgroupPath: "c1"}
+				if err := h.Save(); err != nil {
+					t.Fatal(err)
+				}
+				// Pid 1<<30 runs nowhere: stopped, no pid shown.
+				want = &Report{Version: specs.Version, ID: "c1", Status: string(specs.StateStopped), Bundle: "/b",
+					Rootfs: "/b/rootfs", Created: h.State.Created, Annotations: tc.ann}
+			}
+			if tc.dropRec {
+				if err := os.Remove(filepath.Join(h.Dir, statusFile)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := r.Describe("c1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Describe = %+v, want %+v", got, want)
+			}
+			// list adds the owner of the state directory.
+			owned := *want
+			owned.Owner = ownerName(int64(os.Geteuid()))
+			list, err := r.List()
+			if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], &owned) {
+				t.Errorf("List = %+v, %v; want [%+v]", list, err, &owned)
+			}
+		})
+	}
+}
+
+// A corrupt record is an error naming the file, as a corrupt state is.
+func TestRecordCorrupt(t *testing.T) {
+	r := Root{Dir: filepath.Join(t.TempDir(), "root")}
+	h, err := r.Reserve("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	h.State = State{ID: "c1", Config: &specs.Spec{}}
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.Dir, statusFile), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Describe("c1"); err == nil || !strings.Contains(err.Error(), statusFile) {
+		t.Errorf("Describe of a corrupt record: %v", err)
+	}
+}
