@@ -66,11 +66,19 @@ func runCaps(g *globals, fs *flag.FlagSet, args []string) error {
 	format := fs.Lookup("format").Value.String()
 	switch sub {
 	case "decode":
-		return capsDecode(g, args[1:])
+		rest, help, err := subFlags(g, "caps", "decode", "HEX", args[1:], nil)
+		if help || err != nil {
+			return err
+		}
+		return capsDecode(g, rest)
 	case "show":
 		return capsShow(g, format, args[1:])
 	case "list":
-		if len(args) != 1 {
+		rest, help, err := subFlags(g, "caps", "list", "", args[1:], nil)
+		if help || err != nil {
+			return err
+		}
+		if len(rest) != 0 {
 			return usagef("list takes no arguments")
 		}
 		return capsListAll(g)
@@ -102,21 +110,21 @@ type capsSetJSON struct {
 }
 
 func capsShow(g *globals, format string, args []string) error {
-	fs := flag.NewFlagSet("ctr-lite caps show", flag.ContinueOnError)
-	fs.SetOutput(g.stderr)
-	fs.StringVar(&format, "format", format, "text or json")
-	if err := fs.Parse(args); err != nil {
-		return usagef("show: %v", err)
+	rest, help, err := subFlags(g, "caps", "show", "[--format text|json] PID", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&format, "format", format, "text or json")
+	})
+	if help || err != nil {
+		return err
 	}
 	if format != "text" && format != "json" {
 		return usagef("--format %q: must be text or json", format)
 	}
-	if fs.NArg() != 1 {
+	if len(rest) != 1 {
 		return usagef("show takes one PID")
 	}
-	pid, err := strconv.Atoi(fs.Arg(0))
+	pid, err := strconv.Atoi(rest[0])
 	if err != nil || pid <= 0 {
-		return usagef("bad pid %q", fs.Arg(0))
+		return usagef("bad pid %q", rest[0])
 	}
 	st, err := caps.ReadStatus(pid)
 	if err != nil {

@@ -93,12 +93,6 @@ func runCgroup(g *globals, _ *flag.FlagSet, args []string) error {
 		return usagef("unknown subcommand %q", args[0])
 	}
 	o := &cgroupOpts{}
-	fs := flag.NewFlagSet("ctr-lite cgroup "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if sub.flags != nil {
-		sub.flags(fs, o)
-	}
-	fs.BoolVar(&g.explain, "explain", g.explain, "print each kernel step as it happens")
 	rest := args[1:]
 	if args[0] == "run" {
 		i := indexOf(rest, "--")
@@ -110,15 +104,14 @@ func runCgroup(g *globals, _ *flag.FlagSet, args []string) error {
 			return usagef("run: missing CMD after --")
 		}
 	}
-	pos, err := parseInterspersed(fs, rest)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(g.stderr, "Usage: ctr-lite cgroup %s %s\n\nFlags:\n", args[0], sub.args)
-		fs.SetOutput(g.stderr)
-		printDefaults(g.stderr, fs)
-		return nil
-	}
-	if err != nil {
-		return usagef("%s: %v", args[0], err)
+	pos, help, err := subFlags(g, "cgroup", args[0], sub.args, rest, func(fs *flag.FlagSet) {
+		if sub.flags != nil {
+			sub.flags(fs, o)
+		}
+		fs.BoolVar(&g.explain, "explain", g.explain, "print each kernel step as it happens")
+	})
+	if help || err != nil {
+		return err
 	}
 	return sub.run(g, o, pos)
 }

@@ -20,19 +20,13 @@ import (
 
 // nsOptions are the flags of "ctr-lite ns".
 type nsOptions struct {
-	newKinds nsListFlag
-	joins    nsListFlag
-	uidMaps  nsListFlag
-	gidMaps  nsListFlag
+	newKinds listFlag
+	joins    listFlag
+	uidMaps  listFlag
+	gidMaps  listFlag
 	hostname string
 	format   string
 }
-
-// nsListFlag is a repeatable string flag.
-type nsListFlag []string
-
-func (l *nsListFlag) String() string     { return strings.Join(*l, ",") }
-func (l *nsListFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // unshareFlags are unshare(1)'s long flags, each a namespace kind.
 var unshareFlags = []struct{ flag, kind string }{
@@ -42,7 +36,7 @@ var unshareFlags = []struct{ flag, kind string }{
 
 // nsKindFlag is a boolean flag that adds kind to a --new list when set.
 type nsKindFlag struct {
-	list *nsListFlag
+	list *listFlag
 	kind string
 }
 
@@ -228,22 +222,18 @@ func parseMaps(flagName string, vals []string) ([]specs.LinuxIDMapping, error) {
 
 // show prints a process's namespaces: "ns show [--format json] PID".
 func (o *nsOptions) show(g *globals, args []string) error {
-	fs := flag.NewFlagSet("ctr-lite ns show", flag.ContinueOnError)
-	fs.SetOutput(g.stderr)
-	fs.StringVar(&o.format, "format", o.format, "table or json")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	rest, help, err := subFlags(g, "ns", "show", "[--format table|json] PID", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&o.format, "format", o.format, "table or json")
+	})
+	if help || err != nil {
+		return err
 	}
-	rest := fs.Args()
 	if len(rest) == 0 {
 		return usagef("show: missing PID")
 	}
 	pidArg := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil { // flags after the PID
-		return usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("show: unexpected %q", fs.Arg(0))
+	if len(rest) > 1 {
+		return usagef("show: unexpected %q", rest[1])
 	}
 	pid, err := strconv.Atoi(pidArg)
 	if err != nil || pid <= 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -25,28 +24,6 @@ type procFlags struct {
 	umask       string
 	sysctls     listFlag
 	keepFDs     listFlag
-}
-
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-// intFlag is an int flag that knows whether it was given.
-type intFlag struct {
-	v   int
-	set bool
-}
-
-func (f *intFlag) String() string { return "" }
-func (f *intFlag) Set(s string) error {
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("%q is not an integer", s)
-	}
-	f.v, f.set = v, true
-	return nil
 }
 
 func addProcFlags(fs *flag.FlagSet) *procFlags {

@@ -61,23 +61,23 @@ func runSeccomp(g *globals, fs *flag.FlagSet, args []string) error {
 	if sub != "dump" && sub != "check" {
 		return usagef("unknown subcommand %q: want dump or check, or --profile FILE to run a command", sub)
 	}
-	sfs := flag.NewFlagSet("ctr-lite seccomp "+sub, flag.ContinueOnError)
-	sfs.SetOutput(g.stderr)
-	sfs.StringVar(&arch, "arch", arch, "native ARCH to compile for")
-	if err := sfs.Parse(args[1:]); err != nil {
-		return usagef("%s: %v", sub, err)
+	rest, help, err := subFlags(g, "seccomp", sub, "[--arch ARCH] FILE", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&arch, "arch", arch, "native `ARCH` to compile for")
+	})
+	if help || err != nil {
+		return err
 	}
-	if sfs.NArg() != 1 {
+	if len(rest) != 1 {
 		return usagef("%s takes one FILE", sub)
 	}
-	f, err := seccompCompile(sfs.Arg(0), arch)
+	f, err := seccompCompile(rest[0], arch)
 	if err != nil {
 		return err
 	}
 	if sub == "dump" {
 		return f.Dump(g.stdout)
 	}
-	fmt.Fprintf(g.stdout, "%s: profile ok\n", sfs.Arg(0))
+	fmt.Fprintf(g.stdout, "%s: profile ok\n", rest[0])
 	return f.Summary(g.stdout)
 }
 
