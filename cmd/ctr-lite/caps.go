@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/caps"
-	"github.com/ctr-lite/ctr-lite/process"
 )
 
 var capsCommand = &command{
@@ -228,28 +226,7 @@ func capsRun(g *globals, flags map[string]string, args []string) error {
 	if len(set.Ignored) > 0 {
 		g.log.Warnf("ignoring capabilities this kernel does not have: %s", strings.Join(set.Ignored, ","))
 	}
-	path, err := process.LookPath(args[0], os.Environ())
-	if err != nil {
-		return err
-	}
-
-	r := g.runner("caps")
-	// Capabilities are per-thread: every step and the execve must run on
-	// this one thread. Never unlocked: execve replaces the process.
-	runtime.LockOSThread()
-	if err := r.Run(set.BoundingSteps()...); err != nil {
-		return err
-	}
-	// Seam: in a container the process package runs PR_SET_KEEPCAPS 1,
-	// setgroups, setgid, setuid, PR_SET_KEEPCAPS 0 here.
-	r.Note("no user change: the program runs as uid %d (a container's user is set here, between the two)", os.Getuid())
-	if os.Geteuid() == 0 && set.Permitted != set.Bounding|set.Inheritable {
-		r.Note("uid 0: execve makes permitted = bounding | inheritable (capabilities(7), programs run by root)")
-	}
-	if err := r.Run(set.ApplySteps()...); err != nil {
-		return err
-	}
-	return r.RunOne(process.ExecStep(path, args, os.Environ()))
+	return caps.Exec(set, args, os.Environ(), g.runner("caps"))
 }
 
 // capsList parses the LIST of flag --name.

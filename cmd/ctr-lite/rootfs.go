@@ -4,15 +4,12 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/container"
-	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/rootfs"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // rootfsFlags collect the mounts in the order given on the command line:
@@ -134,21 +131,5 @@ func (f *rootfsFlags) run(g *globals, args []string) error {
 		return err
 	}
 	cfg.Rootfs = abs
-	steps, err := rootfs.Steps(cfg)
-	if err != nil {
-		return err
-	}
-	r := g.runner("rootfs")
-	// The mounts, the pivot and the exec must happen on one thread: the
-	// mount namespace and the root directory are per thread until execve.
-	runtime.LockOSThread()
-	if err := r.Run(append([]step.Step{rootfs.UnshareStep()}, steps...)...); err != nil {
-		return err
-	}
-	env := os.Environ()
-	path, err := process.LookPath(cmd[0], env)
-	if err != nil {
-		return err
-	}
-	return r.Run(process.ExecStep(path, cmd, env))
+	return rootfs.Exec(cfg, cmd, os.Environ(), g.runner("rootfs"))
 }

@@ -4,12 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 
-	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/ctr-lite/ctr-lite/seccomp"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 var seccompCommand = &command{
@@ -118,21 +115,5 @@ func seccompRun(g *globals, profile string, nnp bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Resolved before the filter exists: the lookup's stat calls are not
-	// the program's to be judged by its profile.
-	path, err := process.LookPath(args[0], os.Environ())
-	if err != nil {
-		return err
-	}
-	r := g.runner("seccomp")
-	r.Note("%d BPF instructions for %s; default %s", len(f.Program), f.Arch.Name, seccomp.ActionString(f.Default))
-	// no_new_privs and the filter belong to this thread; execve must run
-	// on it. Never unlocked: execve replaces the process.
-	runtime.LockOSThread()
-	steps := []step.Step{}
-	if nnp {
-		steps = append(steps, seccomp.NoNewPrivsStep())
-	}
-	steps = append(steps, seccomp.LoadStep(f, nil), process.ExecStep(path, args, os.Environ()))
-	return r.Run(steps...)
+	return seccomp.Exec(f, nnp, args, os.Environ(), g.runner("seccomp"))
 }
