@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -110,4 +111,143 @@ func ParseHugetlb(s string) (specs.LinuxHugepageLimit, error) {
 		n = math.MaxInt64 // "max"
 	}
 	return specs.LinuxHugepageLimit{Pagesize: size, Limit: uint64(n)}, nil
+}
+
+// LimitNames are the limits SetLimit takes for create, set and run, by
+// the names of runc update's flags; SetLimit also takes update's
+// cpu-rt-period, cpu-rt-runtime, kernel-memory and kernel-memory-tcp.
+var LimitNames = []string{"memory", "memory-swap", "memory-reservation", "pids-limit", "cpu-shares",
+	"cpu-weight", "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems", "blkio-weight"}
+
+// SetLimit sets the field of r that limit name (LimitNames) stands for,
+// from v as a command line gives it: memory sizes as ParseSize takes
+// them, pids-limit and cpu-quota (microseconds) and cpu-rt-runtime
+// integers, cpu-shares, cpu-period and cpu-rt-period unsigned,
+// cpu-weight 1..10000 (the v2 file cpu.weight, in linux.resources.unified:
+// the spec has no CPU weight), blkio-weight 0..65535, cpuset lists as
+// they are. An error starts with the name.
+func SetLimit(r *specs.LinuxResources, name, v string) error {
+	bad := func(err error) error { return fmt.Errorf("%s %q: %v", name, v, err) }
+	size := func() (*int64, error) {
+		n, err := ParseSize(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		return &n, nil
+	}
+	integer := func() (*int64, error) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, bad(errors.New("not an integer"))
+		}
+		return &n, nil
+	}
+	unsigned := func() (*uint64, error) {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, bad(errors.New("not a non-negative integer"))
+		}
+		return &n, nil
+	}
+	var err error
+	switch name {
+	case "memory":
+		limitMemory(r).Limit, err = size()
+	case "memory-swap":
+		limitMemory(r).Swap, err = size()
+	case "memory-reservation":
+		limitMemory(r).Reservation, err = size()
+	case "kernel-memory":
+		limitMemory(r).Kernel, err = size() //nolint:staticcheck // deprecated, still runc's flag
+	case "kernel-memory-tcp":
+		limitMemory(r).KernelTCP, err = size() //nolint:staticcheck // deprecated, still runc's flag
+	case "pids-limit":
+		var n *int64
+		if n, err = integer(); err == nil {
+			r.Pids = &specs.LinuxPids{Limit: n}
+		}
+	case "cpu-shares":
+		limitCPU(r).Shares, err = unsigned()
+	case "cpu-quota":
+		limitCPU(r).Quota, err = integer()
+	case "cpu-period":
+		limitCPU(r).Period, err = unsigned()
+	case "cpu-rt-period":
+		limitCPU(r).RealtimePeriod, err = unsigned()
+	case "cpu-rt-runtime":
+		limitCPU(r).RealtimeRuntime, err = integer()
+	case "cpuset-cpus":
+		limitCPU(r).Cpus = v
+	case "cpuset-mems":
+		limitCPU(r).Mems = v
+	case "cpu-weight":
+		var n *uint64
+		if n, err = unsigned(); err == nil {
+			if *n < 1 || *n > 10000 {
+				return bad(errors.New("outside 1..10000"))
+			}
+			if r.Unified == nil {
+				r.Unified = map[string]string{}
+			}
+			r.Unified["cpu.weight"] = v
+		}
+	case "blkio-weight":
+		var n *uint64
+		if n, err = unsigned(); err == nil {
+			if *n > 65535 {
+				return bad(errors.New("too large"))
+			}
+			w := uint16(*n)
+			limitBlkio(r).Weight = &w
+		}
+	default:
+		return fmt.Errorf("%s: no such limit", name)
+	}
+	return err
+}
+
+func limitMemory(r *specs.LinuxResources) *specs.LinuxMemory {
+	if r.Memory == nil {
+		r.Memory = &specs.LinuxMemory{}
+	}
+	return r.Memory
+}
+
+func limitCPU(r *specs.LinuxResources) *specs.LinuxCPU {
+	if r.CPU == nil {
+		r.CPU = &specs.LinuxCPU{}
+	}
+	return r.CPU
+}
+
+func limitBlkio(r *specs.LinuxResources) *specs.LinuxBlockIO {
+	if r.BlockIO == nil {
+		r.BlockIO = &specs.LinuxBlockIO{}
+	}
+	return r.BlockIO
+}
+
+// ParseWeightDevice reads a linux.resources.blockIO.weightDevice entry
+// as a command line gives it: "MAJOR:MINOR=WEIGHT" (8:0=500).
+func ParseWeightDevice(s string) (specs.LinuxWeightDevice, error) {
+	var d specs.LinuxWeightDevice
+	dev, w, ok := strings.Cut(s, "=")
+	maj, min, ok2 := strings.Cut(dev, ":")
+	if !ok || !ok2 {
+		return d, fmt.Errorf("want MAJOR:MINOR=WEIGHT like 8:0=500")
+	}
+	var err error
+	if d.Major, err = strconv.ParseInt(maj, 10, 64); err != nil {
+		return d, fmt.Errorf("major %q is not a number", maj)
+	}
+	if d.Minor, err = strconv.ParseInt(min, 10, 64); err != nil {
+		return d, fmt.Errorf("minor %q is not a number", min)
+	}
+	n, err := strconv.ParseUint(w, 10, 16)
+	if err != nil {
+		return d, fmt.Errorf("weight %q is not a number", w)
+	}
+	wt := uint16(n)
+	d.Weight = &wt
+	return d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -348,12 +349,9 @@ type limitFlags struct {
 	weightDevs []specs.LinuxWeightDevice
 }
 
-var limitNames = []string{"memory", "memory-swap", "memory-reservation", "pids-limit", "cpu-shares",
-	"cpu-weight", "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems", "blkio-weight"}
-
 func newLimitFlags(fs *flag.FlagSet) *limitFlags {
 	l := &limitFlags{fs: fs}
-	for _, n := range limitNames {
+	for _, n := range cgroups.LimitNames {
 		fs.String(n, "", "see ctr-lite cgroup --help")
 	}
 	fs.Func("hugetlb", "SIZE=LIMIT, e.g. 2MB=64m (repeatable)", func(s string) error {
@@ -362,7 +360,7 @@ func newLimitFlags(fs *flag.FlagSet) *limitFlags {
 		return err
 	})
 	fs.Func("blkio-weight-device", "MAJOR:MINOR=WEIGHT (repeatable)", func(s string) error {
-		d, err := parseWeightDevice(s)
+		d, err := cgroups.ParseWeightDevice(s)
 		l.weightDevs = append(l.weightDevs, d)
 		return err
 	})
@@ -405,8 +403,8 @@ func (l *limitFlags) resources() (*specs.LinuxResources, error) {
 	}
 	var err error
 	l.fs.Visit(func(f *flag.Flag) {
-		if err == nil {
-			err = l.apply(r, f.Name, f.Value.String())
+		if err == nil && slices.Contains(cgroups.LimitNames, f.Name) {
+			err = setLimit(r, f.Name, f.Value.String())
 		}
 	})
 	if err != nil {
@@ -416,7 +414,10 @@ func (l *limitFlags) resources() (*specs.LinuxResources, error) {
 		r.HugepageLimits = l.hugetlb
 	}
 	if len(l.weightDevs) > 0 {
-		blkio(r).WeightDevice = l.weightDevs
+		if r.BlockIO == nil {
+			r.BlockIO = &specs.LinuxBlockIO{}
+		}
+		r.BlockIO.WeightDevice = l.weightDevs
 	}
 	if len(l.devices) > 0 {
 		if l.devices[0].Type != "a" {
@@ -429,119 +430,11 @@ func (l *limitFlags) resources() (*specs.LinuxResources, error) {
 	return r, nil
 }
 
-// apply sets the field of r that flag name stands for.
-func (l *limitFlags) apply(r *specs.LinuxResources, name, v string) error {
-	bad := func(err error) error { return usagef("--%s %q: %v", name, v, err) }
-	size := func() (*int64, error) {
-		n, err := cgroups.ParseSize(v)
-		if err != nil {
-			return nil, usagef("--%s: %v", name, err)
-		}
-		return &n, nil
+// setLimit is cgroups.SetLimit with a mistake in a value as a usage
+// error naming the flag ("--memory: ...").
+func setLimit(r *specs.LinuxResources, name, v string) error {
+	if err := cgroups.SetLimit(r, name, v); err != nil {
+		return usagef("--%v", err)
 	}
-	integer := func() (*int64, error) {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return nil, bad(errors.New("not an integer"))
-		}
-		return &n, nil
-	}
-	unsigned := func() (*uint64, error) {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return nil, bad(errors.New("not a non-negative integer"))
-		}
-		return &n, nil
-	}
-	var err error
-	switch name {
-	case "memory":
-		memory(r).Limit, err = size()
-	case "memory-swap":
-		memory(r).Swap, err = size()
-	case "memory-reservation":
-		memory(r).Reservation, err = size()
-	case "pids-limit":
-		var n *int64
-		if n, err = integer(); err == nil {
-			r.Pids = &specs.LinuxPids{Limit: n}
-		}
-	case "cpu-shares":
-		cpu(r).Shares, err = unsigned()
-	case "cpu-quota":
-		cpu(r).Quota, err = integer()
-	case "cpu-period":
-		cpu(r).Period, err = unsigned()
-	case "cpuset-cpus":
-		cpu(r).Cpus = v
-	case "cpuset-mems":
-		cpu(r).Mems = v
-	case "cpu-weight":
-		// The spec has no cpu weight: it is the v2 file cpu.weight.
-		var n *uint64
-		if n, err = unsigned(); err == nil {
-			if *n < 1 || *n > 10000 {
-				return bad(errors.New("outside 1..10000"))
-			}
-			if r.Unified == nil {
-				r.Unified = map[string]string{}
-			}
-			r.Unified["cpu.weight"] = v
-		}
-	case "blkio-weight":
-		var n *uint64
-		if n, err = unsigned(); err == nil {
-			if *n > 65535 {
-				return bad(errors.New("too large"))
-			}
-			w := uint16(*n)
-			blkio(r).Weight = &w
-		}
-	}
-	return err
-}
-
-func memory(r *specs.LinuxResources) *specs.LinuxMemory {
-	if r.Memory == nil {
-		r.Memory = &specs.LinuxMemory{}
-	}
-	return r.Memory
-}
-
-func cpu(r *specs.LinuxResources) *specs.LinuxCPU {
-	if r.CPU == nil {
-		r.CPU = &specs.LinuxCPU{}
-	}
-	return r.CPU
-}
-
-func blkio(r *specs.LinuxResources) *specs.LinuxBlockIO {
-	if r.BlockIO == nil {
-		r.BlockIO = &specs.LinuxBlockIO{}
-	}
-	return r.BlockIO
-}
-
-// parseWeightDevice reads "MAJOR:MINOR=WEIGHT".
-func parseWeightDevice(s string) (specs.LinuxWeightDevice, error) {
-	var d specs.LinuxWeightDevice
-	dev, w, ok := strings.Cut(s, "=")
-	maj, min, ok2 := strings.Cut(dev, ":")
-	if !ok || !ok2 {
-		return d, fmt.Errorf("want MAJOR:MINOR=WEIGHT like 8:0=500")
-	}
-	var err error
-	if d.Major, err = strconv.ParseInt(maj, 10, 64); err != nil {
-		return d, fmt.Errorf("major %q is not a number", maj)
-	}
-	if d.Minor, err = strconv.ParseInt(min, 10, 64); err != nil {
-		return d, fmt.Errorf("minor %q is not a number", min)
-	}
-	n, err := strconv.ParseUint(w, 10, 16)
-	if err != nil {
-		return d, fmt.Errorf("weight %q is not a number", w)
-	}
-	wt := uint16(n)
-	d.Weight = &wt
-	return d, nil
+	return nil
 }

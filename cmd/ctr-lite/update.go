@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"strconv"
-
-	"github.com/ctr-lite/ctr-lite/cgroups"
 )
 
 // updateOpts are update's flags: the limits (as cgroup's) and runc's
@@ -48,35 +45,17 @@ linux.resources object of config.json; flags apply on top of it.`,
 		if updateOpts.rt.l3 != "" || updateOpts.rt.memBw != "" {
 			return opError("update", id, errors.New("--l3-cache-schema, --mem-bw-schema: the container has no linux.intelRdt (Intel RDT is not supported)"))
 		}
-		if updateOpts.rt.period != "" {
-			n, err := strconv.ParseUint(updateOpts.rt.period, 10, 64)
-			if err != nil {
-				return usagef("--cpu-rt-period %q: not a non-negative integer", updateOpts.rt.period)
+		// kernel-memory*: passed on, the cgroups package warns that they
+		// are ignored, as runc 1.1 does.
+		for _, l := range []struct{ name, v string }{
+			{"cpu-rt-period", updateOpts.rt.period}, {"cpu-rt-runtime", updateOpts.rt.runtime},
+			{"kernel-memory", updateOpts.rt.kmem}, {"kernel-memory-tcp", updateOpts.rt.kmemTCP},
+		} {
+			if l.v != "" {
+				if err := setLimit(res, l.name, l.v); err != nil {
+					return err
+				}
 			}
-			cpu(res).RealtimePeriod = &n
-		}
-		if updateOpts.rt.runtime != "" {
-			n, err := strconv.ParseInt(updateOpts.rt.runtime, 10, 64)
-			if err != nil {
-				return usagef("--cpu-rt-runtime %q: not an integer", updateOpts.rt.runtime)
-			}
-			cpu(res).RealtimeRuntime = &n
-		}
-		// Passed on: the cgroups package warns that they are ignored,
-		// as runc 1.1 does.
-		if updateOpts.rt.kmem != "" {
-			n, err := cgroups.ParseSize(updateOpts.rt.kmem)
-			if err != nil {
-				return usagef("--kernel-memory: %v", err)
-			}
-			memory(res).Kernel = &n //nolint:staticcheck // deprecated, still runc's flag
-		}
-		if updateOpts.rt.kmemTCP != "" {
-			n, err := cgroups.ParseSize(updateOpts.rt.kmemTCP)
-			if err != nil {
-				return usagef("--kernel-memory-tcp: %v", err)
-			}
-			memory(res).KernelTCP = &n //nolint:staticcheck // deprecated, still runc's flag
 		}
 		return opError("update", id, rootOf(g).Update(id, res))
 	},
