@@ -543,6 +543,10 @@ func (m *Manager) FreezeStep(freeze bool) step.Step {
 		Args: filepath.Join(dir, file) + "=" + val,
 		Why:  why,
 		Do: func() error {
+			if m.rootless && m.lib == nil {
+				// runc's words for a rootless container without a cgroup.
+				return errors.New("cannot toggle freezer: cgroups not configured for container")
+			}
 			if !m.Exists() {
 				return fmt.Errorf("cgroup %s does not exist", m.path)
 			}

@@ -85,6 +85,11 @@ type Hugetlb struct {
 
 // Stats reads the cgroup's counters.
 func (m *Manager) Stats() (*Stats, error) {
+	if m.rootless && m.lib == nil {
+		// A rootless container without a cgroup: runc's stats are
+		// all zero, not an error.
+		return &Stats{Hugetlb: map[string]Hugetlb{}}, nil
+	}
 	if !m.Exists() {
 		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
 	}

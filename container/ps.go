@@ -2,6 +2,7 @@ package container
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -55,6 +56,11 @@ func (r Root) Pids(id string) ([]int, error) {
 	s, err := r.Load(id)
 	if err != nil {
 		return nil, err
+	}
+	if s.CgroupNone {
+		// Rootless without a cgroup: nothing lists the container's
+		// processes (runc fails too: "unable to get all container pids").
+		return nil, errors.New("unable to get all container pids: the container has no cgroup (rootless, no delegated cgroup)")
 	}
 	m, err := s.cgroup()
 	if err != nil {

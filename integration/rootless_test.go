@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,10 @@ type rootlessUser struct {
 	bin      string
 	bundle   string // owned by the user
 	xdg      string // XDG_RUNTIME_DIR: 0700, the user's
+	// cgroupFD, if not 0, is a cgroup v2 directory the user's commands
+	// start in (clone3 CLONE_INTO_CGROUP), as a login under systemd
+	// starts in the user's delegated unit.
+	cgroupFD int
 }
 
 // newRootlessUser makes user ctrl<pid><tag> with a busybox bundle.
@@ -96,13 +101,22 @@ func (u *rootlessUser) cmd(args ...string) *exec.Cmd {
 		for _, e := range env {
 			pre = append(pre, "--env", e)
 		}
-		return exec.Command(binary, append(append(pre, "--", u.bin), args...)...)
+		c := exec.Command(binary, append(append(pre, "--", u.bin), args...)...)
+		u.intoCgroup(c)
+		return c
 	}
 	c := exec.Command("setpriv", append([]string{"--reuid", strconv.Itoa(u.uid), "--regid", strconv.Itoa(u.gid),
 		"--init-groups", "--", u.bin}, args...)...)
 	c.Dir = u.bundle
 	c.Env = env
+	u.intoCgroup(c)
 	return c
+}
+
+func (u *rootlessUser) intoCgroup(c *exec.Cmd) {
+	if u.cgroupFD != 0 {
+		c.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: u.cgroupFD}
+	}
 }
 
 // procsOf lists the processes whose real uid is uid (/proc/PID/status).
@@ -440,6 +454,183 @@ func TestRootlessUserUpdatesContainerWithoutCgroup(t *testing.T) {
 		t.Errorf("update --memory: %s", r)
 	}
 	u.must("delete", "--force", id)
+	if left := u.leftovers(id); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// delegate makes a cgroup v2 subtree for the user as systemd's Delegate=
+// does for user@UID.service: a group D under the root with memory and
+// pids enabled for its children, D and its cgroup.procs,
+// cgroup.subtree_control and cgroup.threads chowned to the user, and a
+// leaf D/login (the user's) in which the user's commands start. A
+// relative cgroupsPath then resolves to D/ID: runc's fs2 (and ours)
+// takes the parent of the caller's own cgroup (/proc/self/cgroup) as
+// the parent of a relative path. Cleanup kills what is left in D and
+// removes it.
+func (u *rootlessUser) delegate(t *testing.T) string {
+	t.Helper()
+	ctrls, err := os.ReadFile("/sys/fs/cgroup/cgroup.subtree_control")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"memory", "pids"} {
+		if !slices.Contains(strings.Fields(string(ctrls)), c) {
+			t.Skipf("the cgroup root does not enable %s for its children (%q)", c, ctrls)
+		}
+	}
+	d := fmt.Sprintf("/sys/fs/cgroup/ctr-lite-deleg-%d", os.Getpid())
+	login := filepath.Join(d, "login")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(d, "cgroup.kill"), []byte("1"), 0)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ents, _ := os.ReadDir(d)
+			for _, e := range ents {
+				if e.IsDir() {
+					os.Remove(filepath.Join(d, e.Name()))
+				}
+			}
+			if os.Remove(d) == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if exists(d) {
+			t.Errorf("delegated cgroup %s left behind", d)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+memory +pids"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(login, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{d, login} {
+		for _, f := range []string{"", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"} {
+			if err := os.Chown(filepath.Join(p, f), u.uid, u.gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fd, err := syscall.Open(login, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	u.cgroupFD = fd
+	return d
+}
+
+// A user with a delegated cgroup v2 subtree (pure v2, as systemd's
+// Delegate= gives one) runs a rootless container with memory and pids
+// limits, as with runc: the container's group is made in the subtree
+// with the limits, `update` changes them, `pause` and `resume` freeze and
+// thaw it, `events --stats` reports its memory and pids, `ps` lists its
+// process, and delete removes the group. On a v1 or hybrid host (this
+// one) there is no such delegation: the container runs without a
+// cgroup, with runc's warning, and what needs one fails with runc's
+// words (pause, ps, update), while `events --stats` gives runc's zeros.
+func TestRootlessUserLimitsInDelegatedCgroup(t *testing.T) {
+	u := newRootlessUser(t, "g")
+	id := fmt.Sprintf("rl%d", os.Getpid())
+	if !cgroupV2() {
+		u.spec(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "1000"} })
+		r := u.must("run", "-d", id)
+		if !strings.Contains(r.stderr, "rootless") {
+			t.Skipf("the user could make the container's cgroup here: %s", r.stderr)
+		}
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"pause", id}, "cannot toggle freezer: cgroups not configured for container"},
+			{[]string{"ps", id}, "unable to get all container pids"},
+			{[]string{"update", "--pids-limit", "10", id}, "cannot set pids limit: container could not join or create cgroup"},
+		} {
+			if r := u.run(c.args...); r.code == 0 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("%s: %s\nwant an error with %q", strings.Join(c.args, " "), r, c.want)
+			}
+		}
+		var ev struct {
+			Type string
+			Data struct {
+				Memory struct{ Usage struct{ Usage uint64 } }
+			}
+		}
+		r = u.must("events", "--stats", id)
+		if err := json.Unmarshal([]byte(r.stdout), &ev); err != nil || ev.Type != "stats" || ev.Data.Memory.Usage.Usage != 0 {
+			t.Errorf("events --stats without a cgroup: %v\n%s", err, r)
+		}
+		u.must("delete", "--force", id)
+		if left := u.leftovers(id); len(left) > 0 {
+			t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+		}
+		return
+	}
+	d := u.delegate(t)
+	mem, pids := int64(64<<20), int64(32)
+	u.spec(func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "1000"}
+		s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem}, Pids: &specs.LinuxPids{Limit: &pids}}
+	})
+	r := u.must("run", "-d", id)
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("run in a delegated subtree warned: %s", r.stderr)
+	}
+	cg := filepath.Join(d, id)
+	read := func(f string) string {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(cg, f))
+		if err != nil {
+			t.Fatalf("the container's cgroup: %v", err)
+		}
+		return strings.TrimSpace(string(data))
+	}
+	st := u.must("state", id)
+	var s struct {
+		Pid    int
+		Status string
+	}
+	json.Unmarshal([]byte(st.stdout), &s)
+	if procs := strings.Fields(read("cgroup.procs")); !slices.Contains(procs, strconv.Itoa(s.Pid)) {
+		t.Errorf("%s/cgroup.procs = %v, want the init %d", cg, procs, s.Pid)
+	}
+	if got := read("memory.max") + " " + read("pids.max"); got != "67108864 32" {
+		t.Errorf("memory.max pids.max = %s, want 67108864 32", got)
+	}
+	u.must("update", "--memory", "100M", "--pids-limit", "50", id)
+	if got := read("memory.max") + " " + read("pids.max"); got != "104857600 50" {
+		t.Errorf("after update: memory.max pids.max = %s, want 104857600 50", got)
+	}
+	u.must("pause", id)
+	if st := u.must("state", id); !strings.Contains(st.stdout, `"paused"`) || read("cgroup.freeze") != "1" {
+		t.Errorf("after pause: cgroup.freeze %s, state %s", read("cgroup.freeze"), st.stdout)
+	}
+	u.must("resume", id)
+	if st := u.must("state", id); !strings.Contains(st.stdout, `"running"`) || read("cgroup.freeze") != "0" {
+		t.Errorf("after resume: cgroup.freeze %s, state %s", read("cgroup.freeze"), st.stdout)
+	}
+	var ev struct {
+		Type string
+		Data struct {
+			Memory struct{ Usage struct{ Usage, Limit uint64 } }
+			Pids   struct{ Current, Limit uint64 }
+		}
+	}
+	r = u.must("events", "--stats", id)
+	if err := json.Unmarshal([]byte(r.stdout), &ev); err != nil || ev.Type != "stats" ||
+		ev.Data.Memory.Usage.Usage == 0 || ev.Data.Pids.Current < 1 || ev.Data.Pids.Limit != 50 {
+		t.Errorf("events --stats: %v: %+v\n%s", err, ev, r)
+	}
+	if r := u.must("ps", id); !strings.Contains(r.stdout, strconv.Itoa(s.Pid)) {
+		t.Errorf("ps does not list the init %d:\n%s", s.Pid, r.stdout)
+	}
+	u.must("delete", "--force", id)
+	if exists(cg) {
+		t.Errorf("delete left %s", cg)
+	}
 	if left := u.leftovers(id); len(left) > 0 {
 		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
 	}
