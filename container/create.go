@@ -37,6 +37,10 @@ type CreateOpts struct {
 	// "slice:prefix:name" (runc --systemd-cgroup); without systemd the
 	// group is made where systemd would make it.
 	SystemdCgroup bool
+	// RootlessCgroups is runc's rootless cgroup manager (--rootless,
+	// auto: not root, or root in a user namespace): a hierarchy where
+	// the group may not be made is skipped, see cgroups.SetRootless.
+	RootlessCgroups bool
 	// Stdio of the container's process when it has no terminal: the
 	// caller's, passed through unchanged (conmon's and shims' pipes).
 	Stdin, Stdout, Stderr *os.File
@@ -86,9 +90,9 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if os.Geteuid() != 0 {
-		// runc's rootless cgroup manager (RootlessCgroups when the
-		// runtime is not root): no group where it may not make one.
+	if o.RootlessCgroups {
+		// runc's rootless cgroup manager: no group where it may not
+		// make one.
 		cg.SetRootless(spec.Linux.CgroupsPath != "")
 	}
 	for _, w := range cgroups.Ignored(spec.Linux.Resources) {

@@ -635,3 +635,101 @@ func TestRootlessUserLimitsInDelegatedCgroup(t *testing.T) {
 		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// podman as the user, rootless (its own user namespace with the user's
+// subordinate range, vfs storage in the user's home, no network), with
+// ctr-lite as its runtime: podman runs the runtime as root in that user
+// namespace, where ctr-lite takes runc's rootless cgroup manager (no
+// cgroup where it may not make one) and its state under
+// $XDG_RUNTIME_DIR. An image imported from a busybox tarball is run with
+// --rm, then detached with exec, stop and rm; nothing is left.
+func TestRootlessUserRunsPodmanWithCtrLite(t *testing.T) {
+	for _, tool := range []string{"podman", "conmon", "newuidmap", "newgidmap", "usermod", "tar"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s: not in this system", tool)
+		}
+	}
+	u := newRootlessUser(t, "h")
+	if u.name == "" {
+		t.Skip("needs useradd for an /etc/subuid range: not in this system")
+	}
+	if _, _, ok := u.subRange("/etc/subuid"); !ok {
+		if out, err := exec.Command("usermod", "--add-subuids", "500000-565535", "--add-subgids", "500000-565535", u.name).CombinedOutput(); err != nil {
+			t.Fatalf("usermod: %v\n%s", err, out)
+		}
+	}
+	home := filepath.Join(u.dir, "home")
+	conf := filepath.Join(home, ".config", "containers")
+	if err := os.MkdirAll(conf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"storage.conf": "[storage]\ndriver = \"vfs\"\n",
+		"containers.conf": fmt.Sprintf("[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"ctr-lite\"\n"+
+			"[engine.runtimes]\nctr-lite = [%q]\n", u.bin),
+		"registries.conf": "unqualified-search-registries = []\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(conf, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tarball := filepath.Join(u.dir, "busybox.tar")
+	if out, err := exec.Command("tar", "-C", filepath.Join(u.bundle, "rootfs"), "-cf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	os.Chmod(tarball, 0o644)
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", u.uid, u.gid), home).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v\n%s", err, out)
+	}
+	podman := func(args ...string) result {
+		t.Helper()
+		c := exec.Command("setpriv", append([]string{"--reuid", strconv.Itoa(u.uid), "--regid", strconv.Itoa(u.gid),
+			"--init-groups", "--", "podman"}, args...)...)
+		c.Dir = home
+		c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "USER=" + u.name, "HOME=" + home, "XDG_RUNTIME_DIR=" + u.xdg}
+		out, _ := os.CreateTemp(u.dir, "out")
+		errf, _ := os.CreateTemp(u.dir, "err")
+		defer os.Remove(out.Name())
+		defer os.Remove(errf.Name())
+		c.Stdout, c.Stderr = out, errf
+		err := c.Run()
+		var r result
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("podman %v: %v", args, err)
+		}
+		o, _ := os.ReadFile(out.Name())
+		e, _ := os.ReadFile(errf.Name())
+		r.stdout, r.stderr = string(o), string(e)
+		if r.code != 0 {
+			t.Fatalf("podman %s: %s", strings.Join(args, " "), r)
+		}
+		return r
+	}
+	podman("import", tarball, "localhost/ctr-lite-rootless:latest")
+	r := podman("run", "--rm", "--network", "none", "localhost/ctr-lite-rootless", "sh", "-c", "id -u; wc -l < /proc/self/uid_map")
+	if got := strings.Fields(r.stdout); strings.Join(got, " ") != "0 2" {
+		t.Errorf("run --rm: id -u, uid_map lines = %q, want 0 2 (the user and their range)\n%s", got, r)
+	}
+	name := fmt.Sprintf("rl%d", os.Getpid())
+	podman("run", "-d", "--name", name, "--network", "none", "localhost/ctr-lite-rootless", "sleep", "1000")
+	if r := podman("exec", name, "id", "-u"); strings.TrimSpace(r.stdout) != "0" {
+		t.Errorf("exec id -u = %q", r.stdout)
+	}
+	if r := u.must("list", "-q"); strings.TrimSpace(r.stdout) == "" {
+		t.Errorf("ctr-lite's list as the user (default root $XDG_RUNTIME_DIR/ctr-lite) does not show podman's container")
+	}
+	podman("stop", "-t", "1", name)
+	podman("rm", name)
+	podman("rmi", "localhost/ctr-lite-rootless")
+	podman("system", "migrate") // stops the user's pause process
+	if r := u.must("list", "-q"); strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("list after podman rm = %q", r.stdout)
+	}
+	if left := u.leftovers(); len(left) > 0 {
+		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+	}
+}

@@ -49,5 +49,8 @@ func (c *createFlags) opts(g *globals, id string) container.CreateOpts {
 	o := container.CreateOpts{ID: id, Bundle: c.bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
 		NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, PreserveFds: c.preserveFds, SystemdCgroup: g.systemd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	// Validated in main: auto is true when not root or in a user
+	// namespace (podman's rootless runtime runs as root in its own).
+	o.RootlessCgroups, _ = parseRootless(g.rootless)
 	return o
 }
