@@ -99,15 +99,18 @@ var deviceRuleSets = []struct {
 }
 
 // libRules is what the library gets for the same config: the rules
-// ToResources makes (the conversion cgroups/resources.go did before
-// DeviceRulesFromSpec).
+// ToResources makes, in the library's type.
 func libRules(t *testing.T, in []specs.LinuxDeviceCgroup) []*devcfg.Rule {
 	t.Helper()
 	r, err := ToResources(&specs.LinuxResources{Devices: in}, Hybrid)
 	if err != nil {
 		t.Fatalf("ToResources: %v", err)
 	}
-	return r.Devices
+	var out []*devcfg.Rule
+	for _, d := range r.Devices {
+		out = append(out, &devcfg.Rule{Type: devcfg.Type(d.Type), Major: d.Major, Minor: d.Minor, Permissions: devcfg.Permissions(d.Access), Allow: d.Allow})
+	}
+	return out
 }
 
 func errString(err error) string {

@@ -12,13 +12,18 @@
 // no (or few) controllers; a runtime uses the v1 controllers there and
 // joins the v2 cgroup of the same name too, as runc does.
 //
-// The file writing is done by github.com/opencontainers/cgroups (runc's
-// own cgroup code: fs for v1, fs2 for v2, devices for the v1 allow/deny
-// lists and the v2 eBPF device filter). This package converts the OCI
-// runtime-spec's LinuxResources to its types, validates them, and turns
-// each operation into step.Steps that --explain shows together with the
-// values the kernel holds afterwards. A set step is one controller's part
-// of the Resources (fieldController says which fields), described by
-// the very values handed to the library; a field the host has no file for
-// is refused by name, never dropped.
+// The files are written as runc 1.1 writes them (its library,
+// opencontainers/cgroups: fs for v1, fs2 for v2), by ctr-lite's own code:
+// v1.go and v2.go write the limits, devices_v1.go and devices_v2.go the
+// device rules (v1 allow/deny lists, the v2 eBPF filter), paths.go
+// resolves a cgroup path as runc does, stats.go reads the counters. The
+// library is a test dependency only: the differential tests run it beside
+// these writers on the same files and want the same writes, in the same
+// order, and the same stats. This package converts the OCI runtime-spec's
+// LinuxResources to Resources, validates them, and turns each operation
+// into step.Steps that --explain shows together with the values the
+// kernel holds afterwards. A set step is one controller's part of the
+// Resources (fieldController says which fields), described by the very
+// values handed to the writer; a field the host has no file for is
+// refused by name, never dropped.
 package cgroups

@@ -5,13 +5,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-
-	lcg "github.com/opencontainers/cgroups"
 )
 
-// fieldController names, for each limit field of the library's
-// Resources, the controller whose Set writes it (the library's fs
-// subsystem name; "unified" for v2 files given by name). A set step is
+// fieldController names, for each limit field of Resources, the
+// controller whose writer writes it (the v1 hierarchy's name; "unified"
+// for v2 files given by name). A set step is
 // made per controller from exactly these fields, so a field ToResources
 // fills is either written by a step or, if missing here, caught by
 // TestEveryResourcesFieldHasAController.
@@ -42,15 +40,13 @@ var fieldController = map[string]string{
 // writes; they never make a step of their own.
 var notLimits = []string{
 	"SkipDevices",             // devices rules are given (a devices step) or not
-	"SkipFreezeOnSet",         // how v1 device rules are swapped
 	"MemoryCheckBeforeUpdate", // refuse a memory limit below usage (update)
-	"Freezer",                 // pause/resume: FreezeStep, not a limit
 }
 
 // only copies the fields of r that controller ctrl writes, plus the
 // fields that say how to write them.
-func only(ctrl string, r *lcg.Resources) *lcg.Resources {
-	p := &lcg.Resources{SkipDevices: ctrl != "devices", MemoryCheckBeforeUpdate: r.MemoryCheckBeforeUpdate}
+func only(ctrl string, r *Resources) *Resources {
+	p := &Resources{SkipDevices: ctrl != "devices", MemoryCheckBeforeUpdate: r.MemoryCheckBeforeUpdate}
 	src, dst := reflect.ValueOf(r).Elem(), reflect.ValueOf(p).Elem()
 	for i := 0; i < src.NumField(); i++ {
 		if fieldController[src.Type().Field(i).Name] == ctrl {
@@ -60,11 +56,11 @@ func only(ctrl string, r *lcg.Resources) *lcg.Resources {
 	return p
 }
 
-// describe prints the non-zero limit fields of part, by the library's
-// field names ("CPUIdle=1 BlkioThrottleReadBpsDevice=[8:0 1048576]"): the
+// describe prints the non-zero limit fields of part, by runc's field
+// names ("CPUIdle=1 BlkioThrottleReadBpsDevice=[8:0 1048576]"): the
 // values the step hands to Set, with no second model of the files Set
 // writes (the read-back shows those). Empty when part sets nothing.
-func describe(part *lcg.Resources) string {
+func describe(part *Resources) string {
 	v := reflect.ValueOf(part).Elem()
 	var out []string
 	for i := 0; i < v.NumField(); i++ {
@@ -78,9 +74,14 @@ func describe(part *lcg.Resources) string {
 }
 
 // format prints one field value: the kernel's own syntax where the
-// library has it (a ThrottleDevice's "8:0 1048576", a device rule's
+// type has it (a ThrottleDevice's "8:0 1048576", a device rule's
 // "c 1:3 rw"), otherwise Go's.
 func format(v reflect.Value) string {
+	if v.Kind() == reflect.Struct && v.CanInterface() {
+		if s, ok := v.Interface().(fmt.Stringer); ok {
+			return s.String() // a DeviceRule: "c 1:3 rwm"
+		}
+	}
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return "nil"

@@ -6,26 +6,25 @@ import (
 	"strings"
 	"testing"
 
-	lcg "github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestEveryResourcesFieldHasAController(t *testing.T) {
-	typ := reflect.TypeOf(lcg.Resources{})
+	typ := reflect.TypeOf(Resources{})
 	for i := 0; i < typ.NumField(); i++ {
 		name := typ.Field(i).Name
 		ctrl, ok := fieldController[name]
 		if !ok && !slices.Contains(notLimits, name) {
-			t.Errorf("lcg.Resources.%s: in neither fieldController nor notLimits: no step would write it", name)
+			t.Errorf("Resources.%s: in neither fieldController nor notLimits: no step would write it", name)
 		}
 		if ok && ctrl != "unified" && !slices.Contains(controllerOrder, ctrl) {
-			t.Errorf("lcg.Resources.%s: controller %q is not in controllerOrder: setSteps never visits it", name, ctrl)
+			t.Errorf("Resources.%s: controller %q is not in controllerOrder: setSteps never visits it", name, ctrl)
 		}
 	}
 }
 
 // limitFields are the non-zero limit fields of r, by name.
-func limitFields(r *lcg.Resources) []string {
+func limitFields(r *Resources) []string {
 	v := reflect.ValueOf(r).Elem()
 	var names []string
 	for i := 0; i < v.NumField(); i++ {
@@ -53,7 +52,7 @@ func fakeManager(mode Mode) *Manager {
 func TestEachFieldAloneMakesOneStepCarryingIt(t *testing.T) {
 	dev := specs.LinuxBlockIODevice{Major: 8, Minor: 0}
 	thr := []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev, Rate: 1 << 20}}
-	sizes := lcg.HugePageSizes()
+	sizes := HugePageSizes()
 	tests := []struct {
 		name   string
 		in     specs.LinuxResources

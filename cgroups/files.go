@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	lcg "github.com/opencontainers/cgroups"
 )
 
 // limitFiles are the files that hold each controller's limits, by mode:
@@ -54,7 +52,7 @@ func files(ctrl string, mode Mode) []string {
 	v2 := mode == Unified
 	fs := limitFiles[v2][ctrl]
 	if ctrl == "hugetlb" {
-		for _, size := range lcg.HugePageSizes() {
+		for _, size := range HugePageSizes() {
 			if v2 {
 				fs = append(fs, "hugetlb."+size+".max")
 			} else {

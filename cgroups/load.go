@@ -2,12 +2,7 @@ package cgroups
 
 import (
 	"errors"
-	"fmt"
 	"maps"
-
-	lcg "github.com/opencontainers/cgroups"
-	"github.com/opencontainers/cgroups/fs"
-	"github.com/opencontainers/cgroups/fs2"
 )
 
 // DirMap is the group's directory in each hierarchy ("memory", ...; ""
@@ -27,22 +22,7 @@ func Load(path string, mode Mode, dirs map[string]string) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{path: path, mode: mode, res: res, dirs: maps.Clone(dirs)}
-	cg := &lcg.Cgroup{Path: path, Resources: res}
-	if mode == Unified {
-		lib, err := fs2.NewManager(cg, dirs[""])
-		if err != nil {
-			return nil, fmt.Errorf("cgroup %s: %w", path, err)
-		}
-		m.lib = lib
-		return m, nil
-	}
-	lib, err := fs.NewManager(cg, maps.Clone(dirs))
-	if err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", path, err)
-	}
-	m.lib = lib
-	return m, nil
+	return &Manager{path: path, mode: mode, res: res, dirs: maps.Clone(dirs)}, nil
 }
 
 // None is the Manager of a container that has no cgroup: a rootless one

@@ -13,10 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	lcg "github.com/opencontainers/cgroups"
-	_ "github.com/opencontainers/cgroups/devices" // registers the v1 devices.allow/deny and v2 eBPF handlers
-	"github.com/opencontainers/cgroups/fs"
-	"github.com/opencontainers/cgroups/fs2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -35,8 +31,7 @@ import (
 type Manager struct {
 	path    string
 	mode    Mode
-	res     *lcg.Resources
-	lib     lcg.Manager       // fs (v1, hybrid) or fs2 (v2) manager
+	res     *Resources
 	dirs    map[string]string // hierarchy ("memory", "name=systemd"; "" for cgroup2) -> directory
 	created []string          // topmost directories Create made, for Cleanup
 
@@ -66,8 +61,7 @@ func ignorable(err error) bool {
 }
 
 // createRootless makes each hierarchy's directory on its own and drops
-// those it may not make (see SetRootless), then rebuilds the library's
-// manager on what is left.
+// those it may not make (see SetRootless).
 func (m *Manager) createRootless() error {
 	m.created, m.skipped = nil, nil
 	for _, ctrl := range slices.Sorted(maps.Keys(m.dirs)) {
@@ -97,21 +91,7 @@ func (m *Manager) createRootless() error {
 		m.skipped = append(m.skipped, name)
 		delete(m.dirs, ctrl)
 	}
-	if len(m.skipped) == 0 {
-		return nil
-	}
-	cg := &lcg.Cgroup{Path: m.path, Resources: m.res, Rootless: true}
-	if len(m.dirs) == 0 {
-		m.lib = nil
-		return nil
-	}
-	var err error
-	if m.mode == Unified {
-		m.lib, err = fs2.NewManager(cg, m.dirs[""])
-	} else {
-		m.lib, err = fs.NewManager(cg, maps.Clone(m.dirs))
-	}
-	return err
+	return nil
 }
 
 // New validates path and r and prepares a Manager; it changes nothing in
@@ -128,24 +108,21 @@ func New(path string, r *specs.LinuxResources) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{path: path, mode: mode, res: res}
-	cg := &lcg.Cgroup{Path: path, Resources: res}
 	if mode == Unified {
-		lib, err := fs2.NewManager(cg, "")
+		d, err := v2Dir(path)
 		if err != nil {
 			return nil, fmt.Errorf("cgroup %s: %w", path, err)
 		}
-		m.lib, m.dirs = lib, map[string]string{"": lib.Path("")}
-	} else {
-		// Hybrid: fs also joins the cgroup2 hierarchy at
-		// /sys/fs/cgroup/unified (its "" entry), like runc 1.1.
-		lib, err := fs.NewManager(cg, nil)
-		if err != nil {
-			return nil, fmt.Errorf("cgroup %s: %w", path, err)
-		}
-		m.lib, m.dirs = lib, lib.GetPaths()
-		if err := m.checkHierarchies(res); err != nil {
-			return nil, err
-		}
+		m.dirs = map[string]string{"": d}
+		return m, nil
+	}
+	// Hybrid: the group is also made in the cgroup2 hierarchy at
+	// /sys/fs/cgroup/unified (the "" entry), like runc 1.1.
+	if m.dirs, err = v1Dirs(path, !res.SkipDevices, mode == Hybrid); err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	if err := m.checkHierarchies(res); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -242,7 +219,7 @@ func (m *Manager) CreateStep() step.Step {
 					m.Cleanup()
 					return err
 				}
-				if m.lib == nil {
+				if len(m.dirs) == 0 {
 					return nil
 				}
 			}
@@ -258,13 +235,7 @@ func (m *Manager) CreateStep() step.Step {
 					}
 				}
 			}
-			err := m.lib.Apply(-1) // -1: create, add no process
-			if d := m.dirs["devices"]; err == nil && d != "" {
-				// fs skips the devices hierarchy when no rules are
-				// given; make it anyway so the process joins it (and
-				// inherits the parent's list) like every other.
-				err = os.MkdirAll(d, 0o755)
-			}
+			err := m.mkdirs()
 			if err != nil {
 				m.Cleanup()
 			}
@@ -299,7 +270,7 @@ func (m *Manager) Made() bool { return len(m.created) > 0 }
 func (m *Manager) Cleanup() error {
 	var errs []error
 	for _, top := range m.created {
-		if err := lcg.RemovePath(top); err != nil {
+		if err := removeDir(top); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -328,9 +299,9 @@ func (m *Manager) SetSteps() []step.Step {
 }
 
 // setSteps makes one step per controller whose part of r (only) sets
-// anything; the step hands that part to the library's Set and describes
-// it by the same values.
-func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
+// anything; the step hands that part to the controller's writer (v1.go,
+// v2.go) and describes it by the same values.
+func (m *Manager) setSteps(r *Resources) []step.Step {
 	var steps []step.Step
 	for _, ctrl := range append(controllerOrder, "unified") {
 		part := only(ctrl, r)
@@ -347,23 +318,19 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 				if m.rootless && ctrl == "devices" {
 					// runc: a rootless runtime's device rules are
 					// "really not expected to work"; errors ignored.
-					if m.dir(ctrl) != "" && m.lib != nil {
-						_ = m.setDevicesOrLib(part)
+					if m.dir(ctrl) != "" {
+						_ = m.setDevices(part)
 					}
 					return nil
 				}
-				if m.lib == nil {
+				if len(m.dirs) == 0 {
 					// Rootless, with the cgroup made nowhere (runc's words).
 					return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName[ctrl])
 				}
 				if err := m.checkWritable(ctrl, part); err != nil {
 					return err
 				}
-				set := m.lib.Set
-				if ctrl == "devices" && m.mode != Unified {
-					set = m.setDevicesV1
-				}
-				if err := set(part); err != nil {
+				if err := m.set(ctrl, part); err != nil {
 					return fmt.Errorf("%s: %w", specName[ctrl], err)
 				}
 				return nil
@@ -382,17 +349,55 @@ func (m *Manager) setSteps(r *lcg.Resources) []step.Step {
 	return steps
 }
 
-func (m *Manager) setDevicesOrLib(part *lcg.Resources) error {
-	if m.mode != Unified {
-		return m.setDevicesV1(part)
+// set writes controller ctrl's part of the limits.
+func (m *Manager) set(ctrl string, part *Resources) error {
+	switch {
+	case ctrl == "devices":
+		return m.setDevices(part)
+	case m.mode == Unified:
+		return setV2(ctrl, m.dir(ctrl), part)
 	}
-	return m.lib.Set(part)
+	return setV1(ctrl, m.dir(ctrl), part)
+}
+
+// mkdirs makes the group's directories, as runc's Apply does: v2 the
+// directory with the controllers enabled on the way down (mkdirV2); v1
+// one per hierarchy, the cpuset one with its parent's CPUs and nodes
+// and, as the library does at creation, the limits' cpuset lists and
+// real-time budget written before any process can join.
+func (m *Manager) mkdirs() error {
+	if m.mode == Unified {
+		return mkdirV2(m.dirs[""], m.res)
+	}
+	for _, h := range append(slices.Clip(v1Hierarchies), "") {
+		d, ok := m.dirs[h]
+		if !ok {
+			continue
+		}
+		var err error
+		switch h {
+		case "cpuset":
+			err = mkdirCpusetV1(d, m.res)
+		case "cpu":
+			if err = os.MkdirAll(d, 0o755); err == nil {
+				err = setRtV1(d, m.res)
+			}
+		case "name=systemd", "misc", "":
+			_ = os.MkdirAll(d, 0o755) // joined if possible, not needed
+		default:
+			err = os.MkdirAll(d, 0o755)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkHierarchies refuses limits for a controller this host has no
 // hierarchy for (v1 and hybrid: the library would skip them; runc 1.1
 // silently does).
-func (m *Manager) checkHierarchies(r *lcg.Resources) error {
+func (m *Manager) checkHierarchies(r *Resources) error {
 	if m.mode == Unified {
 		return nil
 	}
@@ -411,12 +416,12 @@ var specName = map[string]string{
 	"net_prio": "network.priorities", "rdma": "rdma", "unified": "unified",
 }
 
-// checkWritable refuses, before any write, a part the library would drop
-// on this kernel without an error: on v2 a per-device weight is written
+// checkWritable refuses, before any write, a part runc's writers would
+// drop on this kernel without an error: on v2 a per-device weight is written
 // only to io.bfq.weight (the BFQ scheduler's file; there is no
 // io.weight_device to fall back to), and on v1 a burst is skipped when
 // cpu.cfs_burst_us is missing (before Linux 5.14).
-func (m *Manager) checkWritable(ctrl string, part *lcg.Resources) error {
+func (m *Manager) checkWritable(ctrl string, part *Resources) error {
 	dir := m.dir(ctrl)
 	switch {
 	case m.mode == Unified && ctrl == "blkio" && len(part.BlkioWeightDevice) > 0 && !exists(filepath.Join(dir, "io.bfq.weight")):
@@ -440,7 +445,7 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 		return nil, err
 	}
 	res.MemoryCheckBeforeUpdate = true
-	if m.rootless && m.lib == nil {
+	if m.rootless && len(m.dirs) == 0 {
 		for _, ctrl := range append(controllerOrder, "unified") {
 			if describe(only(ctrl, res)) != "" {
 				// runc's words for a rootless container without a cgroup.
@@ -485,7 +490,7 @@ func (m *Manager) AddStep(pid int) step.Step {
 			if pid <= 0 {
 				return fmt.Errorf("pid %d: not a process id", pid)
 			}
-			if m.rootless && m.lib == nil {
+			if m.rootless && len(m.dirs) == 0 {
 				return nil // no hierarchy it may make: no group to join
 			}
 			if !m.Exists() {
@@ -494,7 +499,12 @@ func (m *Manager) AddStep(pid int) step.Step {
 			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 				return fmt.Errorf("pid %d: %w", pid, err)
 			}
-			return m.lib.AddPid("", pid)
+			for _, d := range m.Dirs() {
+				if err := joinGroup(d, pid); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 		ReadBack: func() (string, error) {
 			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
@@ -530,9 +540,9 @@ func (m *Manager) Apply(r *step.Runner, pid int) error {
 // freezer.state FROZEN/THAWED, v2 cgroup.freeze 1/0; both wait until the
 // kernel reports the new state.
 func (m *Manager) FreezeStep(freeze bool) step.Step {
-	state, file, val, why := lcg.Frozen, "freezer.state", "FROZEN", "stop every task in the group (they can't see it: no signal)"
+	file, val, why := "freezer.state", "FROZEN", "stop every task in the group (they can't see it: no signal)"
 	if !freeze {
-		state, val, why = lcg.Thawed, "THAWED", "let the group's tasks run again"
+		val, why = "THAWED", "let the group's tasks run again"
 	}
 	dir := m.dir("freezer")
 	if m.mode == Unified {
@@ -543,14 +553,14 @@ func (m *Manager) FreezeStep(freeze bool) step.Step {
 		Args: filepath.Join(dir, file) + "=" + val,
 		Why:  why,
 		Do: func() error {
-			if m.rootless && m.lib == nil {
+			if m.rootless && len(m.dirs) == 0 {
 				// runc's words for a rootless container without a cgroup.
 				return errors.New("cannot toggle freezer: cgroups not configured for container")
 			}
 			if !m.Exists() {
 				return fmt.Errorf("cgroup %s does not exist", m.path)
 			}
-			return m.lib.Freeze(state)
+			return m.freeze(freeze)
 		},
 		ReadBack: func() (string, error) {
 			fv, err := readFiles(dir, "freezer", m.mode)
@@ -585,7 +595,44 @@ func (m *Manager) Pids() ([]int, error) {
 	if !m.Exists() {
 		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
 	}
-	return m.lib.GetAllPids()
+	return m.allPids()
+}
+
+// allPids lists the processes in the group and below: v1 from the
+// devices hierarchy as runc does (any other when it has none).
+func (m *Manager) allPids() ([]int, error) {
+	d := m.dir("devices")
+	if d == "" {
+		d = m.dirs[""]
+		if ds := m.Dirs(); d == "" && len(ds) > 0 {
+			d = ds[0]
+		}
+	}
+	return allPids(d)
+}
+
+// freeze freezes or thaws the group (v1 freezer.state, v2
+// cgroup.freeze) and waits for the kernel to have done it.
+func (m *Manager) freeze(freeze bool) error {
+	if m.mode == Unified {
+		return freezeV2(m.dirs[""], freeze)
+	}
+	d := m.dirs["freezer"]
+	if d == "" {
+		return errors.New("cannot toggle freezer: cgroups not configured for container")
+	}
+	return freezeV1(d, freeze)
+}
+
+// destroy removes the group's directories (and any group below them).
+func (m *Manager) destroy() error {
+	var errs []error
+	for _, d := range m.Dirs() {
+		if err := removeDir(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // DeleteSteps remove the cgroup from every hierarchy (rmdir(2), which
@@ -602,7 +649,7 @@ func (m *Manager) DeleteSteps(kill bool) []step.Step {
 			Args: "cgroup.procs",
 			Why:  "rmdir fails while processes are in the group",
 			Do: func() error {
-				pids, err := m.lib.GetAllPids()
+				pids, err := m.allPids()
 				if err != nil {
 					return err
 				}
@@ -617,7 +664,7 @@ func (m *Manager) DeleteSteps(kill bool) []step.Step {
 		Op:   "rmdir",
 		Args: m.dirList(),
 		Why:  "an empty cgroup is removed like a directory",
-		Do:   m.lib.Destroy,
+		Do:   m.destroy,
 		ReadBack: func() (string, error) {
 			var left []string
 			for _, d := range m.Dirs() {
@@ -652,7 +699,7 @@ func (m *Manager) killStep() step.Step {
 			}
 			// The usual case: the container's processes are gone, and
 			// freezing an empty v1 group only costs time.
-			if pids, err := m.lib.GetAllPids(); err == nil && len(pids) == 0 {
+			if pids, err := m.allPids(); err == nil && len(pids) == 0 {
 				return nil
 			}
 			if kill != "" {
@@ -661,9 +708,9 @@ func (m *Manager) killStep() step.Step {
 				}
 			} else {
 				if m.dir("freezer") != "" {
-					_ = m.lib.Freeze(lcg.Frozen) // best effort: no fork races
+					_ = m.freeze(true) // best effort: no fork races
 				}
-				pids, err := m.lib.GetAllPids()
+				pids, err := m.allPids()
 				if err != nil {
 					return err
 				}
@@ -673,7 +720,7 @@ func (m *Manager) killStep() step.Step {
 					}
 				}
 				if m.dir("freezer") != "" {
-					_ = m.lib.Freeze(lcg.Thawed) // killed tasks die when thawed
+					_ = m.freeze(false) // killed tasks die when thawed
 				}
 			}
 			return m.waitEmpty()
@@ -686,7 +733,7 @@ func (m *Manager) killStep() step.Step {
 func (m *Manager) waitEmpty() error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		pids, err := m.lib.GetAllPids()
+		pids, err := m.allPids()
 		if err != nil || len(pids) == 0 {
 			return err
 		}
@@ -700,14 +747,22 @@ func (m *Manager) waitEmpty() error {
 // Frozen reports whether the group is frozen (v1 freezer.state FROZEN,
 // v2 cgroup.freeze 1): a paused container.
 func (m *Manager) Frozen() (bool, error) {
-	if m.lib == nil {
+	var frozen bool
+	var err error
+	switch {
+	case len(m.dirs) == 0:
 		return false, nil // no group (None): nothing can freeze it
+	case m.mode == Unified:
+		frozen, err = frozenV2(m.dirs[""])
+	case m.dirs["freezer"] == "":
+		return false, nil
+	default:
+		frozen, err = frozenV1(m.dirs["freezer"])
 	}
-	st, err := m.lib.GetFreezerState()
 	if err != nil {
 		return false, fmt.Errorf("cgroup %s: freezer state: %w", m.path, err)
 	}
-	return st == lcg.Frozen, nil
+	return frozen, nil
 }
 
 // OOMKills is how many processes the kernel's OOM killer killed in the

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
-	lcg "github.com/opencontainers/cgroups"
+	"golang.org/x/sys/unix"
 )
 
 // Mode is how the host mounts cgroups.
@@ -38,10 +38,11 @@ func (m Mode) String() string {
 // HostMode tells the host's mode from the filesystem type of
 // /sys/fs/cgroup (cgroup2 means unified) and /sys/fs/cgroup/unified.
 func HostMode() Mode {
+	var st unix.Statfs_t
 	switch {
-	case lcg.IsCgroup2UnifiedMode():
+	case unix.Statfs(v2Root, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC:
 		return Unified
-	case lcg.IsCgroup2HybridMode():
+	case unix.Statfs(hybridMount, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC:
 		return Hybrid
 	}
 	return Legacy

@@ -3,12 +3,12 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
-	lcg "github.com/opencontainers/cgroups"
-	devcfg "github.com/opencontainers/cgroups/devices/config"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -60,18 +60,170 @@ func allOf(s string, ok func(byte) bool) bool {
 	return true
 }
 
-// ToResources validates r and converts it to the library's Resources for
+// Resources are the limits of one cgroup, converted from the spec's
+// linux.resources for the host's mode and validated (ToResources). The
+// field names are runc's (opencontainers/cgroups' Resources), so that
+// --explain shows the values under the names a runc user knows; the
+// files each lands in are the writers' business (v1.go, v2.go). A zero
+// field is not set.
+type Resources struct {
+	Devices []DeviceRule // device rules in the config's order (devices)
+
+	Memory            int64   // memory.limit_in_bytes / memory.max, bytes; -1: no limit
+	MemoryReservation int64   // memory.soft_limit_in_bytes / memory.low, bytes
+	MemorySwap        int64   // memory+swap (memsw.limit_in_bytes); v2 writes swap.max = MemorySwap - Memory
+	CpuShares         uint64  // cpu.shares (v1)
+	CpuQuota          int64   // µs per period; -1: no limit
+	CpuBurst          *uint64 // cpu.cfs_burst_us / cpu.max.burst, µs
+	CpuPeriod         uint64  // cpu.cfs_period_us / the second field of cpu.max, µs
+	CpuRtRuntime      int64   // cpu.rt_runtime_us (v1)
+	CpuRtPeriod       uint64  // cpu.rt_period_us (v1)
+	CpusetCpus        string  // cpuset.cpus: "0-3,5"
+	CpusetMems        string  // cpuset.mems
+	CPUIdle           *int64  // cpu.idle: 1 puts the group in SCHED_IDLE
+	PidsLimit         *int64  // pids.max; -1: "max"
+
+	BlkioWeight                  uint16            // blkio.weight / io.bfq.weight, or io.weight converted
+	BlkioLeafWeight              uint16            // blkio.leaf_weight (v1)
+	BlkioWeightDevice            []*WeightDevice   // per-device weights
+	BlkioThrottleReadBpsDevice   []*ThrottleDevice // bytes per second
+	BlkioThrottleWriteBpsDevice  []*ThrottleDevice
+	BlkioThrottleReadIOPSDevice  []*ThrottleDevice // I/Os per second
+	BlkioThrottleWriteIOPSDevice []*ThrottleDevice
+
+	HugetlbLimit     []*HugepageLimit     // hugetlb.<size>.limit_in_bytes / .max
+	OomKillDisable   bool                 // memory.oom_control (v1)
+	MemorySwappiness *uint64              // memory.swappiness (v1)
+	NetPrioIfpriomap []*IfPrioMap         // net_prio.ifpriomap (v1)
+	NetClsClassid    uint32               // net_cls.classid (v1)
+	Rdma             map[string]RdmaLimit // rdma.max, by device
+	CpuWeight        uint64               // cpu.weight (v2), from cpu.shares
+	Unified          map[string]string    // v2 files by name, written as given
+
+	// SkipDevices: no device rules were given; the devices controller
+	// is left as the group inherited it.
+	SkipDevices bool
+	// MemoryCheckBeforeUpdate: refuse a memory limit at or below the
+	// current usage (v2; v1's kernel refuses it with EBUSY itself).
+	MemoryCheckBeforeUpdate bool
+}
+
+// BlockIODevice is a block device by number.
+type BlockIODevice struct {
+	Major int64
+	Minor int64
+}
+
+// WeightDevice is a per-device weight (and v1 leaf weight).
+type WeightDevice struct {
+	BlockIODevice
+	Weight     uint16
+	LeafWeight uint16
+}
+
+// weightLine is "MAJOR:MINOR WEIGHT", the *weight_device syntax.
+func (d *WeightDevice) weightLine(w uint16) string {
+	return strconv.FormatInt(d.Major, 10) + ":" + strconv.FormatInt(d.Minor, 10) + " " + strconv.FormatUint(uint64(w), 10)
+}
+
+// ThrottleDevice is a per-device rate (bytes or I/Os per second).
+type ThrottleDevice struct {
+	BlockIODevice
+	Rate uint64
+}
+
+// String is the v1 throttle file syntax "MAJOR:MINOR RATE".
+func (d *ThrottleDevice) String() string {
+	return strconv.FormatInt(d.Major, 10) + ":" + strconv.FormatInt(d.Minor, 10) + " " + strconv.FormatUint(d.Rate, 10)
+}
+
+// ioMax is the v2 io.max line "MAJOR:MINOR KEY=RATE" (key rbps, wbps,
+// riops or wiops).
+func (d *ThrottleDevice) ioMax(key string) string {
+	return strconv.FormatInt(d.Major, 10) + ":" + strconv.FormatInt(d.Minor, 10) + " " + key + "=" + strconv.FormatUint(d.Rate, 10)
+}
+
+// HugepageLimit caps one huge page size ("2MB", "1GB"), in bytes.
+type HugepageLimit struct {
+	Pagesize string
+	Limit    uint64
+}
+
+// IfPrioMap is one net_prio.ifpriomap entry.
+type IfPrioMap struct {
+	Interface string
+	Priority  int64
+}
+
+// CgroupString is the net_prio.ifpriomap syntax "IFACE PRIO".
+func (i *IfPrioMap) CgroupString() string {
+	return i.Interface + " " + strconv.FormatInt(i.Priority, 10)
+}
+
+// RdmaLimit caps one RDMA device's HCA handles and objects (nil: not set).
+type RdmaLimit struct {
+	HcaHandles *uint32
+	HcaObjects *uint32
+}
+
+// sharesToWeight converts v1 cpu.shares (2..262144) to v2 cpu.weight
+// (1..10000) as runc and crun do: a quadratic in log2(shares) that maps
+// 2 to 1, 1024 (the default) to 100 and 262144 to 10000.
+func sharesToWeight(shares uint64) uint64 {
+	switch {
+	case shares == 0:
+		return 0
+	case shares <= 2:
+		return 1
+	case shares >= 262144:
+		return 10000
+	}
+	l := math.Log2(float64(shares))
+	return uint64(math.Ceil(math.Pow(10, (l*l+125*l)/612.0-7.0/34.0)))
+}
+
+// blkioToIOWeight converts a v1 blkio weight (10..1000) to v2 io.weight
+// (1..10000), linearly, as runc does.
+func blkioToIOWeight(w uint16) uint64 {
+	if w == 0 {
+		return 0
+	}
+	return 1 + (uint64(w)-10)*9999/990
+}
+
+// swapToV2 is memory.swap.max for the spec's memory+swap (swap) and
+// memory limit: the swap alone, "max" (-1) or unset (0), as runc
+// converts them; errors for a swap the limit does not allow.
+func swapToV2(swap, memory int64) (int64, error) {
+	switch {
+	case memory == -1 && swap == 0:
+		return -1, nil // no memory limit: no swap limit either
+	case swap == -1, swap == 0:
+		return swap, nil
+	case memory == -1:
+		return swap, nil // unlimited memory: swap is the swap alone
+	case memory == 0:
+		return 0, errors.New("unable to set swap limit without memory limit")
+	case memory < 0:
+		return 0, fmt.Errorf("invalid memory value: %d", memory)
+	case swap < memory:
+		return 0, errors.New("memory+swap limit should be >= memory limit")
+	}
+	return swap - memory, nil
+}
+
+// ToResources validates r and converts it to Resources for
 // a host in mode. Field names in errors are the spec's JSON names
 // ("memory.limit"). A nil r gives empty Resources. Device rules are kept
-// as given (the library treats a non-empty list as an allow-list after
-// its first rule: start with {"allow":false,"access":"rwm"} to deny all);
+// as given (a non-empty list is an allow-list after its first rule, as
+// in runc: start with {"allow":false,"access":"rwm"} to deny all);
 // an empty list leaves the device controller alone (SkipDevices).
-func ToResources(r *specs.LinuxResources, mode Mode) (*lcg.Resources, error) {
-	c := &lcg.Resources{SkipDevices: true}
+func ToResources(r *specs.LinuxResources, mode Mode) (*Resources, error) {
+	c := &Resources{SkipDevices: true}
 	if r == nil {
 		return c, nil
 	}
-	for _, conv := range []func(*specs.LinuxResources, *lcg.Resources, Mode) error{
+	for _, conv := range []func(*specs.LinuxResources, *Resources, Mode) error{
 		convMemory, convCPU, convPids, convBlockIO, convHugetlb, convDevices, convUnified, convNetwork, convRdma, convV1Only,
 	} {
 		if err := conv(r, c, mode); err != nil {
@@ -92,7 +244,7 @@ func Ignored(r *specs.LinuxResources) []string {
 	return nil
 }
 
-func convMemory(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+func convMemory(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	m := r.Memory
 	if m == nil {
 		return nil
@@ -150,7 +302,7 @@ func convMemory(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 	return nil
 }
 
-func convCPU(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
+func convCPU(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	p := r.CPU
 	if p == nil {
 		return nil
@@ -163,7 +315,7 @@ func convCPU(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 		c.CpuShares = v
 		if mode == Unified {
 			// v2 has cpu.weight (1..10000) instead: convert like runc.
-			c.CpuWeight = lcg.ConvertCPUSharesToCgroupV2Value(v)
+			c.CpuWeight = sharesToWeight(v)
 			c.CpuShares = 0
 		}
 	}
@@ -202,7 +354,7 @@ func convCPU(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 	return nil
 }
 
-func convPids(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+func convPids(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	// 0 is "not set", as in runc 1.1 (the library would write
 	// pids.max=1, a group that cannot fork).
 	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit == 0 {
@@ -215,7 +367,7 @@ func convPids(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 	return nil
 }
 
-func convBlockIO(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+func convBlockIO(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	b := r.BlockIO
 	if b == nil {
 		return nil
@@ -249,12 +401,12 @@ func convBlockIO(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 		if err != nil {
 			return err
 		}
-		c.BlkioWeightDevice = append(c.BlkioWeightDevice, lcg.NewWeightDevice(d.Major, d.Minor, w, lw))
+		c.BlkioWeightDevice = append(c.BlkioWeightDevice, &WeightDevice{BlockIODevice{d.Major, d.Minor}, w, lw})
 	}
 	for _, t := range []struct {
 		name string
 		in   []specs.LinuxThrottleDevice
-		out  *[]*lcg.ThrottleDevice
+		out  *[]*ThrottleDevice
 	}{
 		{"blockIO.throttleReadBpsDevice", b.ThrottleReadBpsDevice, &c.BlkioThrottleReadBpsDevice},
 		{"blockIO.throttleWriteBpsDevice", b.ThrottleWriteBpsDevice, &c.BlkioThrottleWriteBpsDevice},
@@ -265,37 +417,35 @@ func convBlockIO(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 			if d.Major < 0 || d.Minor < 0 {
 				return fmt.Errorf("%s[%d]: device %d:%d is negative", t.name, i, d.Major, d.Minor)
 			}
-			*t.out = append(*t.out, lcg.NewThrottleDevice(d.Major, d.Minor, d.Rate))
+			*t.out = append(*t.out, &ThrottleDevice{BlockIODevice{d.Major, d.Minor}, d.Rate})
 		}
 	}
 	return nil
 }
 
-func convHugetlb(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
-	sizes := lcg.HugePageSizes() // from /sys/kernel/mm/hugepages: "2MB", "1GB"
+func convHugetlb(r *specs.LinuxResources, c *Resources, _ Mode) error {
+	sizes := HugePageSizes() // from /sys/kernel/mm/hugepages: "2MB", "1GB"
 	for i, h := range r.HugepageLimits {
 		if !slices.Contains(sizes, h.Pagesize) {
 			return fmt.Errorf("hugepageLimits[%d].pageSize: %q is not a huge page size of this kernel (have %s)",
 				i, h.Pagesize, strings.Join(sizes, ", "))
 		}
-		c.HugetlbLimit = append(c.HugetlbLimit, &lcg.HugepageLimit{Pagesize: h.Pagesize, Limit: h.Limit})
+		c.HugetlbLimit = append(c.HugetlbLimit, &HugepageLimit{Pagesize: h.Pagesize, Limit: h.Limit})
 	}
 	return nil
 }
 
-func convDevices(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+func convDevices(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	rules, err := DeviceRulesFromSpec(r.Devices)
 	if err != nil {
 		return err
 	}
-	for _, d := range rules {
-		c.Devices = append(c.Devices, &devcfg.Rule{Type: devcfg.Type(d.Type), Major: d.Major, Minor: d.Minor, Permissions: devcfg.Permissions(d.Access), Allow: d.Allow})
-	}
+	c.Devices = rules
 	c.SkipDevices = len(c.Devices) == 0
 	return nil
 }
 
-func convUnified(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
+func convUnified(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	if len(r.Unified) == 0 {
 		return nil
 	}
@@ -314,7 +464,7 @@ func convUnified(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 // convNetwork converts network (v1 net_cls.classid and
 // net_prio.ifpriomap); cgroup v2 has neither controller (tag packets with
 // an eBPF program instead).
-func convNetwork(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
+func convNetwork(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	n := r.Network
 	if n == nil || ((n.ClassID == nil || *n.ClassID == 0) && len(n.Priorities) == 0) {
 		return nil
@@ -329,13 +479,13 @@ func convNetwork(r *specs.LinuxResources, c *lcg.Resources, mode Mode) error {
 		if p.Name == "" || strings.ContainsAny(p.Name, " \n/") {
 			return fmt.Errorf("network.priorities[%d].name: %q is not an interface name", i, p.Name)
 		}
-		c.NetPrioIfpriomap = append(c.NetPrioIfpriomap, &lcg.IfPrioMap{Interface: p.Name, Priority: int64(p.Priority)})
+		c.NetPrioIfpriomap = append(c.NetPrioIfpriomap, &IfPrioMap{Interface: p.Name, Priority: int64(p.Priority)})
 	}
 	return nil
 }
 
 // convRdma converts rdma (rdma.max per device, v1 and v2).
-func convRdma(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
+func convRdma(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	for dev, l := range r.Rdma {
 		if dev == "" || strings.ContainsAny(dev, " \n") {
 			return fmt.Errorf("rdma: %q is not an RDMA device name", dev)
@@ -344,16 +494,16 @@ func convRdma(r *specs.LinuxResources, c *lcg.Resources, _ Mode) error {
 			continue
 		}
 		if c.Rdma == nil {
-			c.Rdma = map[string]lcg.LinuxRdma{}
+			c.Rdma = map[string]RdmaLimit{}
 		}
-		c.Rdma[dev] = lcg.LinuxRdma{HcaHandles: l.HcaHandles, HcaObjects: l.HcaObjects}
+		c.Rdma[dev] = RdmaLimit{HcaHandles: l.HcaHandles, HcaObjects: l.HcaObjects}
 	}
 	return nil
 }
 
 // convV1Only refuses, on cgroup v2, the fields only v1 has a file for
 // (the library would leave them out, as runc 1.1 does, silently).
-func convV1Only(r *specs.LinuxResources, _ *lcg.Resources, mode Mode) error {
+func convV1Only(r *specs.LinuxResources, _ *Resources, mode Mode) error {
 	if mode != Unified {
 		return nil
 	}

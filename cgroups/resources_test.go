@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	lcg "github.com/opencontainers/cgroups"
-	devcfg "github.com/opencontainers/cgroups/devices/config"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -21,30 +19,30 @@ func TestToResourcesConvertsEachField(t *testing.T) {
 		name string
 		mode Mode
 		in   specs.LinuxResources
-		want lcg.Resources
+		want Resources
 	}{
-		{"empty", Hybrid, specs.LinuxResources{}, lcg.Resources{SkipDevices: true}},
+		{"empty", Hybrid, specs.LinuxResources{}, Resources{SkipDevices: true}},
 		{"memory", Legacy, specs.LinuxResources{Memory: &specs.LinuxMemory{
 			Limit: i64(64 << 20), Reservation: i64(32 << 20), Swap: i64(128 << 20), Swappiness: u64(10), DisableOOMKiller: bl(true),
-		}}, lcg.Resources{SkipDevices: true, Memory: 64 << 20, MemoryReservation: 32 << 20, MemorySwap: 128 << 20, MemorySwappiness: u64(10), OomKillDisable: true}},
+		}}, Resources{SkipDevices: true, Memory: 64 << 20, MemoryReservation: 32 << 20, MemorySwap: 128 << 20, MemorySwappiness: u64(10), OomKillDisable: true}},
 		{"memory unlimited", Unified, specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(-1), Swap: i64(-1)}},
-			lcg.Resources{SkipDevices: true, Memory: -1, MemorySwap: -1}},
-		{"pids", Hybrid, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, lcg.Resources{SkipDevices: true, PidsLimit: i64(10)}},
-		{"pids 0 is unset, as in runc 1.1", Unified, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, lcg.Resources{SkipDevices: true}},
+			Resources{SkipDevices: true, Memory: -1, MemorySwap: -1}},
+		{"pids", Hybrid, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, Resources{SkipDevices: true, PidsLimit: i64(10)}},
+		{"pids 0 is unset, as in runc 1.1", Unified, specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, Resources{SkipDevices: true}},
 		{"cpu v1", Hybrid, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Cpus: "0-1", Mems: "0"}},
-			lcg.Resources{SkipDevices: true, CpuShares: 512, CpuQuota: 50000, CpuPeriod: 100000, CpusetCpus: "0-1", CpusetMems: "0"}},
+			Resources{SkipDevices: true, CpuShares: 512, CpuQuota: 50000, CpuPeriod: 100000, CpusetCpus: "0-1", CpusetMems: "0"}},
 		{"cpu shares become weight on v2", Unified, specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1024)}},
-			lcg.Resources{SkipDevices: true, CpuWeight: lcg.ConvertCPUSharesToCgroupV2Value(1024)}},
+			Resources{SkipDevices: true, CpuWeight: 100}},
 		{"blkio", Legacy, specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(500), WeightDevice: []specs.LinuxWeightDevice{
 			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Weight: u16(300)}}}},
-			lcg.Resources{SkipDevices: true, BlkioWeight: 500, BlkioWeightDevice: []*lcg.WeightDevice{lcg.NewWeightDevice(8, 0, 300, 0)}}},
+			Resources{SkipDevices: true, BlkioWeight: 500, BlkioWeightDevice: []*WeightDevice{{BlockIODevice{8, 0}, 300, 0}}}},
 		{"devices", Hybrid, specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 			{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rw"}}},
-			lcg.Resources{Devices: []*devcfg.Rule{
-				{Type: devcfg.WildcardDevice, Major: -1, Minor: -1, Permissions: "rwm", Allow: false},
-				{Type: devcfg.CharDevice, Major: 1, Minor: 3, Permissions: "rw", Allow: true}}}},
+			Resources{Devices: []DeviceRule{
+				{Type: 'a', Major: -1, Minor: -1, Access: "rwm", Allow: false},
+				{Type: 'c', Major: 1, Minor: 3, Access: "rw", Allow: true}}}},
 		{"unified", Unified, specs.LinuxResources{Unified: map[string]string{"memory.high": "1000000"}},
-			lcg.Resources{SkipDevices: true, Unified: map[string]string{"memory.high": "1000000"}}},
+			Resources{SkipDevices: true, Unified: map[string]string{"memory.high": "1000000"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
