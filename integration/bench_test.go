@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The benchmarks time what a user or an orchestrator waits for: one
@@ -43,6 +44,25 @@ func benchBundle(b *testing.B, args ...string) string {
 		b.Fatal(err)
 	}
 	return dir
+}
+
+// runTimedCPU is runTimed that also returns the CPU time (user+system)
+// of the command and the children it waited for.
+func runTimedCPU(b *testing.B, args ...string) (int64, time.Duration) {
+	b.Helper()
+	out, err := os.CreateTemp(b.TempDir(), "out")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(out.Name())
+		b.Fatalf("ctr-lite %s: %v\n%s", strings.Join(args, " "), err, data)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return int64(ru.Maxrss), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // runTimed runs the binary once and returns its peak RSS in KiB. Its
@@ -136,6 +156,9 @@ func requireRootB(b *testing.B) {
 //     list/N reports x-list-1, its time over list/1's (target <= 2);
 //   - state/among-1 and state/among-N: `state` of one container; the
 //     second reports x-among-1 (target about 1);
+//   - each of those also reports cpu-ns/op, the command's CPU time
+//     (user+system), and its ratio (x-list-1-cpu, x-among-1-cpu): on a
+//     shared machine the wall time is mostly waiting for a CPU;
 //   - delete/N: `delete --force` of one container among ten running
 //     commands; the rest are deleted after it, and the benchmark fails
 //     if any state directory, cgroup, process or mount is left.
@@ -169,13 +192,24 @@ func BenchmarkManyContainers(b *testing.B) {
 		b.Fatalf("list shows %d containers, want %d (%v)", len(reps), max(n, made), err)
 	}
 	target := reps[len(reps)/2].ID
-	perOp := map[string]float64{}
+	// Wall time on a shared machine is mostly waiting for a CPU: each
+	// also reports the CPU time (user+system) of the command, and both
+	// ratios.
+	perOp, cpuOp := map[string]float64{}, map[string]float64{}
 	timed := func(name, base, unit string, args func() []string) {
 		b.Run(name, func(b *testing.B) {
-			benchLoop(b, func(int) int64 { return runTimed(b, args()...) })
+			var cpu time.Duration
+			benchLoop(b, func(int) int64 {
+				rss, c := runTimedCPU(b, args()...)
+				cpu += c
+				return rss
+			})
 			perOp[name] = float64(b.Elapsed()) / float64(b.N)
+			cpuOp[name] = float64(cpu) / float64(b.N)
+			b.ReportMetric(cpuOp[name], "cpu-ns/op")
 			if base != "" && perOp[base] > 0 {
 				b.ReportMetric(perOp[name]/perOp[base], unit)
+				b.ReportMetric(cpuOp[name]/cpuOp[base], unit+"-cpu")
 			}
 		})
 	}

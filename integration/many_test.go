@@ -118,9 +118,18 @@ func (f *fleet) leftovers() []string {
 	for _, e := range ents {
 		left = append(left, "state "+filepath.Join(f.root, e.Name()))
 	}
+	// ownCgroupDirs per ID globs every hierarchy: with 1,000 IDs each
+	// parent directory is read once instead.
+	ids := map[string]bool{}
 	for _, id := range f.ids {
-		for _, d := range ownCgroupDirs(id) {
-			left = append(left, "cgroup "+d)
+		ids[id] = true
+	}
+	for _, p := range ownCgroupParents() {
+		ents, _ := os.ReadDir(p)
+		for _, e := range ents {
+			if e.IsDir() && ids[e.Name()] {
+				left = append(left, "cgroup "+filepath.Join(p, e.Name()))
+			}
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -141,6 +150,27 @@ func (f *fleet) leftovers() []string {
 	return left
 }
 
+// ownCgroupParents are the directories in which ownCgroupDirs looks for
+// a relative path.
+func ownCgroupParents() []string {
+	data, _ := os.ReadFile("/proc/self/cgroup")
+	var found []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		cands, _ := filepath.Glob("/sys/fs/cgroup/*" + f[2])
+		cands = append(cands, filepath.Join("/sys/fs/cgroup", f[2]), filepath.Join("/sys/fs/cgroup", filepath.Dir(f[2])))
+		for _, d := range cands {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(found, d) {
+				found = append(found, d)
+			}
+		}
+	}
+	return found
+}
+
 // cleanup force-deletes whatever is left (a failed test), then removes
 // the cgroups the IDs would have.
 func (f *fleet) cleanup() {
@@ -150,8 +180,8 @@ func (f *fleet) cleanup() {
 		ids = append(ids, e.Name())
 	}
 	f.deleteAll(ids, 4)
-	for _, id := range f.ids {
-		for _, d := range ownCgroupDirs(id) {
+	for _, l := range f.leftovers() {
+		if d, ok := strings.CutPrefix(l, "cgroup "); ok {
 			os.Remove(d)
 		}
 	}
