@@ -17,6 +17,7 @@ import (
 	"testing"
 	"unsafe"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -170,8 +171,6 @@ func kernelTagIsSHA256(t *testing.T) bool {
 	return *tagSHA256
 }
 
-func mustRules(_ *testing.T, in ...DeviceRule) []DeviceRule { return in }
-
 var (
 	ruleDenyAll  = DeviceRule{Type: 'a', Major: -1, Minor: -1, Access: "rwm"}
 	ruleNull     = DeviceRule{Type: 'c', Major: 1, Minor: 3, Access: "rwm", Allow: true}
@@ -213,11 +212,11 @@ func TestDeviceFilterOnTheKernel(t *testing.T) {
 		rules []DeviceRule
 		want  string
 	}{
-		{"null, urandom read", false, mustRules(t, ruleDenyAll, ruleNull, ruleURandomR),
+		{"null, urandom read", false, []DeviceRule{ruleDenyAll, ruleNull, ruleURandomR},
 			"/dev/null:w=ok /dev/zero:r=operation not permitted /dev/urandom:r=ok /dev/urandom:w=operation not permitted"},
-		{"replaced: zero, null taken back", false, mustRules(t, ruleDenyAll, ruleNull, ruleZero, DeviceRule{Type: 'c', Major: 1, Minor: 3, Access: "w"}),
+		{"replaced: zero, null taken back", false, []DeviceRule{ruleDenyAll, ruleNull, ruleZero, {Type: 'c', Major: 1, Minor: 3, Access: "w"}},
 			"/dev/null:w=operation not permitted /dev/zero:r=ok /dev/urandom:r=operation not permitted /dev/urandom:w=operation not permitted"},
-		{"deny-list, two programs attached before", true, mustRules(t, DeviceRule{Type: 'a', Major: -1, Minor: -1, Access: "rwm", Allow: true}, DeviceRule{Type: 'c', Major: 1, Minor: 9, Access: "w"}),
+		{"deny-list, two programs attached before", true, []DeviceRule{{Type: 'a', Major: -1, Minor: -1, Access: "rwm", Allow: true}, {Type: 'c', Major: 1, Minor: 9, Access: "w"}},
 			"/dev/null:w=ok /dev/zero:r=ok /dev/urandom:r=ok /dev/urandom:w=operation not permitted"},
 	} {
 		if step.extra {
@@ -250,12 +249,43 @@ func TestDeviceFilterOnTheKernel(t *testing.T) {
 	}
 	// A refused rule set leaves the group's filter as it was.
 	before := attachedTags(t, dir)
-	hole := mustRules(t, ruleDenyAll, DeviceRule{Type: 'c', Major: 1, Minor: -1, Access: "rwm", Allow: true}, DeviceRule{Type: 'c', Major: 1, Minor: 3, Access: "rwm"})
+	hole := []DeviceRule{ruleDenyAll, {Type: 'c', Major: 1, Minor: -1, Access: "rwm", Allow: true}, {Type: 'c', Major: 1, Minor: 3, Access: "rwm"}}
 	if err := setDevicesV2(dir, hole); err == nil || !strings.Contains(err.Error(), "cannot punch hole") {
 		t.Errorf("a hole in a wildcard: error %v", err)
 	}
 	if after := attachedTags(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("a refused set changed the programs: %v, then %v", before, after)
+	}
+	// Through the Manager (update of a v2 group): its devices step is ours.
+	m, err := Load("/"+filepath.Base(dir), Unified, map[string]string{"": dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	null := int64(3)
+	one := int64(1)
+	spec := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: &one, Minor: &null, Access: "rw"}}
+	steps, err := m.UpdateSteps(&specs.LinuxResources{Devices: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		if err := s.Do(); err != nil {
+			t.Fatalf("%s %s: %v", s.Op, s.Args, err)
+		}
+	}
+	rules, err := DeviceRulesFromSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insns, err := deviceFilter(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, want := attachedTags(t, dir), progTag(t, insns); len(tags) != 1 || tags[0] != want {
+		t.Errorf("after the Manager's update: attached programs' tags %v, want only ours, %s", tags, want)
+	}
+	if got, want := strings.ReplaceAll(openFromGroup(t, fd, nil, "/dev/null:w", "/dev/zero:r"), "\n", " "), "/dev/null:w=ok /dev/zero:r=operation not permitted"; got != want {
+		t.Errorf("after the Manager's update, from inside the group:\n got %s\nwant %s", got, want)
 	}
 	if err := os.Remove(dir); err != nil {
 		t.Fatal(err)
@@ -291,7 +321,7 @@ func TestDevicesV1OnTheKernel(t *testing.T) {
 	if got := list(); got != "a *:* rwm" {
 		t.Fatalf("a fresh group's devices.list: %q", got)
 	}
-	rules := mustRules(t, ruleDenyAll, ruleZero, ruleNull, ruleURandomR, DeviceRule{Type: 'b', Major: 8, Minor: -1, Access: "mr", Allow: true})
+	rules := []DeviceRule{ruleDenyAll, ruleZero, ruleNull, ruleURandomR, {Type: 'b', Major: 8, Minor: -1, Access: "mr", Allow: true}}
 	if err := setDevicesV1(dir, rules, false); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +332,7 @@ func TestDevicesV1OnTheKernel(t *testing.T) {
 	// A process in the group; then null is taken back, urandom may be
 	// written too: the transition, no deny-all.
 	opens := []string{"/dev/null:w", "/dev/zero:r", "/dev/urandom:w"}
-	update := mustRules(t, ruleDenyAll, ruleZero, DeviceRule{Type: 'c', Major: 1, Minor: 9, Access: "rw", Allow: true}, DeviceRule{Type: 'b', Major: 8, Minor: -1, Access: "mr", Allow: true})
+	update := []DeviceRule{ruleDenyAll, ruleZero, {Type: 'c', Major: 1, Minor: 9, Access: "rw", Allow: true}, {Type: 'b', Major: 8, Minor: -1, Access: "mr", Allow: true}}
 	got := openFromGroup(t, -1, func(pid int) {
 		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
 			t.Fatal(err)
@@ -329,7 +359,7 @@ func TestDevicesV1OnTheKernel(t *testing.T) {
 		t.Errorf("devices.list after the update:\n%s\nwant:\n%s", got, want)
 	}
 	// A hole in a wildcard is refused before anything is written.
-	if err := setDevicesV1(dir, mustRules(t, ruleDenyAll, DeviceRule{Type: 'b', Major: 8, Minor: -1, Access: "rwm", Allow: true}, DeviceRule{Type: 'b', Major: 8, Minor: 0, Access: "r"}), false); err == nil || !strings.Contains(err.Error(), "cannot punch hole") {
+	if err := setDevicesV1(dir, []DeviceRule{ruleDenyAll, {Type: 'b', Major: 8, Minor: -1, Access: "rwm", Allow: true}, {Type: 'b', Major: 8, Minor: 0, Access: "r"}}, false); err == nil || !strings.Contains(err.Error(), "cannot punch hole") {
 		t.Errorf("a hole: error %v", err)
 	}
 	if got, want := list(), "c 1:5 rwm\nc 1:9 rw\nb 8:* rm"; got != want {
