@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
@@ -23,24 +24,135 @@ func fdPath(f *os.File) string {
 
 // open resolves p inside the rootfs and returns an O_PATH handle. Every
 // ".." and symlink is resolved as if the rootfs were "/", so nothing in
-// the rootfs can point us outside it (openat2(2) RESOLVE_IN_ROOT, or
-// pathrs-lite's emulation on older kernels).
+// the rootfs can point us outside it: one openat2(2) RESOLVE_IN_ROOT, or
+// pathrs-lite's emulation on kernels without it (Linux < 5.6).
 func (s *setup) open(p string) (*os.File, error) {
-	f, err := pathrs.OpenatInRoot(s.root, p)
+	fd, err := openInRoot(s.root, p, unix.O_PATH)
+	if errors.Is(err, errNoOpenat2) {
+		f, err := pathrs.OpenatInRoot(s.root, p)
+		if err != nil {
+			return nil, fmt.Errorf("open %s in rootfs: %w", p, err)
+		}
+		return s.checked(f)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s in rootfs: %w", p, err)
 	}
-	return s.checked(f)
+	return os.NewFile(uintptr(fd), p), nil
 }
 
 // mkdirAll creates p and its parents inside the rootfs, by fd, one
 // component at a time, never following a symlink out (CVE-2024-45310).
 func (s *setup) mkdirAll(p string) (*os.File, error) {
-	f, err := pathrs.MkdirAllHandle(s.root, p, 0o755)
+	f, err := s.mkdirAllIn(s.root, p)
 	if err != nil {
 		return nil, fmt.Errorf("mkdir %s in rootfs: %w", p, err)
 	}
-	return s.checked(f)
+	return f, nil
+}
+
+// errNoOpenat2 stands for a kernel without openat2(2) (ENOSYS, Linux <
+// 5.6): the callers then use pathrs-lite's emulation.
+var errNoOpenat2 = errors.New("openat2 not supported")
+
+// noOpenat2 is set once openat2(2) gave ENOSYS.
+var noOpenat2 atomic.Bool
+
+// openInRoot is openat2(2) of p below root with RESOLVE_IN_ROOT (".." and
+// absolute symlinks stop at root) and RESOLVE_NO_MAGICLINKS (no
+// /proc/PID/fd-style jump out): the kernel resolves the whole path in one
+// call and fails it (EXDEV, EAGAIN) rather than leave root. flags are
+// open(2) flags; O_CLOEXEC is added.
+func openInRoot(root *os.File, p string, flags int) (int, error) {
+	if noOpenat2.Load() {
+		return -1, errNoOpenat2
+	}
+	fd, err := unix.Openat2(int(root.Fd()), p, &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ENOSYS) {
+		noOpenat2.Store(true)
+		return -1, errNoOpenat2
+	}
+	return fd, err
+}
+
+// mkdirAllIn makes directory p and its missing parents below root and
+// returns an O_PATH handle on it. The part that exists is resolved
+// in-root in one openat2(2) (found from the end: most targets exist, or
+// lack only their last components); each missing component is made with
+// mkdirat(2) in its parent's fd (mkdir never follows a symlink in the
+// last component) and opened with O_NOFOLLOW and RESOLVE_NO_SYMLINKS, so
+// a symlink raced into its place fails the open instead of being
+// followed. As pathrs-lite's MkdirAllHandle: a dangling symlink on the
+// way is an error, not a directory made wherever it points, and ".." is
+// refused in the part still to make. Without openat2 it is
+// pathrs-lite's MkdirAllHandle (a component at a time, checked through
+// /proc) and the result's path is checked (s.checked).
+func (s *setup) mkdirAllIn(root *os.File, p string) (*os.File, error) {
+	fd, err := openInRoot(root, p, unix.O_PATH|unix.O_DIRECTORY)
+	if errors.Is(err, errNoOpenat2) {
+		f, err := pathrs.MkdirAllHandle(root, p, 0o755)
+		if err != nil {
+			return nil, err
+		}
+		return s.checked(f)
+	}
+	if err == nil {
+		return os.NewFile(uintptr(fd), p), nil
+	}
+	if !errors.Is(err, unix.ENOENT) {
+		return nil, err
+	}
+	// The deepest ancestor that exists (root itself at worst).
+	dir, rest := int(root.Fd()), strings.TrimLeft(p, "/")
+	for end := len(p); ; {
+		i := strings.LastIndexByte(p[:end], '/')
+		if i <= 0 {
+			break
+		}
+		fd, err := openInRoot(root, p[:i], unix.O_PATH|unix.O_DIRECTORY)
+		if err == nil {
+			dir, rest = fd, p[i+1:]
+			defer func() { unix.Close(fd) }()
+			break
+		}
+		if !errors.Is(err, unix.ENOENT) {
+			return nil, err
+		}
+		end = i
+	}
+	var made *os.File
+	for _, part := range strings.Split(rest, "/") {
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			return nil, fmt.Errorf("%w: %q: '..' in the part to make", unix.ENOENT, p)
+		}
+		// EEXIST: made meanwhile, or not a directory (the open fails).
+		if err := unix.Mkdirat(dir, part, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("mkdirat %s: %w", part, err)
+		}
+		fd, err := unix.Openat2(dir, part, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_XDEV,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open %s after mkdirat: %w", part, err)
+		}
+		if made != nil {
+			made.Close()
+		}
+		made = os.NewFile(uintptr(fd), p)
+		dir = fd
+	}
+	if made == nil {
+		// Only "." left: p was found missing, then was there.
+		return nil, fmt.Errorf("%q: %w", p, unix.ENOENT)
+	}
+	return made, nil
 }
 
 // createFile makes an empty file at p (a bind mount of a file needs a
@@ -68,8 +180,9 @@ func (s *setup) createFile(p string) (*os.File, error) {
 }
 
 // checked verifies, through the kernel's own name for the fd, that a
-// handle is inside the rootfs: a second line of defence behind in-root
-// resolution. It closes f on failure.
+// handle pathrs-lite's emulation opened is inside the rootfs: a second
+// line of defence where the kernel has no openat2(2) RESOLVE_IN_ROOT. It
+// closes f on failure.
 func (s *setup) checked(f *os.File) (*os.File, error) {
 	got, err := os.Readlink(fdPath(f))
 	if err != nil {

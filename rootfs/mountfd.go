@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
 	"github.com/ctr-lite/ctr-lite/procfs"
@@ -215,9 +214,9 @@ func (s *setup) mkdirUnder(dest, sub string) (*os.File, error) {
 	if top == nil {
 		return s.mkdirAll(path.Join(dest, sub))
 	}
-	f, err := pathrs.MkdirAllHandle(top, sub, 0o755)
+	f, err := s.mkdirAllIn(top, sub)
 	if err != nil {
 		return nil, fmt.Errorf("mkdir %s in %s: %w", sub, dest, err)
 	}
-	return s.checked(f)
+	return f, nil
 }
