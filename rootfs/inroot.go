@@ -171,7 +171,11 @@ func (s *setup) createFile(p string) (*os.File, error) {
 	// have swapped meanwhile).
 	fd, err := unix.Openat(int(dir.Fd()), path.Base(p), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
 	if err == nil {
-		return s.checked(os.NewFile(uintptr(fd), p))
+		f := os.NewFile(uintptr(fd), p)
+		if noOpenat2.Load() {
+			return s.checked(f) // dir came from pathrs-lite's emulation
+		}
+		return f, nil
 	}
 	if !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("create %s in rootfs: %w", p, err)
