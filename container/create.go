@@ -370,7 +370,11 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		// containermaxprocs=0: the Go runtime would otherwise open our
 		// caller's cgroup CPU files at start, before the init turns
 		// non-dumpable, where the container could reopen them to write.
-		Env:   []string{initEnv + "=" + strconv.Itoa(syncFd), "GODEBUG=containermaxprocs=0"},
+		// GOMAXPROCS=1 and GOGC=off: the init lives milliseconds on one
+		// locked thread and allocates little; more Ps only start idle
+		// threads that spin and switch, and a collection only costs time.
+		Env: []string{initEnv + "=" + strconv.Itoa(syncFd), "GODEBUG=containermaxprocs=0",
+			"GOMAXPROCS=1", "GOGC=off"},
 		Stdin: sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
 		ExtraFiles: extra,
 		CgroupFD:   sp.cgroupFD,
