@@ -98,3 +98,28 @@ func TestMkdirAllIn(t *testing.T) {
 		})
 	}
 }
+
+// TestMountRootAbove checks the statx walk up to a mount's root against
+// the mount table: the same mount point for every directory.
+func TestMountRootAbove(t *testing.T) {
+	for _, dir := range []string{"/", "/proc", "/proc/sys/kernel", "/dev", "/sys/fs/cgroup", "/sys/kernel", "/etc", t.TempDir()} {
+		var st unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+			continue // not on this host
+		}
+		if st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+			t.Skip("no STATX_ATTR_MOUNT_ROOT (Linux < 5.8): only mountinfo is used")
+		}
+		got, err := mountRootAbove(dir, st)
+		if err != nil {
+			t.Fatalf("mountRootAbove(%s): %v", dir, err)
+		}
+		want, err := mountPointOf(st.Mnt_id)
+		if err != nil {
+			t.Fatalf("mountPointOf(%d): %v", st.Mnt_id, err)
+		}
+		if got != want {
+			t.Errorf("mount root above %s: statx walk says %s, mountinfo %s", dir, got, want)
+		}
+	}
+}

@@ -642,9 +642,13 @@ func rootPropagation(p string) (uintptr, string) {
 }
 
 // parentPrivate makes the mount that holds dir (dir itself if it is a
-// mount point) private in this mount namespace. The mount is found by its
-// ID (statx(2) STATX_MNT_ID) in /proc/thread-self/mountinfo: this
-// thread's mount namespace, which only this thread may have unshared.
+// mount point) private in this mount namespace. Its mount point is the
+// nearest of dir and its parents that statx(2) reports as a mount root
+// (STATX_ATTR_MOUNT_ROOT, Linux 5.8) with dir's mount ID: a few statx
+// calls up a path already free of symlinks, where reading mountinfo
+// costs as much as the host has mounts. Without the attribute, the mount
+// ID is looked up in /proc/thread-self/mountinfo: this thread's mount
+// namespace, which only this thread may have unshared.
 func parentPrivate(dir string) error {
 	var st unix.Statx_t
 	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
@@ -653,7 +657,7 @@ func parentPrivate(dir string) error {
 	if st.Mask&unix.STATX_MNT_ID == 0 {
 		return fmt.Errorf("statx %s: the kernel gave no mount ID", dir)
 	}
-	mp, err := mountPointOf(st.Mnt_id)
+	mp, err := mountRootAbove(dir, st)
 	if err != nil {
 		return err
 	}
@@ -661,6 +665,31 @@ func parentPrivate(dir string) error {
 		return fmt.Errorf("make %s private: %w", mp, err)
 	}
 	return nil
+}
+
+// mountRootAbove walks from dir (st is its statx) up to the root of its
+// mount, or asks mountinfo where the kernel has no STATX_ATTR_MOUNT_ROOT.
+func mountRootAbove(dir string, st unix.Statx_t) (string, error) {
+	id := st.Mnt_id
+	for d := path.Clean(dir); ; {
+		if st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+			return mountPointOf(id)
+		}
+		if st.Mnt_id != id {
+			// Moved meanwhile: ask the mount table.
+			return mountPointOf(id)
+		}
+		if st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+			return d, nil
+		}
+		if d == "/" {
+			return mountPointOf(id)
+		}
+		d = path.Dir(d)
+		if err := unix.Statx(unix.AT_FDCWD, d, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+			return "", fmt.Errorf("statx %s: %w", d, err)
+		}
+	}
 }
 
 // mountPointOf reads the mount point of mount ID id from
