@@ -89,10 +89,10 @@ func TestStepsOrder(t *testing.T) {
 			MaskedPaths: []string{"/proc/kcore"}, ReadonlyPaths: []string{"/proc/sys"},
 		}, want: []string{
 			"statfs", "open /dev/null", "mount / MS_SHARED", "mount <mount MS_PRIVATE", "mount MS_BIND|MS_REC", "open O_PATH",
-			"mount proc", "mount MS_BIND", "mount MS_REMOUNT", "mount MS_PRIVATE",
+			"mount proc", "mount MS_BIND", "mount_setattr /mnt MOUNT_ATTR_RDONLY", "mount MS_PRIVATE",
 			"mknod /dev/null", "mknod /dev/zero", "mknod /dev/full", "mknod /dev/random", "mknod /dev/urandom", "mknod /dev/tty",
 			"symlink /dev/fd", "symlink /dev/stdin", "symlink /dev/stdout", "symlink /dev/stderr", "symlink /dev/ptmx",
-			"mount /proc/kcore", "mount /proc/sys", "mount MS_REMOUNT",
+			"mount /proc/kcore", "mount /proc/sys", "mount_setattr /proc/sys MOUNT_ATTR_RDONLY",
 			"open /", "fchdir", "pivot_root", "fchdir old", "mount MS_SLAVE", "umount2 MNT_DETACH", "chdir",
 			"mount / MS_SHARED", "mount_setattr rootfs MOUNT_ATTR_RDONLY",
 		}},

@@ -47,7 +47,11 @@ func FormatAttr(a unix.MountAttr) string {
 		if x.v == 0 && !(x.what == "set" && a.Attr_clr&unix.MOUNT_ATTR__ATIME != 0) {
 			continue
 		}
-		parts = append(parts, x.what+" "+formatAttrBits(x.v))
+		bits := formatAttrBits(x.v)
+		if x.what == "set" && x.v != 0 && x.v&unix.MOUNT_ATTR__ATIME == 0 && a.Attr_clr&unix.MOUNT_ATTR__ATIME != 0 {
+			bits += "|MOUNT_ATTR_RELATIME" // the atime mode 0, set with the others
+		}
+		parts = append(parts, x.what+" "+bits)
 	}
 	return strings.Join(parts, ", ")
 }

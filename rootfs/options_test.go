@@ -194,3 +194,20 @@ func TestParseRecursiveOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatAttr(t *testing.T) {
+	for _, tc := range []struct {
+		a    unix.MountAttr
+		want string
+	}{
+		{unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}, "set MOUNT_ATTR_RDONLY"},
+		{unix.MountAttr{Attr_clr: unix.MOUNT_ATTR__ATIME}, "set MOUNT_ATTR_RELATIME, clear MOUNT_ATTR__ATIME"},
+		{unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY, Attr_clr: unix.MOUNT_ATTR__ATIME}, "set MOUNT_ATTR_RDONLY|MOUNT_ATTR_RELATIME, clear MOUNT_ATTR__ATIME"},
+		{unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOATIME, Attr_clr: unix.MOUNT_ATTR__ATIME}, "set MOUNT_ATTR_NOATIME, clear MOUNT_ATTR__ATIME"},
+		{unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID}, "clear MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID"},
+	} {
+		if got := FormatAttr(tc.a); got != tc.want {
+			t.Errorf("FormatAttr(%+v) = %q, want %q", tc.a, got, tc.want)
+		}
+	}
+}

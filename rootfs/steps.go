@@ -246,7 +246,7 @@ func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 		})
 		if rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 || opts.clear != 0 {
 			steps = append(steps, s.remountStep(dest, rest, opts.clear,
-				"a bind mount takes its ro/nosuid/... flags only on a remount"))
+				"a bind mount takes no ro/nosuid/... flags of its own: they are set on the new mount after"))
 		}
 	} else if m.Type == "cgroup" && !hostUnified() {
 		steps = append(steps, s.cgroupV1Steps(m, dest, opts, lm != nil && lm.ro)...)
@@ -472,12 +472,18 @@ func (s *setup) bindFrom(src *os.File, dest string, flags uintptr) error {
 	return nil
 }
 
-// remountStep sets flags on the mount now at dest (MS_REMOUNT|MS_BIND
-// changes one mount's flags without touching the filesystem).
+// remountStep sets flags on the mount now at dest, and no other: with
+// mount_setattr(2) on the mount's own fd where the flags map to mount
+// attributes (Linux 5.12), else MS_REMOUNT|MS_BIND, which changes one
+// mount's flags without touching the filesystem.
 func (s *setup) remountStep(dest string, want, clear uintptr, why string) step.Step {
+	op, args := "mount", fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(unix.MS_REMOUNT|unix.MS_BIND|want))
+	if attr, ok := setattrFor(want, clear); ok {
+		op, args = "mount_setattr", fmt.Sprintf(`%q, "", AT_EMPTY_PATH, %s`, s.host(dest), FormatAttr(attr))
+	}
 	return step.Step{
-		Op:   "mount",
-		Args: fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(unix.MS_REMOUNT|unix.MS_BIND|want)),
+		Op:   op,
+		Args: args,
 		Why:  why,
 		Do: func() error {
 			t, err := s.mountAt(dest) // the mount a step of ours made there
@@ -490,12 +496,47 @@ func (s *setup) remountStep(dest string, want, clear uintptr, why string) step.S
 	}
 }
 
+// remount sets want and clears clear on the mount whose root t is,
+// keeping its other flags: mount_setattr(2) changes only the attributes
+// it is given; a remount must repeat the ones it keeps (keptFlags).
 func (s *setup) remount(t *os.File, want, clear uintptr) error {
+	if attr, ok := setattrFor(want, clear); ok {
+		err := unix.MountSetattr(int(t.Fd()), "", unix.AT_EMPTY_PATH, &attr)
+		if !errors.Is(err, unix.ENOSYS) {
+			if err != nil {
+				return fmt.Errorf("mount_setattr %s: %w", t.Name(), err)
+			}
+			return nil
+		}
+	}
 	have, err := keptFlags(t)
 	if err != nil {
 		return err
 	}
 	return unix.Mount("", fdPath(t), "", unix.MS_REMOUNT|unix.MS_BIND|remountFlags(want, clear, have), "")
+}
+
+// setattrFor is a bind remount's want and clear flags as mount_setattr(2)
+// attributes, with the same result: ok is false where they do not map
+// (a flag that is not per-mount, more than one atime mode, an atime mode
+// to clear). An atime mode replaces the mount's (MOUNT_ATTR__ATIME
+// cleared), and read-only is cleared unless wanted, as a remount does
+// (runc's too: a bind of a read-only mount with only "nosuid" is
+// writable).
+func setattrFor(want, clear uintptr) (unix.MountAttr, bool) {
+	set, ok1 := mountAttrs(want)
+	clr, ok2 := mountAttrs(clear | unix.MS_RDONLY&^want)
+	if !ok1 || !ok2 || clear&atimeFlags != 0 {
+		return unix.MountAttr{}, false
+	}
+	switch want & atimeFlags {
+	case 0:
+	case unix.MS_NOATIME, unix.MS_RELATIME, unix.MS_STRICTATIME:
+		clr |= unix.MOUNT_ATTR__ATIME
+	default:
+		return unix.MountAttr{}, false
+	}
+	return unix.MountAttr{Attr_set: set, Attr_clr: clr}, true
 }
 
 // maskStep hides p (config-linux.md "maskedPaths"). A missing path is
