@@ -173,7 +173,7 @@ func mainExit(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctr-lite: %v\n", err)
 		return 1
 	}
-	if _, err := parseRootless(g.rootless); err != nil {
+	if err := checkRootless(g.rootless); err != nil {
 		log.Errorf("%v", err)
 		log.Close()
 		return 1
@@ -341,15 +341,23 @@ func defaultRoot() (root string, xdg bool) {
 // parseRootless reads runc's global --rootless: "auto" (the default) is
 // true when ctr-lite is not root or runs in a user namespace.
 func parseRootless(v string) (bool, error) {
-	switch v {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	case "auto":
+	if err := checkRootless(v); err != nil {
+		return false, err
+	}
+	if v == "auto" {
 		return os.Geteuid() != 0 || inUserNS(), nil
 	}
-	return false, fmt.Errorf("--rootless %q: must be true, false or auto", v)
+	return v == "true", nil
+}
+
+// checkRootless validates --rootless for every command; only the ones
+// that use it (create) read /proc/self/uid_map for "auto" (parseRootless).
+func checkRootless(v string) error {
+	switch v {
+	case "true", "false", "auto":
+		return nil
+	}
+	return fmt.Errorf("--rootless %q: must be true, false or auto", v)
 }
 
 // inUserNS reports whether this process runs in a user namespace other

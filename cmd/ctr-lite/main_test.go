@@ -121,3 +121,26 @@ func FuzzParseInterspersed(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckRootless(t *testing.T) {
+	for _, tc := range []struct {
+		v      string
+		ok     bool
+		parsed bool // parseRootless, for true and false
+	}{
+		{"true", true, true}, {"false", true, false}, {"auto", true, false},
+		{"", false, false}, {"yes", false, false}, {"TRUE", false, false},
+	} {
+		err := checkRootless(tc.v)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkRootless(%q) = %v, want ok=%v", tc.v, err, tc.ok)
+		}
+		got, perr := parseRootless(tc.v)
+		if (perr == nil) != tc.ok {
+			t.Errorf("parseRootless(%q) error %v, want ok=%v", tc.v, perr, tc.ok)
+		}
+		if tc.ok && tc.v != "auto" && got != tc.parsed {
+			t.Errorf("parseRootless(%q) = %v, want %v", tc.v, got, tc.parsed)
+		}
+	}
+}
