@@ -91,3 +91,56 @@ func TestRecordCorrupt(t *testing.T) {
 		t.Errorf("Describe of a corrupt record: %v", err)
 	}
 }
+
+// The record decoded by state and list names no specs.Spec: encoding/json
+// builds the encoders of every type reachable from the one it decodes,
+// and the spec's (hundreds of fields) took most of a `state`'s time. The
+// file still says "config":null, as before.
+func TestRecordDecodesNoSpec(t *testing.T) {
+	specType := reflect.TypeOf(specs.Spec{})
+	seen := map[reflect.Type]bool{}
+	var reaches func(reflect.Type) bool
+	reaches = func(ty reflect.Type) bool {
+		if ty == specType {
+			return true
+		}
+		if seen[ty] {
+			return false
+		}
+		seen[ty] = true
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			return reaches(ty.Elem())
+		case reflect.Struct:
+			// The fields encoding/json sees: a promoted field hidden by
+			// a shallower one of the same name is not among them.
+			for _, f := range reflect.VisibleFields(ty) {
+				if f.IsExported() && !f.Anonymous && reaches(f.Type) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if reaches(reflect.TypeOf(record{})) {
+		t.Errorf("record reaches specs.Spec: decoding status.json builds the spec's encoders")
+	}
+
+	r := Root{Dir: filepath.Join(t.TempDir(), "root")}
+	h, err := r.Reserve("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	h.State = State{ID: "c1", Pid: 1 << 30, Config: &specs.Spec{Version: specs.Version, Hostname: "h"}}
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(h.Dir, statusFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"config":null`) || strings.Contains(string(data), `"hostname"`) {
+		t.Errorf("status.json = %s; want \"config\":null and no config", data)
+	}
+}
