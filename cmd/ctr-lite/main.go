@@ -1,3 +1,11 @@
+// The Go runtime (1.25 on) re-reads the cgroup CPU quota every second to
+// update GOMAXPROCS, from a goroutine it starts before main: one more
+// goroutine (and often one more thread) in every command and in every
+// container's init (the same binary), for processes that live
+// milliseconds. runc's Go never did it.
+//
+//go:debug updatemaxprocs=0
+
 // Command ctr-lite is a small OCI container runtime and a toolkit that runs
 // each kernel feature a container is built from on its own.
 //
