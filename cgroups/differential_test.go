@@ -572,3 +572,29 @@ func TestWritersWriteWhatTheLibraryWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestCpusetFileFollowsNoprefix: a cpuset hierarchy mounted with
+// -o noprefix names its files "cpus" and "mems" (the library detects it
+// once per process, so the differential test cannot show it).
+func TestCpusetFileFollowsNoprefix(t *testing.T) {
+	setTestMode(t)
+	for _, tc := range []struct {
+		files fixture
+		want  string
+	}{
+		{fixture{"cpuset.cpus": "0\n"}, "cpuset.cpus"},
+		{fixture{"cpus": "0\n"}, "cpus"},
+		{fixture{}, "cpuset.cpus"},
+	} {
+		dir := tc.files.make(t)
+		if got := cpusetFile(dir, "cpus"); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.files, got, tc.want)
+		}
+		if err := setCpusetV1(dir, &Resources{CpusetCpus: "1"}); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, tc.want)); string(b) != "1" {
+			t.Errorf("%v: %s holds %q after the write", tc.files, tc.want, b)
+		}
+	}
+}
