@@ -257,28 +257,18 @@ func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filte
 	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings, mountSources: srcPaths,
 		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
-	if c.cgroup.Mode() != cgroups.Unified {
-		return sp.start(c, h, run, func(run *step.Runner, pid int) error {
-			if err := c.cgroup.Apply(run, pid); err != nil {
-				return err
-			}
-			c.rootlessCgroup(h)
-			return nil
-		})
-	}
-	// cgroup v2: make the group and set its limits first, so the init is
-	// born in it (clone3 CLONE_INTO_CGROUP) and nobody writes cgroup.procs.
+	// Make the group and set its limits first: the init joins it itself
+	// as its first act (v1 "tasks", cgroup2 clone3 CLONE_INTO_CGROUP),
+	// so nobody writes cgroup.procs for it (see cgroups.Join).
 	if err := c.cgroup.Apply(run, -1); err != nil {
 		return err
 	}
-	if c.rootlessCgroup(h) {
-		return sp.start(c, h, run, func(*step.Runner, int) error { return nil })
-	}
-	if err := run.Run(c.cgroup.OpenStep(&sp.cgroupFD)); err != nil {
+	c.rootlessCgroup(h)
+	if err := run.Run(c.cgroup.OpenJoinStep(&sp.cgroup)); err != nil {
 		return err
 	}
-	defer sp.cgroupFD.Close()
-	return sp.start(c, h, run, func(run *step.Runner, pid int) error { return run.Run(c.cgroup.AddStep(pid)) })
+	defer sp.cgroup.Close()
+	return sp.start(c, h, run)
 }
 
 // rootlessCgroup records the hierarchies a rootless create could make
@@ -319,17 +309,17 @@ type spawn struct {
 	uidMap, gidMap        []specs.LinuxIDMapping
 	fifo, console         *os.File
 	stdin, stdout, stderr *os.File
-	// cgroupFD, if set, is the cgroup v2 directory the init is born in.
-	cgroupFD *os.File
+	// cgroup: what the init joins its cgroup with, by itself.
+	cgroup cgroups.Join
 	// mountSources are the host paths of cfg.MountSources.
 	mountSources []string
 }
 
-// start starts the init, lets place put it in its cgroup before it runs
-// (unless it was born there: sp.cgroupFD),
-// sends it its config and waits until it is ready. c.Init is set as soon
-// as the process exists, so a caller's cleanup can kill it.
-func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*step.Runner, int) error) error {
+// start starts the init, which joins its cgroup (sp.cgroup) before
+// anything else runs, sends it its config and waits until it is ready.
+// c.Init is set as soon as the process exists, so a caller's cleanup can
+// kill it.
+func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 	parentSock, childSock, err := socketPair()
 	if err != nil {
 		return err
@@ -377,7 +367,9 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 			"GOMAXPROCS=1", "GOGC=off"},
 		Stdin: sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
 		ExtraFiles: extra,
-		CgroupFD:   sp.cgroupFD,
+		CgroupFD:    sp.cgroup.Dir,
+		CgroupTasks: sp.cgroup.Tasks,
+		CgroupProcs: sp.cgroup.Procs,
 	}
 	// The init dies with us until it is ready (it then clears the
 	// signal): a killed create or exec leaves no half-made process. The
@@ -403,11 +395,11 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 		}
 	}
 	childSock.Close()
-	// The init sets up its mounts while we place it in the cgroup: on
-	// cgroup v1 the first write to a cgroup.procs waits for an RCU grace
-	// period (about 10 ms here). It waits for msgPlaced before it sets up
-	// the process, so the program it execs, and everything that program
-	// forks, is counted and limited from its first instruction.
+	// The init joined its cgroup before its first instruction (Start
+	// returns once it exec'd): msgPlaced says so at once. It waits for
+	// msgPlaced before it sets up the process, so the program it execs,
+	// and everything that program forks, is counted and limited from its
+	// first instruction.
 	var srcs []*os.File
 	if len(sp.mountSources) > 0 {
 		if srcs, err = openMountSources(run, p.Pid, sp.mountSources); err != nil {
@@ -421,12 +413,8 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner, place func(*st
 	if err := sendMountSources(parentSock, srcs); err != nil {
 		return initError(parentSock, err)
 	}
-	if p.InCgroup {
-		run.Note("init %d was born in its cgroup: no cgroup.procs write", p.Pid)
-	} else if err := place(run, p.Pid); err != nil {
-		// Killed, the init can no longer block our read below.
-		p.Signal(unix.SIGKILL)
-		return initError(parentSock, err)
+	if sp.cgroup.Dir != nil || len(sp.cgroup.Tasks) > 0 {
+		run.Note("init %d joined its cgroup itself before its first instruction: the runtime writes no cgroup.procs", p.Pid)
 	}
 	if err := sendMsg(parentSock, &syncMsg{Type: msgPlaced}); err != nil {
 		return initError(parentSock, err)

@@ -15,7 +15,6 @@ import (
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/namespaces"
 	"github.com/ctr-lite/ctr-lite/process"
-	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // ExecOpts are `exec`'s flags (runc's names).
@@ -186,20 +185,18 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	sp := spawn{cfg: &cfg, namespaces: joinNamespaces(&st), console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	c := &Container{Root: r, State: st}
-	place := func(run *step.Runner, pid int) error { return run.Run(cg.AddStep(pid)) }
-	if cg.Mode() == cgroups.Unified && !st.CgroupNone {
-		// Born in the container's cgroup: clone3 CLONE_INTO_CGROUP.
-		if err := run.Run(cg.OpenStep(&sp.cgroupFD)); err != nil {
-			return 1, err
-		}
-		defer sp.cgroupFD.Close()
+	// The process joins the container's cgroup itself, before anything
+	// else runs (cgroups.Join).
+	if err := run.Run(cg.OpenJoinStep(&sp.cgroup)); err != nil {
+		return 1, err
 	}
+	defer sp.cgroup.Close()
 	sigs := make(chan os.Signal, 32)
 	if !o.Detach {
 		signal.Notify(sigs, forwardedSignals...)
 		defer signal.Stop(sigs)
 	}
-	if err := sp.start(c, nil, run, place); err != nil {
+	if err := sp.start(c, nil, run); err != nil {
 		if c.Init != nil {
 			c.Init.Signal(os.Kill)
 			c.Init.Wait()

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,4 +44,61 @@ func TestUserCreatesAndExecsIntoContainerBornInItsCgroup(t *testing.T) {
 		t.Errorf("exec'd process /proc/self/cgroup = %q, want \"0::/\\n\"", r.stdout)
 	}
 	b.must("delete", "--force", b.id)
+}
+
+// The init and an exec'd process join the container's cgroup themselves,
+// as the first act of the forked child, before the program's first
+// instruction: cat, the program itself, reads its own /proc/self/cgroup
+// and is in the container's group in every hierarchy (no cgroup
+// namespace here, so the paths are the host's). The runtime never writes
+// cgroup.procs: on v1 the child writes "0" to each hierarchy's tasks file
+// (no RCU grace period wait), on cgroup2 it is born in the group
+// (clone3 CLONE_INTO_CGROUP).
+func TestUserStartsProcessesThatJoinTheirCgroupThemselves(t *testing.T) {
+	b := newBundle(t, "selfjoin", "sleep", "1000")
+	var nss []specs.LinuxNamespace
+	for _, n := range b.spec.Linux.Namespaces {
+		if n.Type != specs.CgroupNamespace {
+			nss = append(nss, n)
+		}
+	}
+	b.spec.Linux.Namespaces = nss
+	b.write()
+	cg := b.spec.Linux.CgroupsPath
+	var dirs []string
+	wantJoin := func(what string, r result) {
+		t.Helper()
+		if strings.Contains(r.stderr, "cgroup.procs=") {
+			t.Errorf("%s --explain: the runtime still writes cgroup.procs:\n%s", what, r.stderr)
+		}
+		for _, d := range dirs {
+			want := "write(" + filepath.Join(d, "tasks") + `, "0")`
+			if cgroupV2() || strings.HasPrefix(d, "/sys/fs/cgroup/unified/") {
+				want = "clone3(CLONE_INTO_CGROUP, " + d + ","
+			}
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("%s --explain shows no %s:\n%s", what, want, r.stderr)
+			}
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if len(lines) < len(dirs) {
+			t.Errorf("%s: /proc/self/cgroup = %q, want a line per hierarchy of %v", what, r.stdout, dirs)
+		}
+		for _, l := range lines {
+			if !strings.HasSuffix(l, ":"+cg) {
+				t.Errorf("%s: the program's first read of /proc/self/cgroup has %q, want the container's group %s", what, l, cg)
+			}
+		}
+	}
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	if dirs = cgDirs(cg); len(dirs) == 0 {
+		t.Fatalf("no directory of cgroup %s", cg)
+	}
+	wantJoin("exec", b.must("exec", "--explain", b.id, "cat", "/proc/self/cgroup"))
+	b.must("delete", "--force", b.id)
+
+	// The init: cat is the container's program.
+	b.spec.Process.Args = []string{"cat", "/proc/self/cgroup"}
+	b.write()
+	wantJoin("run", b.must("run", "--explain", "-b", b.dir, b.track(b.id+"-run")))
 }

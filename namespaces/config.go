@@ -67,6 +67,18 @@ type Config struct {
 	// grace period). A second fork for a PID or time namespace inherits
 	// it. Process.InCgroup tells whether the kernel could do it.
 	CgroupFD *os.File
+	// CgroupTasks are cgroup v1 "tasks" files, open for writing, one per
+	// hierarchy of the group the process joins; CgroupProcs is the
+	// cgroup2 group's cgroup.procs. The child's first act, before any
+	// other step, is to write "0" (itself) to each: the program and all
+	// it forks are counted from its first instruction. A thread moving
+	// itself through "tasks" takes no cgroup_threadgroup_rwsem write lock,
+	// so it never waits for the RCU grace period that a cgroup.procs
+	// write (by anyone) may wait for on an idle system. CgroupProcs is
+	// written only when the process was not born in CgroupFD's group
+	// (no CgroupFD, or clone3 fell back to fork).
+	CgroupTasks []*os.File
+	CgroupProcs *os.File
 	// ParentDeathSignal, if non-zero, is the signal the process gets when
 	// the thread that started it exits (prctl(2) PR_SET_PDEATHSIG, set
 	// in the process Start returns, after its last credential change,

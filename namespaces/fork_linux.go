@@ -45,6 +45,9 @@ type op struct {
 	// fork: the call is clone(2); the parent side (the child) reports the
 	// new pid and exits, the new process carries on with the next op.
 	fork bool
+	// unlessBorn: skip the call when the child was born in its cgroup
+	// (clone3 CLONE_INTO_CGROUP worked): the cgroup.procs join.
+	unlessBorn bool
 }
 
 // record is one message the child writes to the status pipe: a kind, the
@@ -134,6 +137,9 @@ forked:
 	afterForkInChild()
 	for i = 0; i < len(ops); i++ {
 		o = &ops[i]
+		if o.unlessBorn && ca != nil && !fellBack {
+			continue
+		}
 		r1, _, e = syscall.RawSyscall6(o.trap, o.args[0], o.args[1], o.args[2], o.args[3], o.args[4], o.args[5])
 		if e != 0 {
 			goto fail

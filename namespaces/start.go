@@ -284,6 +284,9 @@ func (s *starter) build(nsFiles []*os.File) error {
 	add1 := func(o op, st step.Step) { s.phase1 = append(s.phase1, childStep{o, st}) }
 	add2 := func(o op, st step.Step) { s.phase2 = append(s.phase2, childStep{o, st}) }
 
+	if err := s.buildCgroupJoin(add1); err != nil {
+		return err
+	}
 	add1(sys(unix.SYS_CLOSE, s.goW.Fd()), step.Step{Op: "close", Args: fmt.Sprint(s.goW.Fd()),
 		Why: "drop the child's copy of the go-ahead pipe's write end, so it sees EOF if the parent dies"})
 	for i, src := range s.srcs {
@@ -357,6 +360,31 @@ func (s *starter) build(nsFiles []*os.File) error {
 		}
 	}
 	return s.buildExec(add2)
+}
+
+// buildCgroupJoin makes the child's first ops the joins of its cgroups:
+// "0" written to each of Config.CgroupTasks, then to CgroupProcs unless
+// the child was born in the group (clone3 CLONE_INTO_CGROUP).
+func (s *starter) buildCgroupJoin(add func(op, step.Step)) error {
+	c := s.c
+	if len(c.CgroupTasks) == 0 && c.CgroupProcs == nil {
+		return nil
+	}
+	zero, err := s.str("0")
+	if err != nil {
+		return err
+	}
+	for _, f := range c.CgroupTasks {
+		add(sys(unix.SYS_WRITE, f.Fd(), zero, 1), step.Step{Op: "write", Args: fmt.Sprintf("%s, \"0\"", f.Name()),
+			Why: "the child joins its own cgroup, this thread only (0: the writer): no RCU grace period wait"})
+	}
+	if f := c.CgroupProcs; f != nil {
+		o := sys(unix.SYS_WRITE, f.Fd(), zero, 1)
+		o.unlessBorn = true
+		add(o, step.Step{Op: "write", Args: fmt.Sprintf("%s, \"0\"", f.Name()),
+			Why: "the child joins its own cgroup (0: the writer) before anything else runs"})
+	}
+	return nil
 }
 
 // buildPdeathsig arms the parent-death signal in the process that will
@@ -514,6 +542,9 @@ func (s *starter) run() (*Process, error) {
 	s.r.RunOne(clone)
 	s.r.Note("the child then does:")
 	for _, cs := range s.phase1 {
+		if cs.op.unlessBorn && ca != nil {
+			continue // born in the cgroup: shown only if clone3 falls back
+		}
 		s.r.RunOne(cs.step)
 	}
 	syscall.ForkLock.Lock()
@@ -525,7 +556,11 @@ func (s *starter) run() (*Process, error) {
 		return nil, &step.Error{Step: clone, Err: e}
 	}
 	if fellBack {
-		s.r.Note("clone3(CLONE_INTO_CGROUP) is not supported here: forked with clone(SIGCHLD); the cgroup is joined by a write to cgroup.procs")
+		if s.c.CgroupProcs != nil {
+			s.r.Note("clone3(CLONE_INTO_CGROUP) is not supported here: forked with clone(SIGCHLD); the child joins the cgroup by writing \"0\" to %s", s.c.CgroupProcs.Name())
+		} else {
+			s.r.Note("clone3(CLONE_INTO_CGROUP) is not supported here: forked with clone(SIGCHLD); the cgroup is joined by a write to cgroup.procs")
+		}
 	}
 	// Only the child holds these now; closing ours makes EOF mean "done".
 	s.statusW.Close()
