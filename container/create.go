@@ -366,7 +366,7 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 		Env: []string{initEnv + "=" + strconv.Itoa(syncFd), "GODEBUG=containermaxprocs=0",
 			"GOMAXPROCS=1", "GOGC=off"},
 		Stdin: sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
-		ExtraFiles: extra,
+		ExtraFiles:  extra,
 		CgroupFD:    sp.cgroup.Dir,
 		CgroupTasks: sp.cgroup.Tasks,
 		CgroupProcs: sp.cgroup.Procs,

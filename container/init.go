@@ -89,11 +89,19 @@ func runInit(sock *os.File, cfg *initConfig) error {
 	// (it shows the namespace's root) or hooks (they see the container).
 	hooks := len(createRuntimeHooks(spec)) > 0
 	placed := false
+	var err error
 	if cfg.NewCgroupNS || hooks || hasCgroupMount(spec) {
 		if err := awaitPlaced(sock, run); err != nil {
 			return err
 		}
 		placed = true
+	}
+	if hasCgroupMount(spec) {
+		// The cgroup mount binds our own groups, as seen from here
+		// (a new cgroup namespace shows each as "/").
+		if cfg.cgroupView, err = rootfs.ReadCgroupView(); err != nil {
+			return err
+		}
 	}
 	if cfg.NewCgroupNS {
 		if err := run.RunOne(unshareCgroupStep()); err != nil {
@@ -123,7 +131,6 @@ func runInit(sock *os.File, cfg *initConfig) error {
 	// read-only changes (runc's order: /dev may be read-only).
 	var console []step.Step
 	var consoleSock *os.File
-	var err error
 	if spec.Process.Terminal {
 		if console, consoleSock, err = consoleSteps(cfg); err != nil {
 			return err
@@ -211,6 +218,7 @@ func setupRootfs(cfg *initConfig, run *step.Runner, console []step.Step) error {
 	rc.NoPivot = cfg.NoPivot
 	rc.BeforeFinal = console
 	rc.MountSources = cfg.mountFds
+	rc.CgroupView = cfg.cgroupView
 	defer func() {
 		for _, f := range cfg.mountFds {
 			f.Close()

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/seccomp"
 )
 
@@ -40,6 +41,7 @@ type initConfig struct {
 	// each, with the fd, follows this config.
 	MountSources []int `json:"mount_sources,omitempty"`
 	mountFds     map[int]*os.File
+	cgroupView   *rootfs.CgroupView // read before the cgroup namespace is made
 	// Fds: where the runtime put the files it passed (-1: none).
 	FifoFd       int  `json:"fifo_fd"`
 	ConsoleFd    int  `json:"console_fd"`

@@ -204,3 +204,62 @@ func TestStartParentDeathSignal(t *testing.T) {
 		})
 	}
 }
+
+// The cgroup join files get "0" (the writer itself) from the child before
+// any other op: the tasks files always, cgroup.procs unless the child was
+// born in CgroupFD's group. Plain files stand in for the cgroup files. A
+// failed join names the file and nothing runs.
+func TestStartJoinsCgroupFilesFirst(t *testing.T) {
+	dir := t.TempDir()
+	open := func(name string) *os.File {
+		f, err := os.OpenFile(dir+"/"+name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	tasks := []*os.File{open("memory-tasks"), open("pids-tasks")}
+	procs := open("cgroup.procs")
+	s := &starter{c: &Config{Path: "/bin/true", CgroupTasks: tasks, CgroupProcs: procs}, pl: &plan{}}
+	if err := s.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.closeAll()
+	if len(s.phase1) < 3 {
+		t.Fatalf("phase 1 has %d ops", len(s.phase1))
+	}
+	for i, f := range []*os.File{tasks[0], tasks[1], procs} {
+		o := s.phase1[i].op
+		if o.trap != unix.SYS_WRITE || o.args[0] != f.Fd() || o.args[2] != 1 || o.unlessBorn != (f == procs) {
+			t.Errorf("op %d = %+v, want write(%d (%s), \"0\", 1), unlessBorn %v", i, o, f.Fd(), f.Name(), f == procs)
+		}
+		if !strings.Contains(s.phase1[i].step.Args, f.Name()) {
+			t.Errorf("step %d = %s, want it to name %s", i, s.phase1[i].step, f.Name())
+		}
+	}
+	if os.Geteuid() != 0 {
+		return // the rest forks
+	}
+	p, err := Start(&Config{Path: "/bin/true", CgroupTasks: tasks, CgroupProcs: procs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Wait(); err != nil || !st.Success() {
+		t.Fatalf("wait: %v %v", st, err)
+	}
+	for _, f := range append(tasks, procs) {
+		if b, err := os.ReadFile(f.Name()); err != nil || string(b) != "0" {
+			t.Errorf("%s = %q, %v; want \"0\"", f.Name(), b, err)
+		}
+	}
+	ro, err := os.Open(tasks[0].Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	_, err = Start(&Config{Path: "/nonexistent", CgroupTasks: []*os.File{ro}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "write "+ro.Name()) || !errors.Is(err, unix.EBADF) {
+		t.Errorf("join through a read-only file: %v, want the write step to fail with EBADF", err)
+	}
+}

@@ -20,6 +20,7 @@ type v1Hierarchy struct {
 	name string // directory under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd"
 	opts string // what mount(2) needs to mount it again: "memory", "name=systemd"
 	mnt  string // where the host has it mounted: "/sys/fs/cgroup/memory"
+	root string // the group the mount shows as its root (mountinfo's root)
 }
 
 // cgroupLayout reads /proc/thread-self/mountinfo (moby/sys/mountinfo,
@@ -55,7 +56,7 @@ func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
 			continue
 		}
 		seen[opts] = true
-		v1 = append(v1, v1Hierarchy{name: path.Base(m.Mountpoint), opts: opts, mnt: m.Mountpoint})
+		v1 = append(v1, v1Hierarchy{name: path.Base(m.Mountpoint), opts: opts, mnt: m.Mountpoint, root: m.Root})
 	}
 	return v1, v2mnt, nil
 }
@@ -98,10 +99,16 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 			return unix.Mount("tmpfs", fdPath(t), "tmpfs", flags, "mode=755")
 		},
 	}}
+	args := fmt.Sprintf("\"cgroup\", %q/<hierarchy>, \"cgroup\", %s, <controllers>", s.host(dest), FormatFlags(opts.flags))
+	why := "each v1 hierarchy of mountinfo, by its controllers"
+	if s.cfg.CgroupView != nil {
+		args = fmt.Sprintf("<host hierarchy>/<own group>, %q/<hierarchy>, \"\", MS_BIND, then MS_PRIVATE and %s", s.host(dest), FormatFlags(opts.flags))
+		why = "each v1 hierarchy of mountinfo: our own group bound from the host's mount, what a new mount in our cgroup namespace shows, without the wait of a new v1 mount for removed groups to go offline"
+	}
 	steps = append(steps, step.Step{
 		Op:   "mount",
-		Args: fmt.Sprintf("\"cgroup\", %q/<hierarchy>, \"cgroup\", %s, <controllers>", s.host(dest), FormatFlags(opts.flags)),
-		Why:  "each v1 hierarchy of mountinfo, by its controllers",
+		Args: args,
+		Why:  why,
 		Do: func() error {
 			v1, v2, err := cgroupLayout()
 			if err != nil {
@@ -113,6 +120,12 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 			}
 			for _, h := range v1 {
 				d := path.Join(dest, h.name)
+				if ok, err := s.bindOwnHierarchy(d, h, opts.flags); ok || err != nil {
+					if err != nil {
+						return fmt.Errorf("cgroup %s: %w", h.opts, err)
+					}
+					continue
+				}
 				if err := s.mountOwnCgroup(d, "cgroup", h.opts, h.mnt, own[controllerKey(h.opts)], opts.flags); err != nil {
 					return fmt.Errorf("cgroup %s: %w", h.opts, err)
 				}
@@ -130,6 +143,80 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 		steps = append(steps, s.remountStep(dest, opts.flags, 0, "the tmpfs becomes read-only once filled"))
 	}
 	return steps
+}
+
+// CgroupView is where this process's cgroups are, as seen before the
+// container's cgroup namespace is made (which shows each as "/"):
+// the host's v1 hierarchies and this process's group in each. Read it
+// with ReadCgroupView, in the container's cgroups and before
+// unshare(CLONE_NEWCGROUP).
+type CgroupView struct {
+	v1  []v1Hierarchy
+	own map[string]string // controllerKey -> group, from /proc/self/cgroup
+}
+
+// ReadCgroupView reads /proc/thread-self/mountinfo and /proc/self/cgroup.
+func ReadCgroupView() (*CgroupView, error) {
+	v1, _, err := cgroupLayout()
+	if err != nil {
+		return nil, err
+	}
+	own, err := ownCgroups()
+	if err != nil {
+		return nil, err
+	}
+	return &CgroupView{v1: v1, own: own}, nil
+}
+
+// bindOwnHierarchy binds, from the host's mount of hierarchy h, the
+// container's own group onto dest: the directory a new mount in the
+// container's cgroup namespace shows as its root (and mountinfo shows
+// the bind's root as "/" there too, relative to the reader's
+// namespace), without a new mount: each cgroup v1 mount first waits for
+// the hierarchy's removed groups to go offline
+// (cgroup_lock_and_drain_offline), 0.5 ms and more right after a
+// container's groups were removed. The bind is made private, as a new
+// mount is. false: no CgroupView, or h's mount does not show the group
+// (a mount rooted elsewhere, or mountinfo changed): mount anew.
+func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (bool, error) {
+	cv := s.cfg.CgroupView
+	if cv == nil {
+		return false, nil
+	}
+	var own string
+	found := false
+	for _, v := range cv.v1 {
+		if v.opts == h.opts && v.mnt == h.mnt && v.root == h.root {
+			own, found = cv.own[controllerKey(h.opts)]
+			break
+		}
+	}
+	root := path.Clean("/" + h.root)
+	if !found || root != h.root || strings.Contains(own, "/..") || !strings.HasPrefix(path.Clean("/"+own)+"/", strings.TrimSuffix(root, "/")+"/") {
+		return false, nil
+	}
+	rel := strings.TrimPrefix(path.Clean("/"+own), root)
+	src, err := os.OpenFile(path.Join(h.mnt, rel), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, nil // not reachable here: mount anew
+	}
+	defer src.Close()
+	s.pin(dest, nil)
+	if err := s.bindFrom(src, dest, unix.MS_BIND); err != nil {
+		return true, fmt.Errorf("bind own group %s of %s: %w", own, h.mnt, err)
+	}
+	top, err := s.mountAt(dest)
+	if err != nil {
+		return true, err
+	}
+	defer top.Close()
+	if err := unix.Mount("", fdPath(top), "", unix.MS_PRIVATE, ""); err != nil {
+		return true, fmt.Errorf("make the bind of %s private: %w", own, err)
+	}
+	if flags&^unix.MS_REC == 0 {
+		return true, nil
+	}
+	return true, s.remount(top, flags&^unix.MS_REC, 0)
 }
 
 // mountOwnCgroup mounts a hierarchy (fstype with data) at dest showing

@@ -69,6 +69,11 @@ type Config struct {
 	// rootfs that cannot be pivoted (an initramfs); runc's --no-pivot.
 	// chroot leaves the old root in the mount namespace, under the new one.
 	NoPivot bool
+	// CgroupView, if set, is where the container's cgroups are, read
+	// before its cgroup namespace was made (ReadCgroupView): a "cgroup"
+	// mount on a cgroup v1 or hybrid host then binds the container's own
+	// group of each host hierarchy instead of mounting each anew.
+	CgroupView *CgroupView
 }
 
 // DefaultDevices are the device nodes config-linux.md "Default Devices"
