@@ -28,15 +28,22 @@ type v1Hierarchy struct {
 // cgroup2 hierarchy is mounted beside them (hybrid).
 // v2mnt is where the cgroup2 hierarchy is mounted ("" if nowhere).
 func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
+	v1, v2, err := cgroupHierarchies()
+	return v1, v2.mnt, err
+}
+
+// cgroupHierarchies is cgroupLayout with the cgroup2 mount's root too
+// (v2.mnt "": none; its opts are "").
+func cgroupHierarchies() (v1 []v1Hierarchy, v2 v1Hierarchy, err error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
-		return nil, "", err
+		return nil, v2, err
 	}
 	seen := map[string]bool{}
 	for _, m := range mounts {
 		if m.FSType == "cgroup2" {
-			if v2mnt == "" {
-				v2mnt = m.Mountpoint
+			if v2.mnt == "" {
+				v2 = v1Hierarchy{name: "unified", mnt: m.Mountpoint, root: m.Root}
 			}
 			continue
 		}
@@ -58,7 +65,7 @@ func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
 		seen[opts] = true
 		v1 = append(v1, v1Hierarchy{name: path.Base(m.Mountpoint), opts: opts, mnt: m.Mountpoint, root: m.Root})
 	}
-	return v1, v2mnt, nil
+	return v1, v2, nil
 }
 
 // cgroupV1Steps mount a "cgroup" mount the way runc does on a cgroup v1
@@ -67,6 +74,9 @@ func cgroupLayout() (v1 []v1Hierarchy, v2mnt string, err error) {
 // namespace each shows the container's own group as its root; without
 // one, the container's own group is bound over it (as runc does), so
 // /sys/fs/cgroup/memory/memory.limit_in_bytes is the container's limit.
+// With Config.CgroupView each is instead a bind of the container's own
+// group from the host's mount (bindOwnHierarchy): the same view, no new
+// mount.
 // lateRO: the mount is read-only but something goes below it later, so
 // the tmpfs is made read-only by the final steps (the hierarchies now).
 func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lateRO bool) []step.Step {
@@ -110,7 +120,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 		Args: args,
 		Why:  why,
 		Do: func() error {
-			v1, v2, err := cgroupLayout()
+			v1, v2, err := cgroupHierarchies()
 			if err != nil {
 				return err
 			}
@@ -130,9 +140,15 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 					return fmt.Errorf("cgroup %s: %w", h.opts, err)
 				}
 			}
-			if v2 != "" {
+			if v2.mnt != "" {
 				d := path.Join(dest, "unified")
-				if err := s.mountOwnCgroup(d, "cgroup2", "", v2, own[""], opts.flags); err != nil {
+				if ok, err := s.bindOwnHierarchy(d, v2, opts.flags); ok || err != nil {
+					if err != nil {
+						return fmt.Errorf("cgroup2: %w", err)
+					}
+					return nil
+				}
+				if err := s.mountOwnCgroup(d, "cgroup2", "", v2.mnt, own[""], opts.flags); err != nil {
 					return fmt.Errorf("cgroup2: %w", err)
 				}
 			}
@@ -151,13 +167,13 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 // with ReadCgroupView, in the container's cgroups and before
 // unshare(CLONE_NEWCGROUP).
 type CgroupView struct {
-	v1  []v1Hierarchy
-	own map[string]string // controllerKey -> group, from /proc/self/cgroup
+	mounts []v1Hierarchy     // the v1 hierarchies, and cgroup2 (opts "")
+	own    map[string]string // controllerKey ("" for cgroup2) -> group, from /proc/self/cgroup
 }
 
 // ReadCgroupView reads /proc/thread-self/mountinfo and /proc/self/cgroup.
 func ReadCgroupView() (*CgroupView, error) {
-	v1, _, err := cgroupLayout()
+	v1, v2, err := cgroupHierarchies()
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +181,10 @@ func ReadCgroupView() (*CgroupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CgroupView{v1: v1, own: own}, nil
+	if v2.mnt != "" {
+		v1 = append(v1, v2)
+	}
+	return &CgroupView{mounts: v1, own: own}, nil
 }
 
 // bindOwnHierarchy binds, from the host's mount of hierarchy h, the
@@ -185,7 +204,7 @@ func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (boo
 	}
 	var own string
 	found := false
-	for _, v := range cv.v1 {
+	for _, v := range cv.mounts {
 		if v.opts == h.opts && v.mnt == h.mnt && v.root == h.root {
 			own, found = cv.own[controllerKey(h.opts)]
 			break
