@@ -48,6 +48,14 @@ type CreateOpts struct {
 	// consoleConn stands in for ConsoleSocket when run proxies the
 	// terminal itself.
 	consoleConn *os.File
+	// bundle is config.json as run already loaded it (LoadBundle), so
+	// that Create does not read and decode it again.
+	bundle *loadedBundle
+}
+
+type loadedBundle struct {
+	spec   *specs.Spec
+	rootfs string
 }
 
 // Container is a created container and, for `run`, its init process.
@@ -63,8 +71,11 @@ type Container struct {
 // seccomp are in place when Create returns. On failure nothing is left:
 // no state directory, cgroup, mount or process.
 func (r Root) Create(o CreateOpts) (c *Container, err error) {
-	spec, rootfsPath, err := LoadBundle(o.Bundle)
-	if err != nil {
+	var spec *specs.Spec
+	var rootfsPath string
+	if b := o.bundle; b != nil {
+		spec, rootfsPath = b.spec, b.rootfs
+	} else if spec, rootfsPath, err = LoadBundle(o.Bundle); err != nil {
 		return nil, err
 	}
 	// The default bundle is ".": mount sources and root.path are resolved

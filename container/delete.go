@@ -16,6 +16,11 @@ func (r Root) Delete(id string, force bool) error {
 		return err
 	}
 	defer h.Close()
+	return r.delete(h, force)
+}
+
+// delete is Delete of the container h holds, locked and read.
+func (r Root) delete(h *Handle, force bool) error {
 	st := &h.State
 	status := st.Status(h.Dir, nil)
 	if status != specs.StateStopped && status != specs.StateCreated && !force {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -123,7 +122,14 @@ func execProcess(base *specs.Process, o ExecOpts) (*specs.Process, error) {
 // the container's capabilities, seccomp filter and LSM label unless the
 // process says otherwise. It returns the process's exit status, or 0
 // at once with Detach.
+//
+// In the foreground the forwarded signals stay caught when it returns
+// (see catchSignals): the caller is expected to exit.
 func (r Root) Exec(o ExecOpts) (int, error) {
+	var sigs *caught
+	if !o.Detach {
+		sigs = catchSignals() // in the background while we prepare
+	}
 	h, err := r.Open(o.ID)
 	if err != nil {
 		return 1, err
@@ -191,10 +197,8 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 		return 1, err
 	}
 	defer sp.cgroup.Close()
-	sigs := make(chan os.Signal, 32)
-	if !o.Detach {
-		signal.Notify(sigs, forwardedSignals...)
-		defer signal.Stop(sigs)
+	if sigs != nil {
+		sigs.wait() // a signal from here on reaches the process
 	}
 	if err := sp.start(c, nil, run); err != nil {
 		if c.Init != nil {
@@ -225,7 +229,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 		}
 		defer tty.restore()
 	}
-	return waitForeground(c, sigs, tty), nil
+	return waitForeground(c, sigs.ch, tty), nil
 }
 
 // waitForeground forwards signals to the process until it exits and
@@ -244,7 +248,7 @@ func waitForeground(c *Container, sigs chan os.Signal, tty *ttyProxy) int {
 			if tty != nil {
 				tty.wait()
 			}
-			return exitCode(ps)
+			return ExitCode(ps)
 		}
 	}
 }

@@ -3,8 +3,8 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"os/signal"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,11 +28,17 @@ type RunOpts struct {
 // forwards signals to the init, proxies the terminal when there is one
 // and no console socket, waits, deletes the container unless Keep, and
 // returns the exit status: the program's, or 128+N if signal N killed it.
+//
+// The forwarded signals stay caught when it returns (see catchSignals):
+// the caller is expected to exit.
 func (r Root) Run(o RunOpts) (int, error) {
-	spec, _, err := LoadBundle(o.Bundle)
+	// Caught in the background while the container is made.
+	sigs := catchSignals()
+	spec, rootfsPath, err := LoadBundle(o.Bundle)
 	if err != nil {
 		return 1, err
 	}
+	o.bundle = &loadedBundle{spec: spec, rootfs: rootfsPath} // read once
 	if !o.Detach && !o.NoSubreaper {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 			return 1, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
@@ -65,28 +71,62 @@ func (r Root) Run(o RunOpts) (int, error) {
 	var tty *ttyProxy
 	if ptyConn != nil {
 		if tty, err = startTtyProxy(ptyConn); err != nil {
-			quiet.Delete(o.ID, true)
+			quiet.deleteCreated(c)
 			return 1, err
 		}
 		defer tty.restore()
 	}
 	// Forward signals from here on: a signal before start reaches the
 	// init too, as with runc.
-	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs, forwardedSignals...)
-	defer signal.Stop(sigs)
-	if err := r.Start(o.ID); err != nil {
-		quiet.Delete(o.ID, true)
+	sigs.wait()
+	if err := r.startCreated(c); err != nil {
+		quiet.deleteCreated(c)
 		return 1, err
 	}
 	if o.Detach {
 		return 0, nil
 	}
-	code := waitForeground(c, sigs, tty)
+	code := waitForeground(c, sigs.ch, tty)
 	if !o.Keep {
-		if err := quiet.Delete(o.ID, true); err != nil {
+		if err := quiet.deleteCreated(c); err != nil {
 			return code, err
 		}
 	}
 	return code, nil
+}
+
+// startCreated and deleteCreated are Start and Delete (force) of the
+// container Create just made, with the state Create holds: run reads
+// and decodes no state.json. Delete uses only what no other command
+// changes (the init's pid, the cgroup, the poststop hooks; the status
+// is read from the kernel), as runc's run destroys its own container
+// object.
+func (r Root) startCreated(c *Container) error {
+	h, err := r.lockCreated(c)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return start(r, h)
+}
+
+func (r Root) deleteCreated(c *Container) error {
+	h, err := r.lockCreated(c)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return r.delete(h, true)
+}
+
+func (r Root) lockCreated(c *Container) (*Handle, error) {
+	h, err := openLocked(r.dir(c.State.ID))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	h.State = c.State
+	return h, nil
 }

@@ -1,7 +1,11 @@
 package container
 
 import (
+	"os"
+	"os/exec"
+	"os/signal"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,4 +57,51 @@ func FuzzParseSignal(f *testing.F) {
 			t.Fatalf("ParseSignal(%q) = %d", s, sig)
 		}
 	})
+}
+
+// ExitCode: the program's status, 128+N for a signal N, 255 for none.
+func TestExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		want   int
+	}{
+		{"exit 0", 0},
+		{"exit 3", 3},
+		{"kill -TERM $$", 128 + int(unix.SIGTERM)},
+		{"kill -KILL $$", 128 + int(unix.SIGKILL)},
+	} {
+		cmd := exec.Command("/bin/sh", "-c", tc.script)
+		_ = cmd.Run()
+		if got := ExitCode(cmd.ProcessState); got != tc.want {
+			t.Errorf("%q: ExitCode = %d, want %d", tc.script, got, tc.want)
+		}
+	}
+	if got := ExitCode(nil); got != 255 {
+		t.Errorf("ExitCode(nil) = %d, want 255", got)
+	}
+}
+
+// The signals caught for forwarding are caught once wait returns, and
+// none that must stay with the runtime is among them.
+func TestCatchSignals(t *testing.T) {
+	for _, s := range ForwardedSignals {
+		switch s {
+		case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE, unix.SIGKILL, unix.SIGSTOP:
+			t.Errorf("%v is forwarded", s)
+		}
+	}
+	c := catchSignals()
+	c.wait()
+	defer signal.Stop(c.ch)
+	if err := unix.Kill(os.Getpid(), unix.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-c.ch:
+		if s != unix.SIGUSR2 {
+			t.Errorf("caught %v, want SIGUSR2", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGUSR2 not caught")
+	}
 }

@@ -27,6 +27,11 @@ func (r Root) Start(id string) error {
 		return err
 	}
 	defer h.Close()
+	return start(r, h)
+}
+
+// start is Start of the container h holds, locked and read.
+func start(r Root, h *Handle) error {
 	st := &h.State
 	switch status := st.Status(h.Dir, nil); status {
 	case specs.StateCreated:

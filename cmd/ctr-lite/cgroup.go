@@ -12,11 +12,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
+	"github.com/ctr-lite/ctr-lite/container"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -310,13 +310,13 @@ func cgRun(g *globals, o *cgroupOpts, args []string) error {
 	return nil
 }
 
-// runIn starts argv in m's cgroup, forwards SIGINT/SIGTERM/SIGHUP to it
+// runIn starts argv in m's cgroup, forwards container.ForwardedSignals to it
 // and returns its exit status (128+N if signal N killed it).
 func runIn(m *cgroups.Manager, r *step.Runner, argv []string, g *globals) (int, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, g.stdout, g.stderr
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, container.ForwardedSignals...)
 	defer signal.Stop(sigs)
 	if err := m.Start(r, cmd); err != nil {
 		return 0, err
@@ -330,10 +330,7 @@ func runIn(m *cgroups.Manager, r *step.Runner, argv []string, g *globals) (int, 
 		case err := <-done:
 			var ee *exec.ExitError
 			if errors.As(err, &ee) {
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					return 128 + int(ws.Signal()), nil
-				}
-				return ee.ExitCode(), nil
+				return container.ExitCode(ee.ProcessState), nil
 			}
 			return 0, err
 		}

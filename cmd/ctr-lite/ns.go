@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
+	"github.com/ctr-lite/ctr-lite/container"
 	"github.com/ctr-lite/ctr-lite/namespaces"
 	"github.com/ctr-lite/ctr-lite/process"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -114,9 +114,8 @@ func (o *nsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
 	}
 	r := g.runner("ns")
 	// Catch the signals before the child exists, so none is lost between.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
-		unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, container.ForwardedSignals...)
 	defer signal.Stop(sigs)
 	p, err := namespaces.Start(cfg, r)
 	if err != nil {
@@ -138,12 +137,8 @@ func (o *nsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return fmt.Errorf("wait for %s (pid %d): %w", cfg.Path, p.Pid, err)
 	}
-	ws := st.Sys().(syscall.WaitStatus)
-	switch {
-	case ws.Signaled():
-		return exitError{128 + int(ws.Signal())}
-	case ws.ExitStatus() != 0:
-		return exitError{ws.ExitStatus()}
+	if code := container.ExitCode(st); code != 0 {
+		return exitError{code}
 	}
 	return nil
 }
