@@ -115,44 +115,56 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 		args = fmt.Sprintf("<host hierarchy>/<own group>, %q/<hierarchy>, \"\", MS_BIND, then MS_PRIVATE and %s", s.host(dest), FormatFlags(opts.flags))
 		why = "each v1 hierarchy of mountinfo: our own group bound from the host's mount, what a new mount in our cgroup namespace shows, without the wait of a new v1 mount for removed groups to go offline"
 	}
+	var bound, mounted []string // hierarchy names, for the read-back
 	steps = append(steps, step.Step{
 		Op:   "mount",
 		Args: args,
 		Why:  why,
 		Do: func() error {
-			v1, v2, err := cgroupHierarchies()
-			if err != nil {
+			// With a CgroupView, its hierarchies (read before our cgroup
+			// namespace, which shows every mount's root relative to it).
+			v1, v2, err := []v1Hierarchy(nil), v1Hierarchy{}, error(nil)
+			if cv := s.cfg.CgroupView; cv != nil {
+				for _, h := range cv.mounts {
+					if h.opts == "" {
+						v2 = h
+					} else {
+						v1 = append(v1, h)
+					}
+				}
+			} else if v1, v2, err = cgroupHierarchies(); err != nil {
 				return err
 			}
-			own, err := ownCgroups()
-			if err != nil {
-				return err
+			var own map[string]string // read only for a new mount
+			each := func(d string, h v1Hierarchy, fstype string) error {
+				if ok, err := s.bindOwnHierarchy(d, h, opts.flags); ok || err != nil {
+					if ok && err == nil {
+						bound = append(bound, h.name)
+					}
+					return err
+				}
+				mounted = append(mounted, h.name)
+				if own == nil {
+					if own, err = ownCgroups(); err != nil {
+						return err
+					}
+				}
+				return s.mountOwnCgroup(d, fstype, h.opts, h.mnt, own[controllerKey(h.opts)], opts.flags)
 			}
 			for _, h := range v1 {
-				d := path.Join(dest, h.name)
-				if ok, err := s.bindOwnHierarchy(d, h, opts.flags); ok || err != nil {
-					if err != nil {
-						return fmt.Errorf("cgroup %s: %w", h.opts, err)
-					}
-					continue
-				}
-				if err := s.mountOwnCgroup(d, "cgroup", h.opts, h.mnt, own[controllerKey(h.opts)], opts.flags); err != nil {
+				if err := each(path.Join(dest, h.name), h, "cgroup"); err != nil {
 					return fmt.Errorf("cgroup %s: %w", h.opts, err)
 				}
 			}
 			if v2.mnt != "" {
-				d := path.Join(dest, "unified")
-				if ok, err := s.bindOwnHierarchy(d, v2, opts.flags); ok || err != nil {
-					if err != nil {
-						return fmt.Errorf("cgroup2: %w", err)
-					}
-					return nil
-				}
-				if err := s.mountOwnCgroup(d, "cgroup2", "", v2.mnt, own[""], opts.flags); err != nil {
+				if err := each(path.Join(dest, "unified"), v2, "cgroup2"); err != nil {
 					return fmt.Errorf("cgroup2: %w", err)
 				}
 			}
 			return nil
+		},
+		ReadBack: func() (string, error) {
+			return fmt.Sprintf("bound: %s; new mounts: %s", nameList(bound), nameList(mounted)), nil
 		},
 	})
 	if opts.flags&unix.MS_RDONLY != 0 && !lateRO {
@@ -195,21 +207,15 @@ func ReadCgroupView() (*CgroupView, error) {
 // the hierarchy's removed groups to go offline
 // (cgroup_lock_and_drain_offline), 0.5 ms and more right after a
 // container's groups were removed. The bind is made private, as a new
-// mount is. false: no CgroupView, or h's mount does not show the group
-// (a mount rooted elsewhere, or mountinfo changed): mount anew.
+// mount is. h is one of the CgroupView's hierarchies. false: no
+// CgroupView, or h's mount does not show the group (a mount rooted
+// elsewhere, the group not reachable): mount anew.
 func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (bool, error) {
 	cv := s.cfg.CgroupView
 	if cv == nil {
 		return false, nil
 	}
-	var own string
-	found := false
-	for _, v := range cv.mounts {
-		if v.opts == h.opts && v.mnt == h.mnt && v.root == h.root {
-			own, found = cv.own[controllerKey(h.opts)]
-			break
-		}
-	}
+	own, found := cv.own[controllerKey(h.opts)]
 	root := path.Clean("/" + h.root)
 	if !found || root != h.root || strings.Contains(own, "/..") || !strings.HasPrefix(path.Clean("/"+own)+"/", strings.TrimSuffix(root, "/")+"/") {
 		return false, nil
@@ -386,4 +392,11 @@ func controllerKey(ctrls string) string {
 	l := strings.Split(ctrls, ",")
 	sort.Strings(l)
 	return strings.Join(l, ",")
+}
+
+func nameList(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
 }
