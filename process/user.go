@@ -348,25 +348,42 @@ func eachLine(data []byte, fn func([]string)) error {
 // again; O_NOFOLLOW would refuse the /proc fd link itself), O_NONBLOCK
 // all the same, and read up to maxEtcFile bytes. A missing file reads
 // as empty.
+//
+// The host's own file (root "/", list's owner names, as runc's
+// user.LookupUid reads it) is opened by its path: nothing lies outside
+// "/" to stay out of, and pathrs-lite's in-root open costs a private
+// procfs mount, a locked thread and ~40 syscalls.
 func readEtcFile(root, name string) ([]byte, error) {
-	h, err := pathrs.OpenInRoot(root, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
-	}
-	defer h.Close()
-	if err := checkEtcFile(h, name); err != nil {
-		return nil, err
-	}
-	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
-	if err != nil {
-		// No procfs to reopen through (a container without /proc
-		// whose user namespace may not mount one): open the name in
-		// its in-root parent, never following a symlink.
-		if f, err = openInParent(root, name); err != nil {
+	var f *os.File
+	if root == "/" {
+		var err error
+		f, err = os.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+	} else {
+		h, err := pathrs.OpenInRoot(root, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+		}
+		defer h.Close()
+		if err := checkEtcFile(h, name); err != nil {
+			return nil, err
+		}
+		f, err = pathrs.Reopen(h, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
+		if err != nil {
+			// No procfs to reopen through (a container without /proc
+			// whose user namespace may not mount one): open the name in
+			// its in-root parent, never following a symlink.
+			if f, err = openInParent(root, name); err != nil {
+				return nil, fmt.Errorf("open %s: %w", name, err)
+			}
 		}
 	}
 	defer f.Close()
