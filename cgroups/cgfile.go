@@ -36,9 +36,24 @@ func openFile(dir, file string, flags int) (*os.File, error) {
 		flags |= os.O_CREATE | os.O_TRUNC
 		mode = 0o600
 	}
-	f, err := os.OpenFile(path, flags|unix.O_CLOEXEC, mode)
-	if err != nil || testMode {
-		return f, err
+	// open(2) and os.NewFile, not os.OpenFile: a cgroup file is
+	// pollable, and os.OpenFile would set up the runtime's netpoller
+	// (epoll_create1, eventfd2) and add and remove each file (five more
+	// syscalls a file) for reads and writes that never block.
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, flags|unix.O_CLOEXEC, uint32(mode))
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	if testMode {
+		return f, nil
 	}
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
