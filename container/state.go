@@ -79,18 +79,27 @@ func (r Root) List() ([]*Report, error) {
 	uids := make([]int64, len(ids))
 	errs := make([]error, len(ids))
 	workers := min(runtime.GOMAXPROCS(0), (len(ids)+listChunk-1)/listChunk)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(ids); i += workers {
-				all[i], errs[i] = r.describe(ids[i])
-				uids[i] = r.ownerUID(ids[i])
-			}
-		}()
+	read := func(w int) {
+		for i := w; i < len(ids); i += workers {
+			all[i], errs[i] = r.describe(ids[i])
+			uids[i] = r.ownerUID(ids[i])
+		}
 	}
-	wg.Wait()
+	if workers <= 1 {
+		// A goroutine to wait for would only wake another thread.
+		workers = 1
+		read(0)
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				read(w)
+			}()
+		}
+		wg.Wait()
+	}
 	reps := make([]*Report, 0, len(ids))
 	names := map[int64]string{} // /etc/passwd is read once per owner
 	for i, rep := range all {
