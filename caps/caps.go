@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 )
@@ -23,14 +24,15 @@ const MaxCap = Cap(63)
 var ErrUnknown = errors.New("unknown capability")
 
 // byName maps "CAP_CHOWN" to 0, for every capability moby/sys/capability
-// knows. Built once, never written after.
-var byName = func() map[string]Cap {
+// knows. Built on first use, never written after: not at every start of
+// the binary (90 allocations), which most commands and inits never ask.
+var byName = sync.OnceValue(func() map[string]Cap {
 	m := make(map[string]Cap)
 	for _, c := range capability.ListKnown() {
 		m["CAP_"+strings.ToUpper(c.String())] = c
 	}
 	return m
-}()
+})
 
 // Known lists every capability this program has a name for, in number
 // order. The running kernel may have fewer (see LastCap) or more.
@@ -57,7 +59,7 @@ func Parse(name string) (Cap, error) {
 	if !strings.HasPrefix(s, "CAP_") {
 		s = "CAP_" + s
 	}
-	if c, ok := byName[s]; ok {
+	if c, ok := byName()[s]; ok {
 		return c, nil
 	}
 	if n, err := strconv.Atoi(s[len("CAP_"):]); err == nil && n >= 0 && n <= int(MaxCap) {
