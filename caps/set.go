@@ -13,23 +13,26 @@ import (
 // A nil *Set means "leave the capabilities as they are", which is what
 // runc does when process.capabilities is absent: its steps are none.
 type Set struct {
-	Bounding    Mask
-	Effective   Mask
-	Permitted   Mask
-	Inheritable Mask
-	Ambient     Mask
+	Bounding    Mask `json:"bounding,omitempty"`
+	Effective   Mask `json:"effective,omitempty"`
+	Permitted   Mask `json:"permitted,omitempty"`
+	Inheritable Mask `json:"inheritable,omitempty"`
+	Ambient     Mask `json:"ambient,omitempty"`
 	// Ignored lists the names this program knows but the running kernel
 	// does not (a capability newer than the kernel). They were left out
 	// of the masks, as runc does; the caller should warn about them.
-	Ignored []string
+	Ignored []string `json:"ignored,omitempty"`
 	// Unraisable are the ambient capabilities the spec asked for that
 	// are not in both permitted and inheritable: PR_CAP_AMBIENT_RAISE
 	// would refuse them. runc warns and goes on (its own `runc spec`
 	// lists ambient capabilities without inheritable ones), so they are
 	// left out of Ambient; the caller should warn.
-	Unraisable Mask
-	// last is the kernel's highest capability, filled by FromSpec.
-	last Cap
+	Unraisable Mask `json:"unraisable,omitempty"`
+	// Last is the kernel's highest capability (cap_last_cap), filled by
+	// FromSpec; a Set sent to another process on the same kernel (a
+	// runtime's plan, to its init) carries it, so that one need not read
+	// it again. 0: read when needed.
+	Last Cap `json:"last,omitempty"`
 }
 
 // FromSpec validates process.capabilities into a Set.
@@ -57,7 +60,7 @@ func FromSpec(c *specs.LinuxCapabilities) (*Set, error) {
 }
 
 func fromSpec(c *specs.LinuxCapabilities, last Cap) (*Set, error) {
-	s := &Set{last: last}
+	s := &Set{Last: last}
 	ignored := map[string]bool{}
 	lists := []struct {
 		name  string

@@ -92,7 +92,7 @@ func TestFromSpec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.want.last = tc.last
+			tc.want.Last = tc.last
 			if !equalSet(*got, tc.want) {
 				t.Errorf("got %+v\nwant %+v", *got, tc.want)
 			}
@@ -102,7 +102,7 @@ func TestFromSpec(t *testing.T) {
 
 func equalSet(a, b Set) bool {
 	return a.Bounding == b.Bounding && a.Effective == b.Effective && a.Permitted == b.Permitted &&
-		a.Inheritable == b.Inheritable && a.Ambient == b.Ambient && a.last == b.last &&
+		a.Inheritable == b.Inheritable && a.Ambient == b.Ambient && a.Last == b.Last &&
 		strings.Join(a.Ignored, ",") == strings.Join(b.Ignored, ",")
 }
 
@@ -165,7 +165,7 @@ func TestParseList(t *testing.T) {
 
 func TestStepsDescribeWhatTheyDo(t *testing.T) {
 	s := &Set{Bounding: MaskOf(chown, kill, nbs), Effective: MaskOf(chown, kill), Permitted: MaskOf(chown, kill, nbs),
-		Inheritable: MaskOf(nbs), Ambient: MaskOf(nbs), last: 40}
+		Inheritable: MaskOf(nbs), Ambient: MaskOf(nbs), Last: 40}
 	b := s.BoundingSteps()
 	if len(b) != 1 || b[0].String() != "prctl(PR_CAPBSET_DROP, {all but CAP_CHOWN,CAP_KILL,CAP_NET_BIND_SERVICE})  # "+b[0].Why {
 		t.Errorf("bounding steps: %v", b)
@@ -184,11 +184,11 @@ func TestStepsDescribeWhatTheyDo(t *testing.T) {
 		t.Errorf("apply steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Keeping every capability drops nothing.
-	full := &Set{Bounding: UpTo(40), last: 40}
+	full := &Set{Bounding: UpTo(40), Last: 40}
 	if n := len(full.BoundingSteps()); n != 0 {
 		t.Errorf("full bounding set gives %d steps", n)
 	}
-	few := &Set{Bounding: UpTo(40) &^ MaskOf(capability.CAP_SYS_MODULE), last: 40}
+	few := &Set{Bounding: UpTo(40) &^ MaskOf(capability.CAP_SYS_MODULE), Last: 40}
 	if b := few.BoundingSteps(); len(b) != 1 || b[0].Args != "PR_CAPBSET_DROP, {CAP_SYS_MODULE}" {
 		t.Errorf("drop one: %v", b)
 	}

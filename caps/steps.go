@@ -132,8 +132,8 @@ func (s Set) capset() error {
 }
 
 func (s *Set) lastCap() (Cap, error) {
-	if s.last != 0 {
-		return s.last, nil
+	if s.Last != 0 {
+		return s.Last, nil
 	}
 	return LastCap()
 }

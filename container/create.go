@@ -13,13 +13,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/exeseal"
 	"github.com/ctr-lite/ctr-lite/namespaces"
-	"github.com/ctr-lite/ctr-lite/process"
-	"github.com/ctr-lite/ctr-lite/rootfs"
-	"github.com/ctr-lite/ctr-lite/seccomp"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -85,45 +81,20 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("bundle %q: %w", o.Bundle, err)
 	}
 	o.Bundle = bundle
-	filter, err := validateForCreate(spec, o)
+	plan, err := NewPlan(spec, o)
 	if err != nil {
 		return nil, err
 	}
-	cgPath, err := cgroupPath(spec, o.ID, o.SystemdCgroup)
-	if err != nil {
-		return nil, err
-	}
-	res, err := containerResources(spec)
-	if err != nil {
-		return nil, err
-	}
-	cg, err := cgroups.New(cgPath, res)
-	if err != nil {
-		return nil, err
-	}
-	if o.RootlessCgroups {
-		// runc's rootless cgroup manager: no group where it may not
-		// make one.
-		cg.SetRootless(spec.Linux.CgroupsPath != "")
-	}
+	cg := plan.Cgroup
 	for _, w := range cgroups.Ignored(spec.Linux.Resources) {
 		r.warnf("%s", w)
 	}
 	console := o.consoleConn
-	if console != nil {
-		if !spec.Process.Terminal {
-			return nil, errors.New("internal: console connection without process.terminal")
-		}
-	} else if o.ConsoleSocket != "" {
-		if !spec.Process.Terminal {
-			return nil, errors.New("--console-socket given but process.terminal is false")
-		}
+	if console == nil && o.ConsoleSocket != "" {
 		if console, err = DialConsoleSocket(o.ConsoleSocket); err != nil {
 			return nil, err
 		}
 		defer console.Close()
-	} else if spec.Process.Terminal {
-		return nil, errors.New("process.terminal is true but no --console-socket was given")
 	}
 
 	h, err := r.Reserve(o.ID)
@@ -148,10 +119,10 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err := h.Save(); err != nil {
 		return c, err
 	}
-	if err := mkfifo(h.FifoPath(), run); err != nil {
+	if err := run.RunOne(mkfifoStep(h.FifoPath())); err != nil {
 		return c, err
 	}
-	if err := c.startInit(h, spec, filter, o, console, run); err != nil {
+	if err := c.startInit(h, plan, o, console, run); err != nil {
 		return c, err
 	}
 	h.State.Creating = false
@@ -165,50 +136,6 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 		}
 	}
 	return c, nil
-}
-
-// validateForCreate checks everything that can be checked before any
-// change to the system, so bad input leaves nothing behind.
-func validateForCreate(spec *specs.Spec, o CreateOpts) (*seccomp.Filter, error) {
-	if err := ValidateID(o.ID); err != nil {
-		return nil, err
-	}
-	if o.PreserveFds < 0 {
-		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
-	}
-	if err := validateLater(spec); err != nil {
-		return nil, err
-	}
-	rc, err := rootfs.FromSpec(spec, o.Bundle)
-	if err != nil {
-		return nil, err
-	}
-	rc.NoPivot = o.NoPivot
-	if err := rc.Validate(); err != nil {
-		return nil, err
-	}
-	if _, err := caps.FromSpec(spec.Process.Capabilities); err != nil {
-		return nil, err
-	}
-	filter, err := compileSeccomp(spec.Linux.Seccomp)
-	if err != nil {
-		return nil, err
-	}
-	if err := process.ValidateSysctls(spec.Linux.Sysctl, spec.Linux.Namespaces); err != nil {
-		return nil, err
-	}
-	if err := checkUnsupported(spec); err != nil {
-		return nil, err
-	}
-	if spec.Linux.IntelRdt != nil {
-		return nil, errors.New("linux.intelRdt is not supported")
-	}
-	if p := spec.Process; p.ApparmorProfile != "" || p.SelinuxLabel != "" {
-		if err := process.CheckLSM(p); err != nil {
-			return nil, err
-		}
-	}
-	return filter, nil
 }
 
 // cgroupPath is linux.cgroupsPath, or runc's default: a cgroup named
@@ -232,8 +159,8 @@ func cgroupPath(spec *specs.Spec, id string, systemd bool) (string, error) {
 	return sp, nil
 }
 
-func mkfifo(path string, run *step.Runner) error {
-	return run.RunOne(step.Step{
+func mkfifoStep(path string) step.Step {
+	return step.Step{
 		Op:   "mkfifo",
 		Args: path + ", 0622",
 		Why:  "the init blocks opening it for writing until `start` opens it for reading",
@@ -242,31 +169,23 @@ func mkfifo(path string, run *step.Runner) error {
 			defer unix.Umask(old)
 			return unix.Mkfifo(path, 0o622)
 		},
-	})
+	}
 }
 
 // startInit starts the container's init (this binary, re-executed as
 // "ctr-lite init") in the container's namespaces, puts it in the cgroup,
 // sends it the config, runs the createRuntime hooks when it asks, and
 // waits until it is ready and waiting on the exec FIFO.
-func (c *Container) startInit(h *Handle, spec *specs.Spec, filter *seccomp.Filter, o CreateOpts, console *os.File, run *step.Runner) error {
+func (c *Container) startInit(h *Handle, p *Plan, o CreateOpts, console *os.File, run *step.Runner) error {
 	fifo, err := os.OpenFile(h.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer fifo.Close()
-	cfg := initConfig{ID: o.ID, Bundle: h.State.Bundle, Rootfs: h.State.Rootfs, Spec: spec, Seccomp: filter,
-		NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring, PreserveFds: o.PreserveFds,
-		Explain: c.Root.Explain != nil, CallerNofile: callerNofile()}
-	nss, newCgroupNS := splitCgroupNS(spec.Linux.Namespaces)
-	cfg.NewCgroupNS = newCgroupNS
-	srcIdx, srcPaths, err := bindSources(spec, h.State.Bundle)
-	if err != nil {
-		return err
-	}
+	cfg := initConfig{Plan: p, Explain: c.Root.Explain != nil}
+	srcIdx, srcPaths := bindSources(p)
 	cfg.MountSources = srcIdx
-	sp := spawn{cfg: &cfg, namespaces: nss, uidMap: spec.Linux.UIDMappings, mountSources: srcPaths,
-		gidMap: spec.Linux.GIDMappings, fifo: fifo, console: console,
+	sp := spawn{cfg: &cfg, mountSources: srcPaths, fifo: fifo, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	// Make the group and set its limits first: the init joins it itself
 	// as its first act (v1 "tasks", cgroup2 clone3 CLONE_INTO_CGROUP),
@@ -316,8 +235,6 @@ func splitCgroupNS(in []specs.LinuxNamespace) ([]specs.LinuxNamespace, bool) {
 // spawn is one start of "ctr-lite init": for create, or for exec.
 type spawn struct {
 	cfg                   *initConfig
-	namespaces            []specs.LinuxNamespace
-	uidMap, gidMap        []specs.LinuxIDMapping
 	fifo, console         *os.File
 	stdin, stdout, stderr *os.File
 	// cgroup: what the init joins its cgroup with, by itself.
@@ -344,50 +261,26 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 	defer self.Close()
 
 	// fds 3..3+N-1 are the preserved ones (runc's --preserve-fds), then
-	// the sync socket, the FIFO and the console socket.
-	cfg := sp.cfg
+	// the sync socket, the FIFO and the console socket, as the plan
+	// numbered them (Plan.layoutFds).
+	plan := sp.cfg.Plan
 	var extra []*os.File
-	for i := 0; i < cfg.PreserveFds; i++ {
+	for i := 0; i < plan.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
 	}
-	syncFd := 3 + len(extra)
 	extra = append(extra, childSock)
-	cfg.FifoFd, cfg.ConsoleFd = -1, -1
 	if sp.fifo != nil {
-		cfg.FifoFd = 3 + len(extra)
 		extra = append(extra, sp.fifo)
 	}
 	if sp.console != nil {
-		cfg.ConsoleFd = 3 + len(extra)
 		extra = append(extra, sp.console)
 	}
-	ns := &namespaces.Config{
-		Namespaces:  sp.namespaces,
-		UIDMappings: sp.uidMap,
-		GIDMappings: sp.gidMap,
-		ExecFile:    self,
-		Path:        "/proc/self/exe",
-		Args:        []string{"ctr-lite", "init"},
-		// containermaxprocs=0: the Go runtime would otherwise open our
-		// caller's cgroup CPU files at start, before the init turns
-		// non-dumpable, where the container could reopen them to write.
-		// GOMAXPROCS=1 and GOGC=off: the init lives milliseconds on one
-		// locked thread and allocates little; more Ps only start idle
-		// threads that spin and switch, and a collection only costs time.
-		Env: []string{initEnv + "=" + strconv.Itoa(syncFd), "GODEBUG=containermaxprocs=0",
-			"GOMAXPROCS=1", "GOGC=off"},
-		Stdin: sp.stdin, Stdout: sp.stdout, Stderr: sp.stderr,
-		ExtraFiles:  extra,
-		CgroupFD:    sp.cgroup.Dir,
-		CgroupTasks: sp.cgroup.Tasks,
-		CgroupProcs: sp.cgroup.Procs,
-	}
-	// The init dies with us until it is ready (it then clears the
-	// signal): a killed create or exec leaves no half-made process. The
-	// kernel sends it when the forking thread exits, so this goroutine
-	// keeps the thread until then (Go ends a thread only when a goroutine
-	// locked to it returns).
-	ns.ParentDeathSignal = unix.SIGKILL
+	plan.Process.Process = *withCallerNofile(&plan.Process.Process, callerNofile())
+	ns := initNamespaces(plan, self, [3]*os.File{sp.stdin, sp.stdout, sp.stderr}, extra)
+	ns.CgroupFD, ns.CgroupTasks, ns.CgroupProcs = sp.cgroup.Dir, sp.cgroup.Tasks, sp.cgroup.Procs
+	// The kernel sends the parent-death signal when the forking thread
+	// exits, so this goroutine keeps the thread until then (Go ends a
+	// thread only when a goroutine locked to it returns).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	p, err := namespaces.Start(ns, run)
@@ -418,7 +311,7 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 		}
 		defer closeFiles(srcs)
 	}
-	if err := sendMsg(parentSock, cfg); err != nil {
+	if err := sendMsg(parentSock, sp.cfg); err != nil {
 		return err
 	}
 	if err := sendMountSources(parentSock, srcs); err != nil {
@@ -431,6 +324,33 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 		return initError(parentSock, err)
 	}
 	return c.awaitInit(parentSock, h)
+}
+
+// initNamespaces is how the init is started: in the plan's namespaces,
+// running self (the sealed binary) as "ctr-lite init" with its sync
+// socket's fd in initEnv, stdio and extra (fds from 3) passed.
+func initNamespaces(p *Plan, self *os.File, stdio [3]*os.File, extra []*os.File) *namespaces.Config {
+	return &namespaces.Config{
+		Namespaces:  p.Namespaces,
+		UIDMappings: p.UIDMappings,
+		GIDMappings: p.GIDMappings,
+		ExecFile:    self,
+		Path:        "/proc/self/exe",
+		Args:        []string{"ctr-lite", "init"},
+		// containermaxprocs=0: the Go runtime would otherwise open our
+		// caller's cgroup CPU files at start, before the init turns
+		// non-dumpable, where the container could reopen them to write.
+		// GOMAXPROCS=1 and GOGC=off: the init lives milliseconds on one
+		// locked thread and allocates little; more Ps only start idle
+		// threads that spin and switch, and a collection only costs time.
+		Env: []string{initEnv + "=" + strconv.Itoa(p.SyncFd), "GODEBUG=containermaxprocs=0",
+			"GOMAXPROCS=1", "GOGC=off"},
+		Stdin: stdio[0], Stdout: stdio[1], Stderr: stdio[2],
+		ExtraFiles: extra,
+		// The init dies with us until it is ready (it then clears the
+		// signal): a killed create or exec leaves no half-made process.
+		ParentDeathSignal: unix.SIGKILL,
+	}
 }
 
 // initError prefers the init's own message to err: an init that failed

@@ -150,8 +150,10 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	spec := *st.Config
-	spec.Process = proc
+	plan, err := execPlan(&st, proc, o)
+	if err != nil {
+		return 1, err
+	}
 	var console, ptyConn *os.File
 	switch {
 	case proc.Terminal && o.ConsoleSocket != "":
@@ -181,14 +183,9 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 			return 1, err
 		}
 	}
-	filter, err := compileSeccomp(spec.Linux.Seccomp)
-	if err != nil {
-		return 1, err
-	}
 	run := r.runner("exec")
-	cfg := initConfig{ID: o.ID, Bundle: st.Bundle, Rootfs: st.Rootfs, Spec: &spec, Exec: true, Seccomp: filter, NoNewKeyring: st.NoNewKeyring,
-		PreserveFds: o.PreserveFds, Explain: r.Explain != nil, CallerNofile: callerNofile()}
-	sp := spawn{cfg: &cfg, namespaces: joinNamespaces(&st), console: console,
+	cfg := initConfig{Plan: plan, Exec: true, Explain: r.Explain != nil}
+	sp := spawn{cfg: &cfg, console: console,
 		stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr}
 	c := &Container{Root: r, State: st}
 	// The process joins the container's cgroup itself, before anything

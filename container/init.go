@@ -9,9 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/ctr-lite/ctr-lite/caps"
 	"github.com/ctr-lite/ctr-lite/process"
-	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/seccomp"
 	"github.com/ctr-lite/ctr-lite/step"
@@ -73,119 +71,184 @@ func Init() error {
 var fifoWriter = -1
 
 func runInit(sock *os.File, cfg *initConfig) error {
-	spec := cfg.Spec
 	run := &step.Runner{Prefix: "init"}
 	if cfg.Explain {
 		run.Explain = os.Stderr
 	}
-	if cfg.Exec {
-		return runExecInit(sock, cfg, run)
+	x := &initIO{sock: sock, mountFds: cfg.mountFds}
+	err := runSetup(run, cfg.Plan, cfg.Exec, x)
+	// Nothing after the root filesystem uses these.
+	for _, f := range cfg.mountFds {
+		f.Close()
 	}
-	// Hooks in the runtime's namespaces (createRuntime), then ours
-	// (createContainer), both before the root changes.
-	// The init goes on with its mounts while the runtime places it in the
-	// cgroup, unless what comes next needs the cgroup: a cgroup namespace
-	// (its root is the cgroup we are in when it is made), a cgroup mount
-	// (it shows the namespace's root) or hooks (they see the container).
-	hooks := len(createRuntimeHooks(spec)) > 0
-	placed := false
-	var err error
-	if cfg.NewCgroupNS || hooks || hasCgroupMount(spec) {
-		if err := awaitPlaced(sock, run); err != nil {
-			return err
-		}
-		placed = true
+	if x.console != nil {
+		x.console.Close()
 	}
-	if hasCgroupMount(spec) {
-		// The cgroup mount binds our own groups, as seen from here
-		// (a new cgroup namespace shows each as "/").
-		if cfg.cgroupView, err = rootfs.ReadCgroupView(); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
-	if cfg.NewCgroupNS {
-		if err := run.RunOne(unshareCgroupStep()); err != nil {
-			return err
-		}
+	// Built only now: the user and the program are looked up in the
+	// container's root.
+	proc, err := initProcessSteps(cfg.Plan, cfg.Exec, sock)
+	if err != nil {
+		return err
 	}
-	if hooks {
-		if err := sendMsg(sock, &syncMsg{Type: msgHooks}); err != nil {
-			return err
-		}
-		if err := awaitMsg(sock, msgGo); err != nil {
-			return err
+	return run.Run(proc...)
+}
+
+// runSetup runs initSteps, then initRootfsSteps, built once the first
+// ran (they read where our cgroups are).
+func runSetup(run *step.Runner, p *Plan, exec bool, x *initIO) error {
+	steps, err := initSteps(p, exec, x)
+	if err == nil {
+		err = run.Run(steps...)
+	}
+	if err == nil && !exec {
+		if steps, err = initRootfsSteps(p, x); err == nil {
+			err = run.Run(steps...)
 		}
 	}
-	st := &State{ID: cfg.ID, Bundle: cfg.Bundle, Pid: os.Getpid(), Config: spec}
-	if spec.Hooks != nil {
-		if err := runHooks("createContainer", spec.Hooks.CreateContainer, ociState(st, specs.StateCreating)); err != nil {
-			return err
-		}
+	var be *bareError
+	if errors.As(err, &be) {
+		return be.err
 	}
-	if !cfg.NoNewKeyring {
-		if err := run.RunOne(process.SessionKeyringStep(cfg.ID)); err != nil {
-			return err
+	return err
+}
+
+// bareError is an error of a step the init reports as it is, without
+// the step's op and arguments: a createContainer hook's error names the
+// hook (runc's message).
+type bareError struct{ err error }
+
+func (e *bareError) Error() string { return e.err.Error() }
+
+// initIO is what the init's steps use beside the plan: the sync socket,
+// the bind mount sources the runtime opened, the console socket (opened
+// by the first console step) and where our cgroups are (read by a step
+// before the cgroup namespace is made).
+type initIO struct {
+	sock       *os.File
+	mountFds   map[int]*os.File
+	console    *os.File
+	cgroupView *rootfs.CgroupView
+}
+
+// initSteps are the init's first steps for p, in order: the container's
+// setup up to the root filesystem (initRootfsSteps), then the process
+// (initProcessSteps). Building them changes nothing: create --dry-run
+// prints them. After the root filesystem the init closes the files the
+// steps used (initIO's mount sources and console socket).
+//
+// Create: hooks in the runtime's namespaces (createRuntime), then ours
+// (createContainer), both before the root changes. The init goes on with
+// its mounts while the runtime places it in the cgroup, unless what comes
+// next needs the cgroup (placedFirst). Exec: the namespaces already hold
+// the container's root, so only the terminal is set up before the
+// process.
+func initSteps(p *Plan, exec bool, x *initIO) (setup []step.Step, err error) {
+	if exec {
+		if p.Terminal {
+			if setup, err = consoleSteps(p, exec, x); err != nil {
+				return nil, err
+			}
 		}
+		setup = append(setup, awaitPlacedStep(x.sock))
+		if !p.NoNewKeyring {
+			// Joins the container's keyring by name (runc does the same).
+			setup = append(setup, process.SessionKeyringStep(p.ID))
+		}
+		return setup, nil
 	}
-	// The console is set up on the new root, before the rootfs's final
-	// read-only changes (runc's order: /dev may be read-only).
+	if p.placedFirst() {
+		setup = append(setup, awaitPlacedStep(x.sock))
+	}
+	if p.hasCgroupMount() {
+		setup = append(setup, cgroupViewStep(x))
+	}
+	if p.NewCgroupNS {
+		setup = append(setup, unshareCgroupStep())
+	}
+	if p.RuntimeHooks {
+		setup = append(setup, sendSyncStep(x.sock, msgHooks, "ask the runtime to run the createRuntime hooks, in its namespaces"),
+			awaitSyncStep(x.sock, msgGo, "the createRuntime hooks ran"))
+	}
+	if len(p.CreateContainer) > 0 {
+		hs := hooksStep("createContainer", p.CreateContainer, hookState(p), specs.StateCreating,
+			"config.md: in the container's namespaces, before the root changes")
+		do := hs.Do
+		hs.Do = func() error {
+			if err := do(); err != nil {
+				return &bareError{err} // it names the hook already
+			}
+			return nil
+		}
+		setup = append(setup, hs)
+	}
+	if !p.NoNewKeyring {
+		setup = append(setup, process.SessionKeyringStep(p.ID))
+	}
+	return setup, nil
+}
+
+// initRootfsSteps make the container's root filesystem (create only).
+// The console is set up on the new root, before the rootfs's final
+// read-only changes (runc's order: /dev may be read-only).
+func initRootfsSteps(p *Plan, x *initIO) ([]step.Step, error) {
 	var console []step.Step
-	var consoleSock *os.File
-	if spec.Process.Terminal {
-		if console, consoleSock, err = consoleSteps(cfg); err != nil {
-			return err
+	if p.Terminal {
+		var err error
+		if console, err = consoleSteps(p, false, x); err != nil {
+			return nil, err
 		}
 	}
-	err = setupRootfs(cfg, run, console)
-	if consoleSock != nil {
-		consoleSock.Close()
-	}
-	if err != nil {
-		return err
-	}
-	if !placed {
-		if err := awaitPlaced(sock, run); err != nil {
-			return err
-		}
-	}
-	steps, err := processSteps(sock, cfg, st, run)
-	if err != nil {
-		return err
-	}
-	return run.Run(steps...)
+	rc := *p.Rootfs
+	rc.BeforeFinal = console
+	rc.MountSources = x.mountFds
+	rc.CgroupView = x.cgroupView
+	// NewPlan validated rc (rootfs.Config.Validate) in the runtime.
+	return rootfs.ValidatedSteps(rc)
 }
 
-// runExecInit is the init of `exec`: the namespaces already hold the
-// container's root, so only the terminal and the process are set up.
-func runExecInit(sock *os.File, cfg *initConfig, run *step.Runner) error {
-	if cfg.Spec.Process.Terminal {
-		if err := setupConsole(cfg, run); err != nil {
+// cgroupViewStep reads where our cgroups are, in the container's cgroup
+// and before its cgroup namespace hides the host's paths: the cgroup
+// mount binds our own groups from the host's mounts.
+func cgroupViewStep(x *initIO) step.Step {
+	return step.Step{
+		Op:   "read",
+		Args: "/proc/thread-self/mountinfo, /proc/self/cgroup",
+		Why:  "where our cgroups are, before a cgroup namespace shows each as \"/\": the cgroup mount binds them",
+		Do: func() (err error) {
+			x.cgroupView, err = rootfs.ReadCgroupView()
 			return err
-		}
+		},
 	}
-	if err := awaitPlaced(sock, run); err != nil {
-		return err
-	}
-	if !cfg.NoNewKeyring {
-		// Joins the container's keyring by name (runc does the same).
-		if err := run.RunOne(process.SessionKeyringStep(cfg.ID)); err != nil {
-			return err
-		}
-	}
-	steps, err := processSteps(sock, cfg, &State{ID: cfg.ID}, run)
-	if err != nil {
-		return err
-	}
-	return run.Run(steps...)
 }
 
-func hasCgroupMount(spec *specs.Spec) bool {
-	for _, m := range spec.Mounts {
-		if m.Type == "cgroup" || m.Type == "cgroup2" {
-			return true
-		}
+// placedFirst: the init waits to be in the container's cgroup before it
+// sets up anything, because what comes first needs the cgroup: a cgroup
+// namespace (its root is the cgroup we are in when it is made), a cgroup
+// mount (it shows the namespace's root) or hooks (they and what they
+// fork must be in the container's cgroup). Otherwise it mounts while the
+// runtime places it, and waits before the process.
+func (p *Plan) placedFirst() bool {
+	return p.NewCgroupNS || p.RuntimeHooks || len(p.CreateContainer) > 0 || p.hasCgroupMount()
+}
+
+// hookState is the state the init's hooks get: only the annotations of
+// the config are in it.
+func hookState(p *Plan) *State {
+	return &State{ID: p.ID, Bundle: p.Bundle, Pid: os.Getpid(), Config: &specs.Spec{Annotations: p.Annotations}}
+}
+
+// initProcessSteps are the init's last steps: the process, ending with
+// execve. With a nil sock they are only described (create --dry-run).
+func initProcessSteps(p *Plan, exec bool, sock *os.File) ([]step.Step, error) {
+	var steps []step.Step
+	if !exec && !p.placedFirst() {
+		steps = append(steps, awaitPlacedStep(sock))
 	}
-	return false
+	ps, err := processSteps(p, exec, sock)
+	return append(steps, ps...), err
 }
 
 // unshareCgroupStep makes the container's cgroup namespace. Per thread
@@ -200,101 +263,61 @@ func unshareCgroupStep() step.Step {
 	}
 }
 
-// awaitPlaced waits until the runtime has put this process in the
+// awaitPlacedStep waits until the runtime has put this process in the
 // container's cgroup: nothing the container runs may escape its limits.
-func awaitPlaced(sock *os.File, run *step.Runner) error {
-	return run.RunOne(step.Step{
-		Op: "read", Args: `sync socket, "placed"`,
-		Why: "wait until the runtime has put us in the container's cgroup",
-		Do:  func() error { return awaitMsg(sock, msgPlaced) },
-	})
+func awaitPlacedStep(sock *os.File) step.Step {
+	return awaitSyncStep(sock, msgPlaced, "wait until the runtime has put us in the container's cgroup")
 }
 
-func setupRootfs(cfg *initConfig, run *step.Runner, console []step.Step) error {
-	rc, err := rootfs.FromSpec(cfg.Spec, cfg.Bundle)
-	if err != nil {
-		return err
+// awaitSyncStep reads the runtime's next message, which must be want.
+func awaitSyncStep(sock *os.File, want, why string) step.Step {
+	return step.Step{
+		Op:   "read",
+		Args: `sync socket, "` + want + `"`,
+		Why:  why,
+		Do:   func() error { return awaitMsg(sock, want) },
 	}
-	rc.NoPivot = cfg.NoPivot
-	rc.BeforeFinal = console
-	rc.MountSources = cfg.mountFds
-	rc.CgroupView = cfg.cgroupView
-	defer func() {
-		for _, f := range cfg.mountFds {
-			f.Close()
-		}
-	}()
-	sysctl := cfg.Spec.Linux.Sysctl
-	if err := process.ValidateSysctls(sysctl, cfg.Spec.Linux.Namespaces); err != nil {
-		return err
+}
+
+// sendSyncStep sends the runtime a message of type typ.
+func sendSyncStep(sock *os.File, typ, why string) step.Step {
+	return step.Step{
+		Op:   "write",
+		Args: `sync socket, "` + typ + `"`,
+		Why:  why,
+		Do:   func() error { return sendMsg(sock, &syncMsg{Type: typ}) },
 	}
-	// Written with the mounts: readonlyPaths may make /proc/sys read-only.
-	ws, _ := procfs.Sysctls(sysctl) // validated above
-	for _, w := range ws {
-		rc.ProcWrites = append(rc.ProcWrites, rootfs.ProcWrite{Path: w.Path, Value: w.Value, Why: "sysctl " + w.Name})
-	}
-	steps, err := rootfs.Steps(rc)
-	if err != nil {
-		return err
-	}
-	return run.Run(steps...)
 }
 
 // processSteps is the last stage in runc's order (see package process):
 // the bounding set is dropped before the user change, the other sets
 // after it; seccomp is loaded last, after no_new_privs, so the profile
 // constrains as little of our own setup as possible.
-func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) ([]step.Step, error) {
-	spec := cfg.Spec
-	cs, err := caps.FromSpec(spec.Process.Capabilities)
-	if err != nil {
-		return nil, err
-	}
+func processSteps(p *Plan, exec bool, sock *os.File) ([]step.Step, error) {
 	var filter []step.Step
-	if cfg.Seccomp != nil {
-		filter = append(filter, seccomp.LoadStep(cfg.Seccomp, func(l *os.File) error { return sendListener(sock, l) }))
-	} else if spec.Linux.Seccomp != nil {
-		// Never run unfiltered because the runtime forgot to send it.
-		return nil, errors.New("linux.seccomp is set but the runtime sent no compiled filter")
+	if p.Seccomp != nil {
+		filter = append(filter, seccomp.LoadStep(p.Seccomp, func(l *os.File) error { return sendListener(sock, l) }))
 	}
-	attrs, err := process.AttrSteps(spec.Linux.Personality, spec.Process.IOPriority)
+	attrs, err := process.AttrSteps(p.Personality, p.Process.Process.IOPriority)
 	if err != nil {
 		return nil, err
 	}
-	proc := withCallerNofile(spec.Process, cfg.CallerNofile)
-	if !cfg.Exec && proc.User.Umask == nil {
-		// runc's default for the container's process (finalizeRootfs);
-		// not the caller's, nor ours.
-		umask := uint32(0o022)
-		q := *proc
-		q.User.Umask = &umask
-		proc = &q
-	}
-	pc := process.Config{
-		Process:    *proc,
-		Namespaces: spec.Linux.Namespaces,
-		ChownStdio: true,
-		BeforeUser: append(attrs, cs.BoundingSteps()...),
-		AfterUser:  append([]step.Step{rearmPdeathsigStep(sock)}, cs.ApplySteps()...),
-	}
-	if !cfg.Exec {
-		// The container's, set once by its init; exec joins them.
-		// Its sysctls were written with the mounts (setupRootfs).
-		pc.Hostname, pc.Domainname = spec.Hostname, spec.Domainname
-	}
-	for i := 0; i < cfg.PreserveFds; i++ {
+	pc := p.Process
+	pc.BeforeUser = append(attrs, p.Caps.BoundingSteps()...)
+	pc.AfterUser = append([]step.Step{rearmPdeathsigStep(sock)}, p.Caps.ApplySteps()...)
+	for i := 0; i < p.PreserveFds; i++ {
 		pc.KeepFDs = append(pc.KeepFDs, 3+i)
 	}
-	ready := readyStep(sock, cfg)
-	wait := []step.Step{ready}
-	if !cfg.Exec {
-		wait = append(wait, waitStartStep(cfg.FifoFd))
-		if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-			wait = append(wait, hooksStep("startContainer", spec.Hooks.StartContainer, st))
+	wait := []step.Step{readyStep(sock, exec)}
+	if !exec {
+		wait = append(wait, waitStartStep(p.FifoFd))
+		if len(p.StartContainer) > 0 {
+			wait = append(wait, hooksStep("startContainer", p.StartContainer, hookState(p), specs.StateCreated,
+				"config.md: in the container's namespaces, after start, before the program"))
 		}
 	}
-	lsm := process.LSMSteps(spec.Process)
-	if spec.Process.NoNewPrivileges {
+	lsm := process.LSMSteps(&pc.Process)
+	if pc.Process.NoNewPrivileges {
 		pc.Last = append(append(lsm, filter...), wait...)
 	} else {
 		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN:
@@ -303,7 +326,14 @@ func processSteps(sock *os.File, cfg *initConfig, st *State, run *step.Runner) (
 		pc.Last = append(lsm, wait...)
 	}
 	pc.Last = append(pc.Last, defaultSignalsStep())
-	steps, _, err := process.Steps(pc)
+	if sock == nil {
+		// Not run (create --dry-run): the user and the program as the
+		// config names them; the init resolves them in the new root.
+		return process.StepsFor(pc, plannedResolve(pc.Process)), nil
+	}
+	// NewPlan (or execPlan) validated pc in the runtime: only the
+	// container's files are read here (its /etc/passwd, the PATH).
+	steps, _, err := process.ValidatedSteps(pc)
 	return steps, err
 }
 
@@ -342,7 +372,7 @@ func rearmPdeathsigStep(sock *os.File) step.Step {
 // record it as created and exit. For `exec` the socket stays open,
 // close-on-exec (cloexecStep): the runtime waits for its EOF, which comes
 // when execve succeeds, or for the error if it fails.
-func readyStep(sock *os.File, cfg *initConfig) step.Step {
+func readyStep(sock *os.File, exec bool) step.Step {
 	return step.Step{
 		Op: "write", Args: `sync socket, "ready"`,
 		Why: "tell the runtime the container is set up",
@@ -353,7 +383,7 @@ func readyStep(sock *os.File, cfg *initConfig) step.Step {
 				return fmt.Errorf("prctl PR_SET_PDEATHSIG 0: %w", err)
 			}
 			err := sendMsg(sock, &syncMsg{Type: msgReady})
-			if !cfg.Exec {
+			if !exec {
 				sock.Close()
 			}
 			return err
@@ -386,12 +416,12 @@ func waitStartStep(fifoFd int) step.Step {
 	}
 }
 
-func hooksStep(kind string, hooks []specs.Hook, st *State) step.Step {
+func hooksStep(kind string, hooks []specs.Hook, st *State, status specs.ContainerState, why string) step.Step {
 	return step.Step{
 		Op: "execve", Args: hookArgs(kind, hooks),
-		Why: "config.md: in the container's namespaces, after start, before the program",
+		Why: why,
 		Do: func() error {
-			return runHooks(kind, hooks, ociState(st, specs.StateCreated))
+			return runHooks(kind, hooks, ociState(st, status))
 		},
 	}
 }

@@ -12,31 +12,23 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// setupConsole gives the container a terminal (config.md
+// consoleSteps give the container a terminal (config.md
 // "process.terminal"): a pty from the container's own devpts instance,
-// its terminal end bound onto /dev/console and made our stdio and
-// controlling terminal, its master sent to --console-socket.
+// its terminal end bound onto /dev/console (create) and made our stdio
+// and controlling terminal, its master sent to --console-socket. The
+// first step opens the console socket (p.ConsoleFd) into x.console; the
+// caller closes it once they ran. The init runs them between the pivot
+// and the rootfs's final read-only changes, so /dev/console can be made
+// under a read-only /dev.
 //
-// It runs after pivot_root, on the container's /dev: every path is
+// They run after pivot_root, on the container's /dev: every path is
 // opened without following symlinks and checked (a planted /dev/pts or
 // /dev/console symlink must not redirect us: CVE-2025-52565).
-func setupConsole(cfg *initConfig, run *step.Runner) error {
-	steps, sock, err := consoleSteps(cfg)
-	if err != nil {
-		return err
+func consoleSteps(p *Plan, exec bool, x *initIO) ([]step.Step, error) {
+	if p.ConsoleFd < 0 {
+		return nil, fmt.Errorf("process.terminal is set but there is no console socket")
 	}
-	defer sock.Close()
-	return run.Run(steps...)
-}
-
-// consoleSteps are setupConsole's steps; the caller closes sock once
-// they ran. The init runs them between the pivot and the rootfs's final
-// read-only changes, so /dev/console can be made under a read-only /dev.
-func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
-	if cfg.ConsoleFd < 0 {
-		return nil, nil, fmt.Errorf("process.terminal is set but there is no console socket")
-	}
-	sock := os.NewFile(uintptr(cfg.ConsoleFd), "console-socket")
+	size := p.Process.Process.ConsoleSize
 	var slave *os.File // the terminal end, opened once from the master; closed by the last step
 	steps := []step.Step{
 		{
@@ -47,7 +39,7 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 				if err != nil {
 					return err
 				}
-				pty, name, err := newPtyFrom(ptmx, cfg.Spec.Process.ConsoleSize)
+				pty, name, err := newPtyFrom(ptmx, size)
 				if err != nil {
 					return err
 				}
@@ -55,15 +47,16 @@ func consoleSteps(cfg *initConfig) ([]step.Step, *os.File, error) {
 				if slave, err = ptyPeer(pty, name); err != nil {
 					return err
 				}
-				return sendPty(sock, pty)
+				x.console = os.NewFile(uintptr(p.ConsoleFd), "console-socket")
+				return sendPty(x.console, pty)
 			},
 		},
 	}
-	if !cfg.Exec {
+	if !exec {
 		steps = append(steps, rootfs.ConsoleStep(func() *os.File { return slave }))
 	}
 	steps = append(steps, ttySteps(func() *os.File { return slave })...)
-	return steps, sock, nil
+	return steps, nil
 }
 
 // ptyPeer opens the terminal end of the pty whose master is pty with

@@ -9,11 +9,7 @@ import (
 	"math"
 	"os"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/ctr-lite/ctr-lite/rootfs"
-	"github.com/ctr-lite/ctr-lite/seccomp"
 )
 
 // The runtime and the container's init talk over a SOCK_STREAM socket
@@ -21,36 +17,19 @@ import (
 // initConfig, the init answers with syncMsg values.
 
 // initConfig is everything the init needs; it arrives as one message,
-// of any size.
+// of any size: the plan (its init side: what the init sets up, resolved
+// and validated by the runtime) and how this start is wired.
 type initConfig struct {
-	ID      string      `json:"id"`
-	Bundle  string      `json:"bundle"`
-	Rootfs  string      `json:"rootfs"`
-	Spec    *specs.Spec `json:"spec"`
-	NoPivot bool        `json:"no_pivot,omitempty"`
+	Plan *Plan `json:"plan"`
 	// Exec is set for `ctr-lite exec`: the init joins a running container
 	// and sets up only the process, not the root filesystem.
 	Exec bool `json:"exec,omitempty"`
-	// Seccomp is linux.seccomp compiled by the runtime (compileSeccomp).
-	Seccomp *seccomp.Filter `json:"seccomp,omitempty"`
-	// NewCgroupNS: the init makes the container's cgroup namespace
-	// itself, after it is placed in the cgroup.
-	NewCgroupNS bool `json:"new_cgroup_ns,omitempty"`
-	// MountSources are the indices in Spec.Mounts of the bind mounts
-	// whose source the runtime opened (bindSources); one msgMountSource
-	// each, with the fd, follows this config.
+	// MountSources are the indices in Plan.Rootfs.Mounts of the bind
+	// mounts whose source the runtime opened (bindSources); one
+	// msgMountSource each, with the fd, follows this config.
 	MountSources []int `json:"mount_sources,omitempty"`
 	mountFds     map[int]*os.File
-	cgroupView   *rootfs.CgroupView // read before the cgroup namespace is made
-	// Fds: where the runtime put the files it passed (-1: none).
-	FifoFd       int  `json:"fifo_fd"`
-	ConsoleFd    int  `json:"console_fd"`
-	PreserveFds  int  `json:"preserve_fds"`
-	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
-	// CallerNofile is the RLIMIT_NOFILE the runtime's caller set (see
-	// callerNofile): the program's, unless the config sets one.
-	CallerNofile *unix.Rlimit `json:"caller_nofile,omitempty"`
-	Explain      bool         `json:"explain,omitempty"`
+	Explain      bool `json:"explain,omitempty"`
 }
 
 // syncMsg is the init's answer: "ready" once it waits for start (or is

@@ -8,7 +8,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -25,27 +24,23 @@ const msgMountSource = "mount-source"
 // itself is not root: setns(2) into a mount namespace its user namespace
 // owns needs CAP_SYS_ADMIN there, and such a user reaches no more than the
 // init does (runc: not with RootlessEUID).
-func bindSources(spec *specs.Spec, bundle string) ([]int, []string, error) {
-	if !hasUserNS(spec) || os.Geteuid() != 0 {
-		return nil, nil, nil
-	}
-	rc, err := rootfs.FromSpec(spec, bundle)
-	if err != nil {
-		return nil, nil, err
+func bindSources(p *Plan) ([]int, []string) {
+	if !hasUserNS(p.Namespaces) || os.Geteuid() != 0 {
+		return nil, nil
 	}
 	var idx []int
 	var paths []string
-	for i, m := range rc.Mounts {
+	for i, m := range p.Rootfs.Mounts {
 		if isBind(m) {
 			idx = append(idx, i)
 			paths = append(paths, m.Source)
 		}
 	}
-	return idx, paths, nil
+	return idx, paths
 }
 
-func hasUserNS(spec *specs.Spec) bool {
-	for _, n := range spec.Linux.Namespaces {
+func hasUserNS(nss []specs.LinuxNamespace) bool {
+	for _, n := range nss {
 		if n.Type == specs.UserNamespace {
 			return true
 		}

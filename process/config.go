@@ -21,54 +21,55 @@ type Config struct {
 	// Process is config.json's "process": Args, Env, Cwd, User, Rlimits,
 	// OOMScoreAdj, NoNewPrivileges. Capabilities and the seccomp profile
 	// are applied by the caps and seccomp packages through the slots below.
-	Process specs.Process
+	Process specs.Process `json:"process,omitempty"`
 
 	// UserSpec, if set, replaces Process.User's uid and gid: "name",
 	// "uid", "name:group" or "uid:gid", resolved against Root's
 	// /etc/passwd and /etc/group like runc's user package (runc exec
 	// --user). A numeric uid or gid need not be in the files; a name must.
-	UserSpec string
+	UserSpec string `json:"user_spec,omitempty"`
 	// Groups are supplementary groups added to Process.User.AdditionalGids:
 	// numbers, or names looked up in Root's /etc/group.
-	Groups []string
+	Groups []string `json:"groups,omitempty"`
 
 	// Hostname and Domainname are config.json's "hostname" and
 	// "domainname". Setting them needs a UTS namespace of our own.
-	Hostname, Domainname string
+	Hostname   string `json:"hostname,omitempty"`
+	Domainname string `json:"domainname,omitempty"`
 	// Sysctl is config.json's "linux.sysctl": written to /proc/sys, only
 	// for sysctls that belong to a namespace the process has of its own.
-	Sysctl map[string]string
+	Sysctl map[string]string `json:"sysctl,omitempty"`
 	// Namespaces the process runs in apart from the host's (config.json's
 	// "linux.namespaces": created, or joined by path). Sysctl and Hostname
 	// are checked against it. See OwnNamespaces for the running process.
-	Namespaces []specs.LinuxNamespace
+	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
 
 	// Root is where /etc/passwd and /etc/group are read. "/" (the default)
 	// after pivot_root: the container's own files, as runc reads them.
-	Root string
+	Root string `json:"root,omitempty"`
 	// Proc is where a procfs is mounted (default "/proc"); sysctl and
 	// oom_score_adj are written through it after checking it is one.
-	Proc string
+	Proc string `json:"proc,omitempty"`
 
 	// KeepFDs are file descriptors above 2 that stay open across execve
 	// (runc's --preserve-fds passes 3..3+N-1). Every other one is marked
 	// close-on-exec.
-	KeepFDs []int
+	KeepFDs []int `json:"keep_fds,omitempty"`
 
 	// ChownStdio gives fds 0, 1 and 2 to the process's uid (keeping their
 	// group) before the user change, as runc's fixStdioPermissions does:
 	// a container's terminal (or the pipes it was given) must belong to
 	// the user it runs as. /dev/null is left alone.
-	ChownStdio bool
+	ChownStdio bool `json:"chown_stdio,omitempty"`
 
 	// BeforeUser runs as root, after cwd and before the user change: the
 	// caps package's bounding-set drop (caps.BoundingSteps()).
-	BeforeUser []step.Step
+	BeforeUser []step.Step `json:"-"`
 	// AfterUser runs right after the user change: caps.ApplySteps().
-	AfterUser []step.Step
+	AfterUser []step.Step `json:"-"`
 	// Last runs after no_new_privs, right before execve: the seccomp
 	// package's load step.
-	Last []step.Step
+	Last []step.Step `json:"-"`
 }
 
 // Resolved is what Steps worked out from the config and the rootfs's
@@ -130,6 +131,11 @@ func Resolve(cfg Config) (*Resolved, error) {
 	if err := Validate(cfg); err != nil {
 		return nil, err
 	}
+	return resolveFiles(cfg)
+}
+
+// resolveFiles is Resolve for a cfg that Validate accepted.
+func resolveFiles(cfg Config) (*Resolved, error) {
 	p := cfg.Process
 	if p.Cwd == "" {
 		p.Cwd = "/"
@@ -261,10 +267,29 @@ func hasNamespace(nss []specs.LinuxNamespace, t specs.LinuxNamespaceType) bool {
 // thread locked (runtime.LockOSThread) until execve. Nothing is changed
 // until the steps run.
 func Steps(cfg Config) ([]step.Step, *Resolved, error) {
-	r, err := Resolve(cfg)
+	if err := Validate(cfg); err != nil {
+		return nil, nil, err
+	}
+	return ValidatedSteps(cfg)
+}
+
+// ValidatedSteps is Steps for a cfg that Validate accepted already: a
+// runtime validates at create (container.NewPlan), and its init, given
+// the validated config, only reads the files (see Resolve) and builds
+// the steps.
+func ValidatedSteps(cfg Config) ([]step.Step, *Resolved, error) {
+	r, err := resolveFiles(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
+	return StepsFor(cfg, r), r, nil
+}
+
+// StepsFor returns the steps for cfg run as r says, without reading or
+// checking anything: for a plan shown before the rootfs's files can be
+// read (create --dry-run), r holding the user and program as the config
+// names them. Run only what Steps returns.
+func StepsFor(cfg Config, r *Resolved) []step.Step {
 	p := cfg.Process
 	proc := cfg.Proc
 	if proc == "" {
@@ -304,5 +329,5 @@ func Steps(cfg Config) ([]step.Step, *Resolved, error) {
 	}
 	s = append(s, cfg.Last...)
 	s = append(s, ExecStep(r.Path, r.Args, r.Env))
-	return s, r, nil
+	return s
 }

@@ -19,61 +19,62 @@ import (
 type Config struct {
 	// Rootfs is the host directory that becomes "/" (config.md "root.path"),
 	// absolute.
-	Rootfs string
+	Rootfs string `json:"rootfs,omitempty"`
 	// Readonly remounts the root read-only once everything is set up
 	// (config.md "root.readonly").
-	Readonly bool
+	Readonly bool `json:"readonly,omitempty"`
 	// Propagation is config-linux.md "rootfsPropagation": "" (rslave, as
 	// runc), private, rprivate, slave, rslave, shared, rshared, unbindable
 	// or runbindable. It is set on "/" first, and again on the new "/"
 	// after the pivot when given.
-	Propagation string
+	Propagation string `json:"propagation,omitempty"`
 	// Mounts are mounted in order (config.md "mounts"); Destination is a
 	// path inside the rootfs, Source of a bind is a host path.
-	Mounts []specs.Mount
+	Mounts []specs.Mount `json:"mounts,omitempty"`
 	// MaskedPaths are hidden: /dev/null is bound over a file, an empty
 	// read-only tmpfs over a directory (config-linux.md "maskedPaths").
-	MaskedPaths []string
+	MaskedPaths []string `json:"masked_paths,omitempty"`
 	// ReadonlyPaths are bound onto themselves and remounted read-only
 	// (config-linux.md "readonlyPaths").
-	ReadonlyPaths []string
+	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
 	// ProcWrites are written through the container's own /proc after the
 	// mounts and before MaskedPaths and ReadonlyPaths, which may make them
 	// read-only (/proc/sys): runc writes linux.sysctl at this point. The
 	// caller checks what may be written (process.ValidateSysctls).
-	ProcWrites []ProcWrite
+	ProcWrites []ProcWrite `json:"proc_writes,omitempty"`
 	// SetupDev makes the minimal /dev: DefaultDevices and Devices, and the
 	// links /dev/fd, /dev/std{in,out,err}, /dev/ptmx. FromSpec sets it
 	// unless /dev is a bind mount (runc does the same).
-	SetupDev bool
+	SetupDev bool `json:"setup_dev,omitempty"`
 	// Devices are created in /dev after DefaultDevices (config-linux.md
 	// "devices"); one with the path of a default device replaces it.
-	Devices []specs.LinuxDevice
+	Devices []specs.LinuxDevice `json:"devices,omitempty"`
 	// Cwd, if set, is the process's working directory (config.md
 	// "process.cwd"): created with its parents (0755) inside the rootfs
 	// when missing, after the mounts and before anything is made
 	// read-only, as runc does.
-	Cwd string
+	Cwd string `json:"cwd,omitempty"`
 	// BeforeFinal are the caller's steps that run on the new root, after
 	// the pivot and before the final read-only changes (runc's
 	// finalizeRootfs): the console, which needs /dev writable.
-	BeforeFinal []step.Step
+	BeforeFinal []step.Step `json:"-"`
 	// MountSources holds, by index in Mounts, an open handle (O_PATH is
 	// enough) on a bind mount's source, opened by the caller where the
 	// source is reachable: with a user namespace, its root may not be
 	// able to look up a host path the host's root can (runc 1.1's
 	// mountFds). The bind is made from the handle; Source is not looked
 	// up again. The steps do not close it.
-	MountSources map[int]*os.File
+	MountSources map[int]*os.File `json:"-"`
 	// NoPivot uses MS_MOVE + chroot(2) instead of pivot_root(2), for a
 	// rootfs that cannot be pivoted (an initramfs); runc's --no-pivot.
 	// chroot leaves the old root in the mount namespace, under the new one.
-	NoPivot bool
+	NoPivot bool `json:"no_pivot,omitempty"`
 	// CgroupView, if set, is where the container's cgroups are, read
 	// before its cgroup namespace was made (ReadCgroupView): a "cgroup"
 	// mount on a cgroup v1 or hybrid host then binds the container's own
-	// group of each host hierarchy instead of mounting each anew.
-	CgroupView *CgroupView
+	// group of each host hierarchy instead of mounting each anew. It is
+	// the reader's (the container's init), not part of a plan sent.
+	CgroupView *CgroupView `json:"-"`
 }
 
 // DefaultDevices are the device nodes config-linux.md "Default Devices"

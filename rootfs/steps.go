@@ -52,6 +52,12 @@ func Steps(c Config) ([]step.Step, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	return ValidatedSteps(c)
+}
+
+// ValidatedSteps is Steps for a config Validate accepted already: a
+// runtime validates at create, and its init only builds the steps.
+func ValidatedSteps(c Config) ([]step.Step, error) {
 	real, err := filepath.EvalSymlinks(c.Rootfs)
 	if err != nil {
 		return nil, fmt.Errorf("rootfs: %w", err)

@@ -7,8 +7,12 @@ import (
 	"github.com/ctr-lite/ctr-lite/container"
 )
 
-// createOpts are create's flags.
-var createOpts createFlags
+// createOpts are create's flags; createDryRun is create's alone (run
+// shares the others).
+var (
+	createOpts   createFlags
+	createDryRun bool
+)
 
 var createCommand = &command{
 	name:  "create",
@@ -17,12 +21,23 @@ var createCommand = &command{
 	short: "create a container: everything set up, the process waiting for start",
 	long: `Reads BUNDLE/config.json and creates the container: namespaces, cgroup,
 mounts, capabilities and seccomp are in place and the process waits
-(blocked on an exec FIFO) until "ctr-lite start ID".`,
-	flags: createOpts.add,
+(blocked on an exec FIFO) until "ctr-lite start ID".
+
+With --dry-run, checks the bundle and flags as create does and prints every
+kernel step create would take, in order and in --explain's format (the
+runtime's, then the container init's, up to execve), without changing
+anything: no process, state, cgroup or FIFO is made.`,
+	flags: func(fs *flag.FlagSet) {
+		createOpts.add(fs)
+		fs.BoolVar(&createDryRun, "dry-run", false, "check and print the kernel steps of the container, in order, without creating it")
+	},
 	run: func(g *globals, _ *flag.FlagSet, args []string) error {
 		id, err := oneID(args)
 		if err != nil {
 			return err
+		}
+		if createDryRun {
+			return opError("create", id, rootOf(g).DryRun(createOpts.opts(g, id), g.stdout))
 		}
 		_, err = rootOf(g).Create(createOpts.opts(g, id))
 		return opError("create", id, err)
