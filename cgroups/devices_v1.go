@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/moby/sys/userns"
+	"github.com/ctr-lite/ctr-lite/procfs"
 )
 
 // devAccess is a set of device accesses, the kernel's ACC_* bits of the
@@ -288,7 +288,7 @@ func (l *devList) transition(target *devList) []DeviceRule {
 // hierarchy). The caller skips the controller when the config gives no
 // rules (an empty list here denies every device).
 func setDevicesV1(dir string, rules []DeviceRule, hasProcs bool) error {
-	if dir == "" || userns.RunningInUserNS() {
+	if dir == "" || procfs.InUserNS() {
 		return nil
 	}
 	if !hasProcs {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/moby/sys/userns"
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -196,7 +196,7 @@ func setDevicesV2(dir string, rules []DeviceRule) error {
 }
 
 func canIgnoreBPFError(rules []DeviceRule) bool {
-	if userns.RunningInUserNS() {
+	if procfs.InUserNS() {
 		return true
 	}
 	for _, r := range rules {

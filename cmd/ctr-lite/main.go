@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctr-lite/ctr-lite/procfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -336,7 +337,7 @@ func defaultRoot() (root string, xdg bool) {
 		return "/run/ctr-lite", false
 	}
 	if os.Geteuid() == 0 {
-		if !inUserNS() {
+		if !procfs.InUserNS() {
 			return "/run/ctr-lite", false
 		}
 		if u, ok := os.LookupEnv("USER"); ok && u == "root" {
@@ -353,7 +354,7 @@ func parseRootless(v string) (bool, error) {
 		return false, err
 	}
 	if v == "auto" {
-		return os.Geteuid() != 0 || inUserNS(), nil
+		return os.Geteuid() != 0 || procfs.InUserNS(), nil
 	}
 	return v == "true", nil
 }
@@ -366,17 +367,6 @@ func checkRootless(v string) error {
 		return nil
 	}
 	return fmt.Errorf("--rootless %q: must be true, false or auto", v)
-}
-
-// inUserNS reports whether this process runs in a user namespace other
-// than the initial one: its uid_map is not the identity of all 2^32-1 ids.
-func inUserNS() bool {
-	data, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(data))
-	return !(len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
 }
 
 // usageError is a mistake in how the command was called.
