@@ -113,11 +113,11 @@ func supportedNames() string {
 // Syscall returns the number of the syscall name on this ABI, as the
 // kernel puts it in seccomp_data.nr (with the x32 bit for x32).
 func (a Arch) Syscall(name string) (uint32, bool) {
-	e := lookupSyscall(name)
-	if e == nil || a.column() < 0 || e.nr[a.column()] < 0 {
+	i, c := lookupSyscall(name), a.column()
+	if i < 0 || c < 0 {
 		return 0, false
 	}
-	return uint32(e.nr[a.column()]), true
+	return syscallNr(i, c)
 }
 
 // SyscallName returns the name of syscall number nr on this ABI.
@@ -126,9 +126,9 @@ func (a Arch) SyscallName(nr uint32) (string, bool) {
 	if c < 0 {
 		return "", false
 	}
-	for i := range syscallTable {
-		if v := syscallTable[i].nr[c]; v >= 0 && uint32(v) == nr {
-			return syscallTable[i].name, true
+	for i := range syscallNrs {
+		if v, ok := syscallNr(i, c); ok && v == nr {
+			return syscallName(i), true
 		}
 	}
 	return "", false
@@ -145,12 +145,13 @@ func (a Arch) column() int {
 }
 
 // KnownSyscall says whether name is a syscall on any supported ABI.
-func KnownSyscall(name string) bool { return lookupSyscall(name) != nil }
+func KnownSyscall(name string) bool { return lookupSyscall(name) >= 0 }
 
-func lookupSyscall(name string) *sysEntry {
-	i := sort.Search(len(syscallTable), func(i int) bool { return syscallTable[i].name >= name })
-	if i < len(syscallTable) && syscallTable[i].name == name {
-		return &syscallTable[i]
+// lookupSyscall returns the index of name in the table, or -1.
+func lookupSyscall(name string) int {
+	i := sort.Search(len(syscallNameEnd), func(i int) bool { return syscallName(i) >= name })
+	if i < len(syscallNameEnd) && syscallName(i) == name {
+		return i
 	}
-	return nil
+	return -1
 }

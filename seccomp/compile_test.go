@@ -338,23 +338,23 @@ func TestLongPrograms(t *testing.T) {
 	var rules []string
 	want := map[string]uint32{}
 	cond := map[string]bool{}
-	for i := range syscallTable {
-		e := &syscallTable[i]
+	for i := range syscallNrs {
+		name := syscallName(i)
 		if len(rules) == 400 {
 			break
 		}
-		if _, ok := a.Syscall(e.name); !ok || e.name == "ioctl" {
+		if _, ok := a.Syscall(name); !ok || name == "ioctl" {
 			continue
 		}
 		n := uint32(len(rules)%300 + 1)
 		if len(rules)%3 == 0 {
 			// Every third rule also has an argument condition.
-			cond[e.name] = true
-			rules = append(rules, fmt.Sprintf(`{"names": [%q], "action": "SCMP_ACT_ERRNO", "errnoRet": %d, "args": [{"index": 1, "op": "SCMP_CMP_GT", "value": 4294967296}]}`, e.name, n))
+			cond[name] = true
+			rules = append(rules, fmt.Sprintf(`{"names": [%q], "action": "SCMP_ACT_ERRNO", "errnoRet": %d, "args": [{"index": 1, "op": "SCMP_CMP_GT", "value": 4294967296}]}`, name, n))
 		} else {
-			rules = append(rules, fmt.Sprintf(`{"names": [%q], "action": "SCMP_ACT_ERRNO", "errnoRet": %d}`, e.name, n))
+			rules = append(rules, fmt.Sprintf(`{"names": [%q], "action": "SCMP_ACT_ERRNO", "errnoRet": %d}`, name, n))
 		}
-		want[e.name] = n
+		want[name] = n
 	}
 	for i := range 120 {
 		rules = append(rules, fmt.Sprintf(`{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": %d, "args": [{"index": 1, "op": "SCMP_CMP_EQ", "value": %d}]}`, 1000+i, 0x5400+i))
@@ -652,5 +652,41 @@ func TestNotify(t *testing.T) {
 	f = compileJSON(t, "amd64", `{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}`)
 	if f.Flags != 0 {
 		t.Errorf("listenerPath without a notify rule: flags %#x, want 0", f.Flags)
+	}
+}
+
+// TestSyscallTableCells: the packed table gives each kind of cell back
+// as the kernel numbers it (plain, x32 bit, ARM private, absent).
+func TestSyscallTableCells(t *testing.T) {
+	for _, tt := range []struct {
+		arch, name string
+		nr         uint32
+		ok         bool
+	}{
+		{"amd64", "read", 0, true},
+		{"amd64", "_llseek", 0, false},
+		{"x32", "read", 0x40000000, true},
+		{"x32", "ioctl", 0x40000000 + 514, true},
+		{"x32", "_sysctl", 0, false},
+		{"arm", "breakpoint", 0xf0001, true},
+		{"arm", "get_tls", 0xf0006, true},
+		{"arm", "exit", 1, true},
+		{"arm64", "arch_prctl", 0, false},
+		{"mips", "read", 4003, true},
+		{"mips64le", "read", 5000, true},
+		{"s390x", "writev", 146, true},
+		{"amd64", "no_such_syscall", 0, false},
+		{"amd64", "writev", 20, true},
+	} {
+		a := mustArch(t, tt.arch)
+		nr, ok := a.Syscall(tt.name)
+		if nr != tt.nr || ok != tt.ok {
+			t.Errorf("%s %s: got %#x %v, want %#x %v", tt.arch, tt.name, nr, ok, tt.nr, tt.ok)
+		}
+		if ok {
+			if n, ok := a.SyscallName(nr); !ok || n != tt.name {
+				t.Errorf("%s SyscallName(%#x) = %q %v, want %q", tt.arch, nr, n, ok, tt.name)
+			}
+		}
 	}
 }
