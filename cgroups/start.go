@@ -2,10 +2,10 @@ package cgroups
 
 import (
 	"fmt"
-	"os/exec"
 	"runtime"
 	"syscall"
 
+	"github.com/ctr-lite/ctr-lite/program"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -18,7 +18,7 @@ import (
 //
 // The steps must run on one locked OS thread (runtime.LockOSThread):
 // ptrace(2) requests come from the tracing thread. Run them with Start.
-func (m *Manager) StartSteps(cmd *exec.Cmd) []step.Step {
+func (m *Manager) StartSteps(cmd *program.Cmd) []step.Step {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -60,7 +60,7 @@ func (m *Manager) StartSteps(cmd *exec.Cmd) []step.Step {
 
 // Start runs StartSteps on a locked OS thread. If a step after the
 // fork fails, the child is killed and reaped.
-func (m *Manager) Start(r *step.Runner, cmd *exec.Cmd) error {
+func (m *Manager) Start(r *step.Runner, cmd *program.Cmd) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := r.Run(m.StartSteps(cmd)...); err != nil {

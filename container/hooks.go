@@ -2,15 +2,14 @@ package container
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ctr-lite/ctr-lite/program"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -54,16 +53,13 @@ func (r Root) runHooksWarn(kind string, hooks []specs.Hook, st *specs.State) {
 }
 
 func runHook(h specs.Hook, state []byte) error {
-	ctx := context.Background()
+	cmd := program.Command(h.Path)
 	if h.Timeout != nil {
 		if *h.Timeout <= 0 {
 			return fmt.Errorf("timeout %d must be positive", *h.Timeout)
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
-		defer cancel()
+		cmd.Timeout = time.Duration(*h.Timeout) * time.Second
 	}
-	cmd := exec.CommandContext(ctx, h.Path)
 	if len(h.Args) > 0 {
 		cmd.Args = h.Args
 	}
@@ -78,11 +74,11 @@ func runHook(h specs.Hook, state []byte) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
+	if cmd.TimedOut {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}
 	if err != nil {
-		var ee *exec.ExitError
+		var ee *program.ExitError
 		if errors.As(err, &ee) && out.Len() > 0 {
 			return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
 		}

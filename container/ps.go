@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/ctr-lite/ctr-lite/program"
 )
 
 // PsTable runs the host's ps(1) with psArgs (default "-ef") and writes
@@ -17,7 +18,7 @@ func PsTable(w io.Writer, pids []int, psArgs []string) error {
 	if len(psArgs) == 0 {
 		psArgs = []string{"-ef"}
 	}
-	out, err := exec.Command("ps", psArgs...).Output()
+	out, err := program.Command("ps", psArgs...).Output()
 	if err != nil {
 		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
 	}

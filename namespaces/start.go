@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ctr-lite/ctr-lite/program"
 	"github.com/ctr-lite/ctr-lite/step"
 	"golang.org/x/sys/unix"
 )
@@ -676,12 +676,12 @@ func idmapHelperStep(tool string, pid int, ms []specs.LinuxIDMapping) step.Step 
 	return step.Step{Op: tool, Args: strings.Join(args, " "),
 		Why: "a map wider than the caller's own id, from the ranges /etc/sub{u,g}id grant it (setuid helper)",
 		Do: func() error {
-			path, err := exec.LookPath(tool)
+			path, err := program.LookPath(tool)
 			if err != nil {
 				return fmt.Errorf("map %q for a user who is not root: needs %s (the uidmap package) and an /etc/sub%sid range: %w",
 					strings.TrimSpace(mapFile(ms)), tool, tool[3:4], err)
 			}
-			out, err := exec.Command(path, args...).CombinedOutput()
+			out, err := program.Command(path, args...).CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("%s %s: %w: %s", tool, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 			}

@@ -3,10 +3,10 @@ package process
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 
+	"github.com/ctr-lite/ctr-lite/program"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -65,5 +65,5 @@ func LookPath(name string, env []string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("executable %q not found in $PATH: %w", name, exec.ErrNotFound)
+	return "", fmt.Errorf("executable %q not found in $PATH: %w", name, program.ErrNotFound)
 }

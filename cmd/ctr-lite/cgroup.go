@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/container"
+	"github.com/ctr-lite/ctr-lite/program"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -313,7 +313,7 @@ func cgRun(g *globals, o *cgroupOpts, args []string) error {
 // runIn starts argv in m's cgroup, forwards container.ForwardedSignals to it
 // and returns its exit status (128+N if signal N killed it).
 func runIn(m *cgroups.Manager, r *step.Runner, argv []string, g *globals) (int, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := program.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, g.stdout, g.stderr
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, container.ForwardedSignals...)
@@ -328,7 +328,7 @@ func runIn(m *cgroups.Manager, r *step.Runner, argv []string, g *globals) (int, 
 		case s := <-sigs:
 			_ = cmd.Process.Signal(s)
 		case err := <-done:
-			var ee *exec.ExitError
+			var ee *program.ExitError
 			if errors.As(err, &ee) {
 				return container.ExitCode(ee.ProcessState), nil
 			}
