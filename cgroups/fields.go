@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // fieldController names, for each limit field of Resources, the
@@ -13,28 +14,30 @@ import (
 // made per controller from exactly these fields, so a field ToResources
 // fills is either written by a step or, if missing here, caught by
 // TestEveryResourcesFieldHasAController.
-var fieldController = map[string]string{
-	"CpusetCpus": "cpuset", "CpusetMems": "cpuset",
+var fieldController = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"CpusetCpus": "cpuset", "CpusetMems": "cpuset",
 
-	"Memory": "memory", "MemoryReservation": "memory", "MemorySwap": "memory",
-	"MemorySwappiness": "memory", "OomKillDisable": "memory",
+		"Memory": "memory", "MemoryReservation": "memory", "MemorySwap": "memory",
+		"MemorySwappiness": "memory", "OomKillDisable": "memory",
 
-	"CpuShares": "cpu", "CpuWeight": "cpu", "CpuQuota": "cpu", "CpuPeriod": "cpu", "CpuBurst": "cpu",
-	"CpuRtRuntime": "cpu", "CpuRtPeriod": "cpu", "CPUIdle": "cpu",
+		"CpuShares": "cpu", "CpuWeight": "cpu", "CpuQuota": "cpu", "CpuPeriod": "cpu", "CpuBurst": "cpu",
+		"CpuRtRuntime": "cpu", "CpuRtPeriod": "cpu", "CPUIdle": "cpu",
 
-	"PidsLimit": "pids",
+		"PidsLimit": "pids",
 
-	"BlkioWeight": "blkio", "BlkioLeafWeight": "blkio", "BlkioWeightDevice": "blkio",
-	"BlkioThrottleReadBpsDevice": "blkio", "BlkioThrottleWriteBpsDevice": "blkio",
-	"BlkioThrottleReadIOPSDevice": "blkio", "BlkioThrottleWriteIOPSDevice": "blkio",
+		"BlkioWeight": "blkio", "BlkioLeafWeight": "blkio", "BlkioWeightDevice": "blkio",
+		"BlkioThrottleReadBpsDevice": "blkio", "BlkioThrottleWriteBpsDevice": "blkio",
+		"BlkioThrottleReadIOPSDevice": "blkio", "BlkioThrottleWriteIOPSDevice": "blkio",
 
-	"HugetlbLimit":     "hugetlb",
-	"Devices":          "devices",
-	"NetClsClassid":    "net_cls",
-	"NetPrioIfpriomap": "net_prio",
-	"Rdma":             "rdma",
-	"Unified":          "unified",
-}
+		"HugetlbLimit":     "hugetlb",
+		"Devices":          "devices",
+		"NetClsClassid":    "net_cls",
+		"NetPrioIfpriomap": "net_prio",
+		"Rdma":             "rdma",
+		"Unified":          "unified",
+	}
+})
 
 // notLimits are the Resources fields that say how Set works, not what it
 // writes; they never make a step of their own.
@@ -49,7 +52,7 @@ func only(ctrl string, r *Resources) *Resources {
 	p := &Resources{SkipDevices: ctrl != "devices", MemoryCheckBeforeUpdate: r.MemoryCheckBeforeUpdate}
 	src, dst := reflect.ValueOf(r).Elem(), reflect.ValueOf(p).Elem()
 	for i := 0; i < src.NumField(); i++ {
-		if fieldController[src.Type().Field(i).Name] == ctrl {
+		if fieldController()[src.Type().Field(i).Name] == ctrl {
 			dst.Field(i).Set(src.Field(i))
 		}
 	}

@@ -13,7 +13,7 @@ func TestEveryResourcesFieldHasAController(t *testing.T) {
 	typ := reflect.TypeOf(Resources{})
 	for i := 0; i < typ.NumField(); i++ {
 		name := typ.Field(i).Name
-		ctrl, ok := fieldController[name]
+		ctrl, ok := fieldController()[name]
 		if !ok && !slices.Contains(notLimits, name) {
 			t.Errorf("Resources.%s: in neither fieldController nor notLimits: no step would write it", name)
 		}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -86,7 +87,7 @@ func (m *Manager) createRootless() error {
 		}
 		if describe(only(ctrl, m.res)) != "" && ctrl != "devices" {
 			// runc: "cannot set %s limit: container could not join or create cgroup".
-			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup %s: %w", specName[ctrl], d, err)
+			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup %s: %w", specName()[ctrl], d, err)
 		}
 		m.skipped = append(m.skipped, name)
 		delete(m.dirs, ctrl)
@@ -278,19 +279,21 @@ func (m *Manager) Cleanup() error {
 	return errors.Join(errs...)
 }
 
-var why = map[string]string{
-	"cpuset":   "pin the group to these CPUs and memory nodes",
-	"memory":   "cap the group's memory; the kernel reclaims, then OOM-kills, above it",
-	"cpu":      "share CPU by weight and cap it to quota per period",
-	"pids":     "fork/clone fails with EAGAIN once the group has this many tasks",
-	"blkio":    "share block I/O by weight and cap it per device (bytes or I/Os per second)",
-	"hugetlb":  "cap huge page use",
-	"devices":  "which device nodes the group may open or mknod (v1: lists; v2: an eBPF program on the cgroup)",
-	"net_cls":  "tag the group's packets with a class id (tc, iptables)",
-	"net_prio": "set the priority of the group's packets per interface",
-	"rdma":     "cap RDMA handles and objects per device",
-	"unified":  "write cgroup v2 files as given",
-}
+var why = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"cpuset":   "pin the group to these CPUs and memory nodes",
+		"memory":   "cap the group's memory; the kernel reclaims, then OOM-kills, above it",
+		"cpu":      "share CPU by weight and cap it to quota per period",
+		"pids":     "fork/clone fails with EAGAIN once the group has this many tasks",
+		"blkio":    "share block I/O by weight and cap it per device (bytes or I/Os per second)",
+		"hugetlb":  "cap huge page use",
+		"devices":  "which device nodes the group may open or mknod (v1: lists; v2: an eBPF program on the cgroup)",
+		"net_cls":  "tag the group's packets with a class id (tc, iptables)",
+		"net_prio": "set the priority of the group's packets per interface",
+		"rdma":     "cap RDMA handles and objects per device",
+		"unified":  "write cgroup v2 files as given",
+	}
+})
 
 // SetSteps write the Manager's limits, one step per controller that has
 // any (the read-back shows the kernel's files afterwards).
@@ -313,7 +316,7 @@ func (m *Manager) setSteps(r *Resources) []step.Step {
 		steps = append(steps, step.Step{
 			Op:   "write",
 			Args: dir + ": " + args,
-			Why:  why[ctrl],
+			Why:  why()[ctrl],
 			Do: func() error {
 				if m.rootless && ctrl == "devices" {
 					// runc: a rootless runtime's device rules are
@@ -325,13 +328,13 @@ func (m *Manager) setSteps(r *Resources) []step.Step {
 				}
 				if len(m.dirs) == 0 {
 					// Rootless, with the cgroup made nowhere (runc's words).
-					return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName[ctrl])
+					return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName()[ctrl])
 				}
 				if err := m.checkWritable(ctrl, part); err != nil {
 					return err
 				}
 				if err := m.set(ctrl, part); err != nil {
-					return fmt.Errorf("%s: %w", specName[ctrl], err)
+					return fmt.Errorf("%s: %w", specName()[ctrl], err)
 				}
 				return nil
 			},
@@ -403,18 +406,20 @@ func (m *Manager) checkHierarchies(r *Resources) error {
 	}
 	for _, ctrl := range controllerOrder {
 		if m.dirs[ctrl] == "" && describe(only(ctrl, r)) != "" {
-			return fmt.Errorf("%s: no %s hierarchy in cgroup v1 on this %s host", specName[ctrl], ctrl, m.mode)
+			return fmt.Errorf("%s: no %s hierarchy in cgroup v1 on this %s host", specName()[ctrl], ctrl, m.mode)
 		}
 	}
 	return nil
 }
 
 // specName is the linux.resources member that fills each controller.
-var specName = map[string]string{
-	"cpuset": "cpu.cpus/cpu.mems", "memory": "memory", "cpu": "cpu", "pids": "pids", "blkio": "blockIO",
-	"hugetlb": "hugepageLimits", "devices": "devices", "net_cls": "network.classID",
-	"net_prio": "network.priorities", "rdma": "rdma", "unified": "unified",
-}
+var specName = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"cpuset": "cpu.cpus/cpu.mems", "memory": "memory", "cpu": "cpu", "pids": "pids", "blkio": "blockIO",
+		"hugetlb": "hugepageLimits", "devices": "devices", "net_cls": "network.classID",
+		"net_prio": "network.priorities", "rdma": "rdma", "unified": "unified",
+	}
+})
 
 // checkWritable refuses, before any write, a part runc's writers would
 // drop on this kernel without an error: on v2 a per-device weight is written
@@ -449,7 +454,7 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 		for _, ctrl := range append(controllerOrder, "unified") {
 			if describe(only(ctrl, res)) != "" {
 				// runc's words for a rootless container without a cgroup.
-				return nil, fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName[ctrl])
+				return nil, fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName()[ctrl])
 			}
 		}
 	}
