@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -141,17 +142,19 @@ func (k Kind) ProcPath(pid int) string {
 }
 
 // flagNames maps each CLONE_NEW* flag to its name.
-var flagNames = map[uintptr]string{
-	unix.CLONE_NEWUSER:   "CLONE_NEWUSER",
-	unix.CLONE_NEWIPC:    "CLONE_NEWIPC",
-	unix.CLONE_NEWUTS:    "CLONE_NEWUTS",
-	unix.CLONE_NEWNET:    "CLONE_NEWNET",
-	unix.CLONE_NEWPID:    "CLONE_NEWPID",
-	unix.CLONE_NEWCGROUP: "CLONE_NEWCGROUP",
-	unix.CLONE_NEWTIME:   "CLONE_NEWTIME",
-	unix.CLONE_NEWNS:     "CLONE_NEWNS",
-	unix.CLONE_PARENT:    "CLONE_PARENT",
-}
+var flagNames = sync.OnceValue(func() map[uintptr]string {
+	return map[uintptr]string{
+		unix.CLONE_NEWUSER:   "CLONE_NEWUSER",
+		unix.CLONE_NEWIPC:    "CLONE_NEWIPC",
+		unix.CLONE_NEWUTS:    "CLONE_NEWUTS",
+		unix.CLONE_NEWNET:    "CLONE_NEWNET",
+		unix.CLONE_NEWPID:    "CLONE_NEWPID",
+		unix.CLONE_NEWCGROUP: "CLONE_NEWCGROUP",
+		unix.CLONE_NEWTIME:   "CLONE_NEWTIME",
+		unix.CLONE_NEWNS:     "CLONE_NEWNS",
+		unix.CLONE_PARENT:    "CLONE_PARENT",
+	}
+})
 
 // FormatFlags writes clone/unshare flags the way the man pages do:
 // "CLONE_NEWUSER|CLONE_NEWNS". A SIGCHLD in clone's low byte (the signal
@@ -159,14 +162,14 @@ var flagNames = map[uintptr]string{
 // bits in hex.
 func FormatFlags(flags uintptr) string {
 	var bits []uintptr
-	for f := range flagNames {
+	for f := range flagNames() {
 		bits = append(bits, f)
 	}
 	sort.Slice(bits, func(i, j int) bool { return bits[i] < bits[j] })
 	var parts []string
 	for _, f := range bits {
 		if flags&f != 0 {
-			parts = append(parts, flagNames[f])
+			parts = append(parts, flagNames()[f])
 			flags &^= f
 		}
 	}

@@ -2,6 +2,7 @@ package process
 
 import (
 	"fmt"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -10,11 +11,13 @@ import (
 )
 
 // ioprio_set(2) classes and the shift of the class in the value.
-var ioprioClasses = map[specs.IOPriorityClass]uintptr{
-	specs.IOPRIO_CLASS_RT:   1,
-	specs.IOPRIO_CLASS_BE:   2,
-	specs.IOPRIO_CLASS_IDLE: 3,
-}
+var ioprioClasses = sync.OnceValue(func() map[specs.IOPriorityClass]uintptr {
+	return map[specs.IOPriorityClass]uintptr{
+		specs.IOPRIO_CLASS_RT:   1,
+		specs.IOPRIO_CLASS_BE:   2,
+		specs.IOPRIO_CLASS_IDLE: 3,
+	}
+})
 
 const ioprioClassShift = 13
 
@@ -22,7 +25,7 @@ const ioprioClassShift = 13
 // "ioPriority"): ioprio_set(IOPRIO_WHO_PROCESS, 0, ...). An unknown class
 // or a priority outside 0..7 is an error.
 func IOPriorityStep(p *specs.LinuxIOPriority) (step.Step, error) {
-	class, ok := ioprioClasses[p.Class]
+	class, ok := ioprioClasses()[p.Class]
 	if !ok {
 		return step.Step{}, fmt.Errorf("process.ioPriority.class %q: want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE", p.Class)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -15,29 +16,31 @@ import (
 )
 
 // rlimitNames maps the spec's names (getrlimit(2)) to resource numbers.
-var rlimitNames = map[string]int{
-	"RLIMIT_AS":         unix.RLIMIT_AS,
-	"RLIMIT_CORE":       unix.RLIMIT_CORE,
-	"RLIMIT_CPU":        unix.RLIMIT_CPU,
-	"RLIMIT_DATA":       unix.RLIMIT_DATA,
-	"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
-	"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
-	"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
-	"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
-	"RLIMIT_NICE":       unix.RLIMIT_NICE,
-	"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
-	"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
-	"RLIMIT_RSS":        unix.RLIMIT_RSS,
-	"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
-	"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
-	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
-	"RLIMIT_STACK":      unix.RLIMIT_STACK,
-}
+var rlimitNames = sync.OnceValue(func() map[string]int {
+	return map[string]int{
+		"RLIMIT_AS":         unix.RLIMIT_AS,
+		"RLIMIT_CORE":       unix.RLIMIT_CORE,
+		"RLIMIT_CPU":        unix.RLIMIT_CPU,
+		"RLIMIT_DATA":       unix.RLIMIT_DATA,
+		"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
+		"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
+		"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
+		"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
+		"RLIMIT_NICE":       unix.RLIMIT_NICE,
+		"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
+		"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
+		"RLIMIT_RSS":        unix.RLIMIT_RSS,
+		"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
+		"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
+		"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+		"RLIMIT_STACK":      unix.RLIMIT_STACK,
+	}
+})
 
 // RlimitNames lists the resource names the kernel knows, sorted.
 func RlimitNames() []string {
-	names := make([]string, 0, len(rlimitNames))
-	for n := range rlimitNames {
+	names := make([]string, 0, len(rlimitNames()))
+	for n := range rlimitNames() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -59,7 +62,7 @@ func ParseRlimit(s string) (specs.POSIXRlimit, error) {
 	if !strings.HasPrefix(name, "RLIMIT_") {
 		name = "RLIMIT_" + name
 	}
-	if _, ok := rlimitNames[name]; !ok {
+	if _, ok := rlimitNames()[name]; !ok {
 		return specs.POSIXRlimit{}, fmt.Errorf("rlimit %q: unknown resource %s (known: %s)", s, name, strings.Join(RlimitNames(), " "))
 	}
 	softS, hardS, hasHard := strings.Cut(val, ":")
@@ -94,7 +97,7 @@ func parseRlimitValue(s string) (uint64, error) {
 func ValidateRlimits(rl []specs.POSIXRlimit) error {
 	seen := map[string]bool{}
 	for _, r := range rl {
-		if _, ok := rlimitNames[r.Type]; !ok {
+		if _, ok := rlimitNames()[r.Type]; !ok {
 			return fmt.Errorf("rlimit %s: unknown resource (known: %s)", r.Type, strings.Join(RlimitNames(), " "))
 		}
 		if seen[r.Type] {
@@ -121,7 +124,7 @@ func fmtLimit(v uint64) string {
 func rlimitSteps(rl []specs.POSIXRlimit) []step.Step {
 	var s []step.Step
 	for _, r := range rl {
-		res := rlimitNames[r.Type]
+		res := rlimitNames()[r.Type]
 		s = append(s, step.Step{
 			Op:   "prlimit",
 			Args: fmt.Sprintf("0, %s, {soft=%s, hard=%s}", r.Type, fmtLimit(r.Soft), fmtLimit(r.Hard)),

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -150,10 +151,12 @@ func inBundle(bundle, p string) string {
 
 // knownTypes are the filesystems this package knows how to mount; others
 // must be listed in /proc/filesystems (the kernel can mount them).
-var knownTypes = map[string]bool{
-	"proc": true, "sysfs": true, "tmpfs": true, "devpts": true, "mqueue": true,
-	"cgroup": true, "cgroup2": true, "bind": true,
-}
+var knownTypes = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"proc": true, "sysfs": true, "tmpfs": true, "devpts": true, "mqueue": true,
+		"cgroup": true, "cgroup2": true, "bind": true,
+	}
+})
 
 // Validate checks the config before anything is mounted, so bad input
 // fails with nothing to clean up.
@@ -247,7 +250,7 @@ func validateMount(m specs.Mount, haveSource bool) error {
 		return fmt.Errorf("no filesystem type (and not a bind mount)")
 	case m.Type == "bind":
 		return errors.New("type bind needs a bind or rbind option")
-	case knownTypes[m.Type] || kernelHasFilesystem(m.Type):
+	case knownTypes()[m.Type] || kernelHasFilesystem(m.Type):
 		return nil
 	}
 	return fmt.Errorf("unknown filesystem type %q (not in /proc/filesystems)", m.Type)

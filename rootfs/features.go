@@ -7,13 +7,13 @@ import "sort"
 // through): the "mountOptions" of `ctr-lite features`.
 func MountOptions() []string {
 	var opts []string
-	for o := range flagOptions {
+	for o := range flagOptions() {
 		opts = append(opts, o)
 	}
-	for o := range propagationOptions {
+	for o := range propagationOptions() {
 		opts = append(opts, o)
 	}
-	for o := range recAttrOptions {
+	for o := range recAttrOptions() {
 		opts = append(opts, o)
 	}
 	opts = append(opts, "tmpcopyup")

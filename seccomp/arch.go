@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -54,32 +55,36 @@ var arches = []Arch{
 
 // specOnly are architectures the runtime-spec names that ctr-lite has no
 // syscall table for: a profile listing one is refused, not half-applied.
-var specOnly = map[specs.Arch]bool{
-	specs.ArchMIPS64N32: true, specs.ArchMIPSEL64N32: true, specs.ArchS390: true,
-	specs.ArchPARISC: true, specs.ArchPARISC64: true, specs.ArchM68K: true,
-	specs.ArchSH: true, specs.ArchSHEB: true,
-}
+var specOnly = sync.OnceValue(func() map[specs.Arch]bool {
+	return map[specs.Arch]bool{
+		specs.ArchMIPS64N32: true, specs.ArchMIPSEL64N32: true, specs.ArchS390: true,
+		specs.ArchPARISC: true, specs.ArchPARISC64: true, specs.ArchM68K: true,
+		specs.ArchSH: true, specs.ArchSHEB: true,
+	}
+})
 
 // goarches maps GOARCH (and common uname -m spellings) to SCMP_ARCH names.
-var goarches = map[string]specs.Arch{
-	"amd64": specs.ArchX86_64, "x86_64": specs.ArchX86_64,
-	"386": specs.ArchX86, "i386": specs.ArchX86, "i686": specs.ArchX86, "x86": specs.ArchX86,
-	"x32":   specs.ArchX32,
-	"arm64": specs.ArchAARCH64, "aarch64": specs.ArchAARCH64,
-	"arm":     specs.ArchARM,
-	"riscv64": specs.ArchRISCV64,
-	"ppc64le": specs.ArchPPC64LE, "ppc64": specs.ArchPPC64, "ppc": specs.ArchPPC,
-	"s390x": specs.ArchS390X,
-	"mips":  specs.ArchMIPS, "mipsle": specs.ArchMIPSEL,
-	"mips64": specs.ArchMIPS64, "mips64le": specs.ArchMIPSEL64,
-	"loong64": specs.ArchLOONGARCH64, "loongarch64": specs.ArchLOONGARCH64,
-}
+var goarches = sync.OnceValue(func() map[string]specs.Arch {
+	return map[string]specs.Arch{
+		"amd64": specs.ArchX86_64, "x86_64": specs.ArchX86_64,
+		"386": specs.ArchX86, "i386": specs.ArchX86, "i686": specs.ArchX86, "x86": specs.ArchX86,
+		"x32":   specs.ArchX32,
+		"arm64": specs.ArchAARCH64, "aarch64": specs.ArchAARCH64,
+		"arm":     specs.ArchARM,
+		"riscv64": specs.ArchRISCV64,
+		"ppc64le": specs.ArchPPC64LE, "ppc64": specs.ArchPPC64, "ppc": specs.ArchPPC,
+		"s390x": specs.ArchS390X,
+		"mips":  specs.ArchMIPS, "mipsle": specs.ArchMIPSEL,
+		"mips64": specs.ArchMIPS64, "mips64le": specs.ArchMIPSEL64,
+		"loong64": specs.ArchLOONGARCH64, "loongarch64": specs.ArchLOONGARCH64,
+	}
+})
 
 // LookupArch returns the ABI named name: an SCMP_ARCH_* name, a GOARCH
 // ("amd64") or a uname -m spelling ("x86_64").
 func LookupArch(name string) (Arch, error) {
 	n := specs.Arch(name)
-	if a, ok := goarches[strings.ToLower(name)]; ok {
+	if a, ok := goarches()[strings.ToLower(name)]; ok {
 		n = a
 	}
 	for _, a := range arches {
@@ -87,7 +92,7 @@ func LookupArch(name string) (Arch, error) {
 			return a, nil
 		}
 	}
-	if specOnly[n] {
+	if specOnly()[n] {
 		return Arch{}, fmt.Errorf("architecture %s is not supported by ctr-lite (supported: %s)", name, supportedNames())
 	}
 	return Arch{}, fmt.Errorf("unknown architecture %q (supported: %s)", name, supportedNames())

@@ -193,7 +193,7 @@ func TestOperatorsAtBoundaries(t *testing.T) {
 	}
 	type abi struct{ native, arch string }
 	for _, x := range []abi{{"amd64", "amd64"}, {"s390x", "s390x"}, {"ppc64", "ppc64"}, {"amd64", "386"}, {"arm", "arm"}, {"mips", "mips"}} {
-		for op := range ops {
+		for op := range ops() {
 			for _, v := range values {
 				v2 := v & 0x0000ffff0000ff00 // a valueTwo for MASKED_EQ that some args hit
 				js := fmt.Sprintf(`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"],
