@@ -10,8 +10,15 @@ BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 
 all: build
 
+# The linker writes its output through mmap(2): the page cache then holds
+# the binary in 4 KiB folios, and every start of it faults them in one
+# by one (0.2-0.3 ms more a start on this 6.18 kernel than the same file
+# copied). A copy written with write(2), as any install is (cp, install,
+# a package manager, an image layer), is held in large folios: what
+# `make bench` and startup.sh measure is then what users run.
 build:
-	$(BUILD) -o $(BIN) ./cmd/ctr-lite
+	$(BUILD) -o $(BIN).link ./cmd/ctr-lite
+	cp $(BIN).link $(BIN).new && mv -f $(BIN).new $(BIN) && rm -f $(BIN).link
 
 # linux/arm64, linux/arm (v7) and linux/riscv64 beside the native build.
 cross: build

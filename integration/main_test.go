@@ -41,11 +41,22 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "ctr-lite")
-	build := exec.Command("go", "build", "-trimpath", "-o", binary, "../cmd/ctr-lite")
+	build := exec.Command("go", "build", "-trimpath", "-o", binary+".link", "../cmd/ctr-lite")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build ctr-lite:", err)
+		return 1
+	}
+	// Installed as any install is, with write(2): the linker's mmap'ed
+	// output sits in the page cache in 4 KiB folios and starts 0.2-0.3 ms
+	// slower (see the Makefile's build), which the benchmarks would count.
+	exe, err := os.ReadFile(binary + ".link")
+	if err == nil {
+		err = os.WriteFile(binary, exe, 0o755)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "install ctr-lite:", err)
 		return 1
 	}
 	return m.Run()
