@@ -84,8 +84,14 @@ func v1Dirs(p string, needDevices, hybrid bool) (map[string]string, error) {
 		hs = append(slices.Clip(hs), "")
 	}
 	dirs := map[string]string{}
+	var own map[string]string // /proc/self/cgroup, read once for all
+	if !filepath.IsAbs(inner) {
+		if own, err = ownCgroups(); err != nil {
+			return nil, err
+		}
+	}
 	for _, h := range hs {
-		d, err := v1Dir(root, inner, h)
+		d, err := v1Dir(root, inner, h, own)
 		if err != nil {
 			var nm errNotMounted
 			if errors.As(err, &nm) && (h != "devices" || !needDevices) {
@@ -100,8 +106,8 @@ func v1Dirs(p string, needDevices, hybrid bool) (map[string]string, error) {
 
 // v1Dir is inner's directory in hierarchy h ("" is the hybrid cgroup2
 // one): an absolute inner is below the hierarchy's mount point, a
-// relative one below this process's own group in it.
-func v1Dir(root, inner, h string) (string, error) {
+// relative one below this process's own group in it (own: ownCgroups).
+func v1Dir(root, inner, h string, own map[string]string) (string, error) {
 	if filepath.IsAbs(inner) {
 		if h == "" {
 			return filepath.Join(root, filepath.Base(hybridMount), inner), nil
@@ -116,10 +122,6 @@ func v1Dir(root, inner, h string) (string, error) {
 		}
 		// Controllers mounted together ("cpu,cpuacct") share one.
 		return filepath.Join(root, filepath.Base(mnt), inner), nil
-	}
-	own, err := ownCgroups()
-	if err != nil {
-		return "", err
 	}
 	cg, ok := own[h]
 	if !ok {
