@@ -356,14 +356,22 @@ func eachLine(data []byte, fn func([]string)) error {
 func readEtcFile(root, name string) ([]byte, error) {
 	var f *os.File
 	if root == "/" {
-		var err error
-		f, err = os.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if errors.Is(err, fs.ErrNotExist) {
+		fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", name, err)
 		}
+		// O_NONBLOCK only kept the open of a FIFO from waiting (which
+		// checkEtcFile refuses before any read); without it os.NewFile
+		// leaves the file out of the runtime's netpoller (no epoll set
+		// up for one read of a regular file).
+		if err := unix.SetNonblock(fd, false); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		f = os.NewFile(uintptr(fd), name)
 	} else {
 		h, err := pathrs.OpenInRoot(root, name)
 		if errors.Is(err, fs.ErrNotExist) {
