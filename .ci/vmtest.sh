@@ -57,7 +57,8 @@ echo "== integration"
 # A block device for the blkio/io.max limits: the VM has no disk, but
 # ships the loop module (loop0-7 appear once it is loaded).
 modprobe loop 2>/dev/null || true
-cd /payload/integration && ./integration.test -test.count=1 ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run '$VMTEST_RUN'}
+# go test's default 10m is too short for the whole suite on an emulated or busy VM.
+cd /payload/integration && ./integration.test -test.count=1 -test.timeout 25m ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run '$VMTEST_RUN'}
 SCRIPT
 
 timeout=${VMTEST_TIMEOUT:-1800}
