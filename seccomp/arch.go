@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -53,38 +52,63 @@ var arches = []Arch{
 	{Name: specs.ArchLOONGARCH64, Audit: unix.AUDIT_ARCH_LOONGARCH64, Bits: 64},
 }
 
-// specOnly are architectures the runtime-spec names that ctr-lite has no
-// syscall table for: a profile listing one is refused, not half-applied.
-var specOnly = sync.OnceValue(func() map[specs.Arch]bool {
-	return map[specs.Arch]bool{
-		specs.ArchMIPS64N32: true, specs.ArchMIPSEL64N32: true, specs.ArchS390: true,
-		specs.ArchPARISC: true, specs.ArchPARISC64: true, specs.ArchM68K: true,
-		specs.ArchSH: true, specs.ArchSHEB: true,
+// specOnly says whether n is an architecture the runtime-spec names that
+// ctr-lite has no syscall table for: a profile listing one is refused,
+// not half-applied. A switch, not a map: nothing built at start or on
+// first use, and less code.
+func specOnly(n specs.Arch) bool {
+	switch n {
+	case specs.ArchMIPS64N32, specs.ArchMIPSEL64N32, specs.ArchS390,
+		specs.ArchPARISC, specs.ArchPARISC64, specs.ArchM68K,
+		specs.ArchSH, specs.ArchSHEB:
+		return true
 	}
-})
+	return false
+}
 
-// goarches maps GOARCH (and common uname -m spellings) to SCMP_ARCH names.
-var goarches = sync.OnceValue(func() map[string]specs.Arch {
-	return map[string]specs.Arch{
-		"amd64": specs.ArchX86_64, "x86_64": specs.ArchX86_64,
-		"386": specs.ArchX86, "i386": specs.ArchX86, "i686": specs.ArchX86, "x86": specs.ArchX86,
-		"x32":   specs.ArchX32,
-		"arm64": specs.ArchAARCH64, "aarch64": specs.ArchAARCH64,
-		"arm":     specs.ArchARM,
-		"riscv64": specs.ArchRISCV64,
-		"ppc64le": specs.ArchPPC64LE, "ppc64": specs.ArchPPC64, "ppc": specs.ArchPPC,
-		"s390x": specs.ArchS390X,
-		"mips":  specs.ArchMIPS, "mipsle": specs.ArchMIPSEL,
-		"mips64": specs.ArchMIPS64, "mips64le": specs.ArchMIPSEL64,
-		"loong64": specs.ArchLOONGARCH64, "loongarch64": specs.ArchLOONGARCH64,
+// goarch maps a GOARCH (or a common uname -m spelling), lower case, to its
+// SCMP_ARCH name.
+func goarch(name string) (specs.Arch, bool) {
+	switch name {
+	case "amd64", "x86_64":
+		return specs.ArchX86_64, true
+	case "386", "i386", "i686", "x86":
+		return specs.ArchX86, true
+	case "x32":
+		return specs.ArchX32, true
+	case "arm64", "aarch64":
+		return specs.ArchAARCH64, true
+	case "arm":
+		return specs.ArchARM, true
+	case "riscv64":
+		return specs.ArchRISCV64, true
+	case "ppc64le":
+		return specs.ArchPPC64LE, true
+	case "ppc64":
+		return specs.ArchPPC64, true
+	case "ppc":
+		return specs.ArchPPC, true
+	case "s390x":
+		return specs.ArchS390X, true
+	case "mips":
+		return specs.ArchMIPS, true
+	case "mipsle":
+		return specs.ArchMIPSEL, true
+	case "mips64":
+		return specs.ArchMIPS64, true
+	case "mips64le":
+		return specs.ArchMIPSEL64, true
+	case "loong64", "loongarch64":
+		return specs.ArchLOONGARCH64, true
 	}
-})
+	return "", false
+}
 
 // LookupArch returns the ABI named name: an SCMP_ARCH_* name, a GOARCH
 // ("amd64") or a uname -m spelling ("x86_64").
 func LookupArch(name string) (Arch, error) {
 	n := specs.Arch(name)
-	if a, ok := goarches()[strings.ToLower(name)]; ok {
+	if a, ok := goarch(strings.ToLower(name)); ok {
 		n = a
 	}
 	for _, a := range arches {
@@ -92,7 +116,7 @@ func LookupArch(name string) (Arch, error) {
 			return a, nil
 		}
 	}
-	if specOnly()[n] {
+	if specOnly(n) {
 		return Arch{}, fmt.Errorf("architecture %s is not supported by ctr-lite (supported: %s)", name, supportedNames())
 	}
 	return Arch{}, fmt.Errorf("unknown architecture %q (supported: %s)", name, supportedNames())

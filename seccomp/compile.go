@@ -3,7 +3,6 @@ package seccomp
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -155,7 +154,7 @@ func checkRules(calls []specs.LinuxSyscall) ([]rule, error) {
 			if a.Index > 5 {
 				return nil, fmt.Errorf("%s.args[%d]: index %d out of range: a syscall has 6 arguments (0-5)", where, j, a.Index)
 			}
-			if _, ok := ops()[a.Op]; !ok {
+			if _, ok := opSymbol(a.Op); !ok {
 				return nil, fmt.Errorf("%s.args[%d]: unknown operator %q", where, j, a.Op)
 			}
 		}
@@ -630,15 +629,34 @@ func (f *Filter) enosysStub(b *builder, abis []Arch) {
 	b.bind(done)
 }
 
-// ops are the argument comparisons (libseccomp's enum scmp_compare);
-// all compare unsigned 64-bit values.
-var ops = sync.OnceValue(func() map[specs.LinuxSeccompOperator]string {
-	return map[specs.LinuxSeccompOperator]string{
-		specs.OpNotEqual: "!=", specs.OpLessThan: "<", specs.OpLessEqual: "<=",
-		specs.OpEqualTo: "==", specs.OpGreaterEqual: ">=", specs.OpGreaterThan: ">",
-		specs.OpMaskedEqual: "&",
+// opSymbol is an argument comparison's symbol (libseccomp's enum
+// scmp_compare); all compare unsigned 64-bit values. ok is false for an
+// operator that is not one.
+func opSymbol(op specs.LinuxSeccompOperator) (sym string, ok bool) {
+	switch op {
+	case specs.OpNotEqual:
+		return "!=", true
+	case specs.OpLessThan:
+		return "<", true
+	case specs.OpLessEqual:
+		return "<=", true
+	case specs.OpEqualTo:
+		return "==", true
+	case specs.OpGreaterEqual:
+		return ">=", true
+	case specs.OpGreaterThan:
+		return ">", true
+	case specs.OpMaskedEqual:
+		return "&", true
 	}
-})
+	return "", false
+}
+
+// opSym is opSymbol's symbol ("" for no operator).
+func opSym(op specs.LinuxSeccompOperator) string {
+	s, _ := opSymbol(op)
+	return s
+}
 
 // arg emits the check of one argument condition; it falls through when
 // the condition holds and jumps to fail when it does not.
@@ -651,7 +669,7 @@ func (f *Filter) arg(b *builder, a Arch, c specs.LinuxSeccompArg, fail label) {
 		lo, hi = hi, lo
 	}
 	vh, vl := uint32(c.Value>>32), uint32(c.Value)
-	what := fmt.Sprintf("args[%d] %s %#x", c.Index, ops()[c.Op], c.Value)
+	what := fmt.Sprintf("args[%d] %s %#x", c.Index, opSym(c.Op), c.Value)
 	if c.Op == specs.OpMaskedEqual {
 		what = fmt.Sprintf("args[%d] & %#x == %#x", c.Index, c.Value, c.ValueTwo)
 	}

@@ -193,7 +193,7 @@ func TestOperatorsAtBoundaries(t *testing.T) {
 	}
 	type abi struct{ native, arch string }
 	for _, x := range []abi{{"amd64", "amd64"}, {"s390x", "s390x"}, {"ppc64", "ppc64"}, {"amd64", "386"}, {"arm", "arm"}, {"mips", "mips"}} {
-		for op := range ops() {
+		for _, op := range []specs.LinuxSeccompOperator{specs.OpNotEqual, specs.OpLessThan, specs.OpLessEqual, specs.OpEqualTo, specs.OpGreaterEqual, specs.OpGreaterThan, specs.OpMaskedEqual} {
 			for _, v := range values {
 				v2 := v & 0x0000ffff0000ff00 // a valueTwo for MASKED_EQ that some args hit
 				js := fmt.Sprintf(`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86"],
@@ -687,6 +687,43 @@ func TestSyscallTableCells(t *testing.T) {
 			if n, ok := a.SyscallName(nr); !ok || n != tt.name {
 				t.Errorf("%s SyscallName(%#x) = %q %v, want %q", tt.arch, nr, n, ok, tt.name)
 			}
+		}
+	}
+}
+
+// TestLookupArchSpellings: every GOARCH and uname -m spelling, any case,
+// names its SCMP_ARCH; the spec's architectures without a table are
+// refused as unsupported, other names as unknown.
+func TestLookupArchSpellings(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want specs.Arch
+		err  string
+	}{
+		{"amd64", specs.ArchX86_64, ""}, {"X86_64", specs.ArchX86_64, ""},
+		{"386", specs.ArchX86, ""}, {"i386", specs.ArchX86, ""}, {"i686", specs.ArchX86, ""}, {"x86", specs.ArchX86, ""},
+		{"x32", specs.ArchX32, ""}, {"arm64", specs.ArchAARCH64, ""}, {"aarch64", specs.ArchAARCH64, ""},
+		{"arm", specs.ArchARM, ""}, {"riscv64", specs.ArchRISCV64, ""}, {"ppc64le", specs.ArchPPC64LE, ""},
+		{"ppc64", specs.ArchPPC64, ""}, {"ppc", specs.ArchPPC, ""}, {"s390x", specs.ArchS390X, ""},
+		{"mips", specs.ArchMIPS, ""}, {"mipsle", specs.ArchMIPSEL, ""}, {"mips64", specs.ArchMIPS64, ""},
+		{"mips64le", specs.ArchMIPSEL64, ""}, {"loong64", specs.ArchLOONGARCH64, ""}, {"loongarch64", specs.ArchLOONGARCH64, ""},
+		{"SCMP_ARCH_AARCH64", specs.ArchAARCH64, ""},
+		{"SCMP_ARCH_S390", "", "is not supported by ctr-lite"},
+		{"SCMP_ARCH_MIPS64N32", "", "is not supported by ctr-lite"},
+		{"SCMP_ARCH_SHEB", "", "is not supported by ctr-lite"},
+		{"vax", "", "unknown architecture"},
+	} {
+		a, err := LookupArch(tt.name)
+		if a.Name != tt.want || (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("LookupArch(%q) = %s, %v; want %s, %q", tt.name, a.Name, err, tt.want, tt.err)
+		}
+	}
+	for op, sym := range map[specs.LinuxSeccompOperator]string{
+		specs.OpNotEqual: "!=", specs.OpLessThan: "<", specs.OpLessEqual: "<=", specs.OpEqualTo: "==",
+		specs.OpGreaterEqual: ">=", specs.OpGreaterThan: ">", specs.OpMaskedEqual: "&", "SCMP_CMP_NOPE": "",
+	} {
+		if got, ok := opSymbol(op); got != sym || ok != (sym != "") {
+			t.Errorf("opSymbol(%s) = %q, %v; want %q", op, got, ok, sym)
 		}
 	}
 }
