@@ -2,9 +2,7 @@ package namespaces
 
 import (
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -141,36 +139,33 @@ func (k Kind) ProcPath(pid int) string {
 	return fmt.Sprintf("/proc/%d/ns/%s", pid, kinds[k].proc)
 }
 
-// flagNames maps each CLONE_NEW* flag to its name.
-var flagNames = sync.OnceValue(func() map[uintptr]string {
-	return map[uintptr]string{
-		unix.CLONE_NEWUSER:   "CLONE_NEWUSER",
-		unix.CLONE_NEWIPC:    "CLONE_NEWIPC",
-		unix.CLONE_NEWUTS:    "CLONE_NEWUTS",
-		unix.CLONE_NEWNET:    "CLONE_NEWNET",
-		unix.CLONE_NEWPID:    "CLONE_NEWPID",
-		unix.CLONE_NEWCGROUP: "CLONE_NEWCGROUP",
-		unix.CLONE_NEWTIME:   "CLONE_NEWTIME",
-		unix.CLONE_NEWNS:     "CLONE_NEWNS",
-		unix.CLONE_PARENT:    "CLONE_PARENT",
-	}
-})
+// flagNames are the CLONE_* flags FormatFlags names, by value: a static
+// table, nothing built at start.
+var flagNames = [...]struct {
+	bit  uintptr
+	name string
+}{
+	{unix.CLONE_NEWTIME, "CLONE_NEWTIME"},
+	{unix.CLONE_PARENT, "CLONE_PARENT"},
+	{unix.CLONE_NEWNS, "CLONE_NEWNS"},
+	{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+	{unix.CLONE_NEWUTS, "CLONE_NEWUTS"},
+	{unix.CLONE_NEWIPC, "CLONE_NEWIPC"},
+	{unix.CLONE_NEWUSER, "CLONE_NEWUSER"},
+	{unix.CLONE_NEWPID, "CLONE_NEWPID"},
+	{unix.CLONE_NEWNET, "CLONE_NEWNET"},
+}
 
 // FormatFlags writes clone/unshare flags the way the man pages do:
 // "CLONE_NEWUSER|CLONE_NEWNS". A SIGCHLD in clone's low byte (the signal
 // the parent gets when the child dies) is printed by name, other unknown
 // bits in hex.
 func FormatFlags(flags uintptr) string {
-	var bits []uintptr
-	for f := range flagNames() {
-		bits = append(bits, f)
-	}
-	sort.Slice(bits, func(i, j int) bool { return bits[i] < bits[j] })
 	var parts []string
-	for _, f := range bits {
-		if flags&f != 0 {
-			parts = append(parts, flagNames()[f])
-			flags &^= f
+	for _, f := range flagNames {
+		if flags&f.bit != 0 {
+			parts = append(parts, f.name)
+			flags &^= f.bit
 		}
 	}
 	if flags&0x7f == uintptr(unix.SIGCHLD) {

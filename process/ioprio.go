@@ -2,7 +2,6 @@ package process
 
 import (
 	"fmt"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -10,14 +9,18 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// ioprio_set(2) classes and the shift of the class in the value.
-var ioprioClasses = sync.OnceValue(func() map[specs.IOPriorityClass]uintptr {
-	return map[specs.IOPriorityClass]uintptr{
-		specs.IOPRIO_CLASS_RT:   1,
-		specs.IOPRIO_CLASS_BE:   2,
-		specs.IOPRIO_CLASS_IDLE: 3,
+// ioprioClass is the ioprio_set(2) class number of the spec's class.
+func ioprioClass(c specs.IOPriorityClass) (uintptr, bool) {
+	switch c {
+	case specs.IOPRIO_CLASS_RT:
+		return 1, true
+	case specs.IOPRIO_CLASS_BE:
+		return 2, true
+	case specs.IOPRIO_CLASS_IDLE:
+		return 3, true
 	}
-})
+	return 0, false
+}
 
 const ioprioClassShift = 13
 
@@ -25,7 +28,7 @@ const ioprioClassShift = 13
 // "ioPriority"): ioprio_set(IOPRIO_WHO_PROCESS, 0, ...). An unknown class
 // or a priority outside 0..7 is an error.
 func IOPriorityStep(p *specs.LinuxIOPriority) (step.Step, error) {
-	class, ok := ioprioClasses()[p.Class]
+	class, ok := ioprioClass(p.Class)
 	if !ok {
 		return step.Step{}, fmt.Errorf("process.ioPriority.class %q: want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE", p.Class)
 	}

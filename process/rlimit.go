@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -15,35 +13,46 @@ import (
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
-// rlimitNames maps the spec's names (getrlimit(2)) to resource numbers.
-var rlimitNames = sync.OnceValue(func() map[string]int {
-	return map[string]int{
-		"RLIMIT_AS":         unix.RLIMIT_AS,
-		"RLIMIT_CORE":       unix.RLIMIT_CORE,
-		"RLIMIT_CPU":        unix.RLIMIT_CPU,
-		"RLIMIT_DATA":       unix.RLIMIT_DATA,
-		"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
-		"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
-		"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
-		"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
-		"RLIMIT_NICE":       unix.RLIMIT_NICE,
-		"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
-		"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
-		"RLIMIT_RSS":        unix.RLIMIT_RSS,
-		"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
-		"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
-		"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
-		"RLIMIT_STACK":      unix.RLIMIT_STACK,
+// rlimits are the spec's names (getrlimit(2)) and their resource
+// numbers, sorted by name: a static table, nothing built at start.
+var rlimits = [...]struct {
+	name string
+	res  int
+}{
+	{"RLIMIT_AS", unix.RLIMIT_AS},
+	{"RLIMIT_CORE", unix.RLIMIT_CORE},
+	{"RLIMIT_CPU", unix.RLIMIT_CPU},
+	{"RLIMIT_DATA", unix.RLIMIT_DATA},
+	{"RLIMIT_FSIZE", unix.RLIMIT_FSIZE},
+	{"RLIMIT_LOCKS", unix.RLIMIT_LOCKS},
+	{"RLIMIT_MEMLOCK", unix.RLIMIT_MEMLOCK},
+	{"RLIMIT_MSGQUEUE", unix.RLIMIT_MSGQUEUE},
+	{"RLIMIT_NICE", unix.RLIMIT_NICE},
+	{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE},
+	{"RLIMIT_NPROC", unix.RLIMIT_NPROC},
+	{"RLIMIT_RSS", unix.RLIMIT_RSS},
+	{"RLIMIT_RTPRIO", unix.RLIMIT_RTPRIO},
+	{"RLIMIT_RTTIME", unix.RLIMIT_RTTIME},
+	{"RLIMIT_SIGPENDING", unix.RLIMIT_SIGPENDING},
+	{"RLIMIT_STACK", unix.RLIMIT_STACK},
+}
+
+// rlimitResource returns the resource number of the spec's name.
+func rlimitResource(name string) (int, bool) {
+	for _, r := range rlimits {
+		if r.name == name {
+			return r.res, true
+		}
 	}
-})
+	return 0, false
+}
 
 // RlimitNames lists the resource names the kernel knows, sorted.
 func RlimitNames() []string {
-	names := make([]string, 0, len(rlimitNames()))
-	for n := range rlimitNames() {
-		names = append(names, n)
+	names := make([]string, len(rlimits))
+	for i, r := range rlimits {
+		names[i] = r.name
 	}
-	sort.Strings(names)
 	return names
 }
 
@@ -62,7 +71,7 @@ func ParseRlimit(s string) (specs.POSIXRlimit, error) {
 	if !strings.HasPrefix(name, "RLIMIT_") {
 		name = "RLIMIT_" + name
 	}
-	if _, ok := rlimitNames()[name]; !ok {
+	if _, ok := rlimitResource(name); !ok {
 		return specs.POSIXRlimit{}, fmt.Errorf("rlimit %q: unknown resource %s (known: %s)", s, name, strings.Join(RlimitNames(), " "))
 	}
 	softS, hardS, hasHard := strings.Cut(val, ":")
@@ -97,7 +106,7 @@ func parseRlimitValue(s string) (uint64, error) {
 func ValidateRlimits(rl []specs.POSIXRlimit) error {
 	seen := map[string]bool{}
 	for _, r := range rl {
-		if _, ok := rlimitNames()[r.Type]; !ok {
+		if _, ok := rlimitResource(r.Type); !ok {
 			return fmt.Errorf("rlimit %s: unknown resource (known: %s)", r.Type, strings.Join(RlimitNames(), " "))
 		}
 		if seen[r.Type] {
@@ -124,7 +133,7 @@ func fmtLimit(v uint64) string {
 func rlimitSteps(rl []specs.POSIXRlimit) []step.Step {
 	var s []step.Step
 	for _, r := range rl {
-		res := rlimitNames()[r.Type]
+		res, _ := rlimitResource(r.Type)
 		s = append(s, step.Step{
 			Op:   "prlimit",
 			Args: fmt.Sprintf("0, %s, {soft=%s, hard=%s}", r.Type, fmtLimit(r.Soft), fmtLimit(r.Hard)),
