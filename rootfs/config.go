@@ -7,7 +7,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -149,14 +148,15 @@ func inBundle(bundle, p string) string {
 	return filepath.Join(bundle, p)
 }
 
-// knownTypes are the filesystems this package knows how to mount; others
+// knownType says whether this package knows how to mount filesystem t; others
 // must be listed in /proc/filesystems (the kernel can mount them).
-var knownTypes = sync.OnceValue(func() map[string]bool {
-	return map[string]bool{
-		"proc": true, "sysfs": true, "tmpfs": true, "devpts": true, "mqueue": true,
-		"cgroup": true, "cgroup2": true, "bind": true,
+func knownType(t string) bool {
+	switch t {
+	case "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2", "bind":
+		return true
 	}
-})
+	return false
+}
 
 // Validate checks the config before anything is mounted, so bad input
 // fails with nothing to clean up.
@@ -250,7 +250,7 @@ func validateMount(m specs.Mount, haveSource bool) error {
 		return fmt.Errorf("no filesystem type (and not a bind mount)")
 	case m.Type == "bind":
 		return errors.New("type bind needs a bind or rbind option")
-	case knownTypes()[m.Type] || kernelHasFilesystem(m.Type):
+	case knownType(m.Type) || kernelHasFilesystem(m.Type):
 		return nil
 	}
 	return fmt.Errorf("unknown filesystem type %q (not in /proc/filesystems)", m.Type)

@@ -7,14 +7,14 @@ import "sort"
 // through): the "mountOptions" of `ctr-lite features`.
 func MountOptions() []string {
 	var opts []string
-	for o := range flagOptions() {
-		opts = append(opts, o)
+	for _, o := range flagOptions {
+		opts = append(opts, o.name)
 	}
-	for o := range propagationOptions() {
-		opts = append(opts, o)
+	for _, o := range propagationOptions {
+		opts = append(opts, o.name)
 	}
-	for o := range recAttrOptions() {
-		opts = append(opts, o)
+	for _, o := range recAttrOptions {
+		opts = append(opts, o.name)
 	}
 	opts = append(opts, "tmpcopyup")
 	sort.Strings(opts)

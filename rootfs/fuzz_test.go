@@ -67,7 +67,7 @@ func checkOptions(t *testing.T, m specs.Mount) {
 	var flags, clear uintptr
 	var prop int
 	for _, opt := range m.Options {
-		if f, ok := flagOptions()[opt]; ok {
+		if f, ok := lookupFlagOption(opt); ok {
 			if f.clear {
 				flags &^= f.flag
 				clear |= f.flag
@@ -76,7 +76,7 @@ func checkOptions(t *testing.T, m specs.Mount) {
 				clear &^= f.flag
 			}
 		}
-		if _, ok := propagationOptions()[opt]; ok {
+		if _, ok := lookupPropagation(opt); ok {
 			prop++
 		}
 	}
@@ -100,7 +100,7 @@ func checkOptions(t *testing.T, m specs.Mount) {
 		if d == "" {
 			t.Fatalf("parseOptions(%q): an empty filesystem option passed", m.Options)
 		}
-		if _, ok := flagOptions()[d]; ok {
+		if _, ok := lookupFlagOption(d); ok {
 			t.Fatalf("parseOptions(%q): flag word %q passed to the filesystem", m.Options, d)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -94,49 +93,49 @@ func (o mountOptions) bind() bool { return o.flags&unix.MS_BIND != 0 }
 
 // flagOption is one mount(8) option that maps to an MS_* flag.
 type flagOption struct {
+	name  string
 	clear bool // the option turns the flag off ("rw" clears MS_RDONLY)
 	flag  uintptr
 }
 
 // flagOptions are the options mount(8) turns into MS_* flags (see
 // mount(8) "FILESYSTEM-INDEPENDENT MOUNT OPTIONS"; runc accepts the same).
-var flagOptions = sync.OnceValue(func() map[string]flagOption {
-	return map[string]flagOption{
-		"defaults":      {false, 0},
-		"ro":            {false, unix.MS_RDONLY},
-		"rw":            {true, unix.MS_RDONLY},
-		"nosuid":        {false, unix.MS_NOSUID},
-		"suid":          {true, unix.MS_NOSUID},
-		"nodev":         {false, unix.MS_NODEV},
-		"dev":           {true, unix.MS_NODEV},
-		"noexec":        {false, unix.MS_NOEXEC},
-		"exec":          {true, unix.MS_NOEXEC},
-		"sync":          {false, unix.MS_SYNCHRONOUS},
-		"async":         {true, unix.MS_SYNCHRONOUS},
-		"dirsync":       {false, unix.MS_DIRSYNC},
-		"mand":          {false, unix.MS_MANDLOCK},
-		"nomand":        {true, unix.MS_MANDLOCK},
-		"noatime":       {false, unix.MS_NOATIME},
-		"atime":         {true, unix.MS_NOATIME},
-		"nodiratime":    {false, unix.MS_NODIRATIME},
-		"diratime":      {true, unix.MS_NODIRATIME},
-		"relatime":      {false, unix.MS_RELATIME},
-		"norelatime":    {true, unix.MS_RELATIME},
-		"strictatime":   {false, unix.MS_STRICTATIME},
-		"nostrictatime": {true, unix.MS_STRICTATIME},
-		"lazytime":      {false, unix.MS_LAZYTIME},
-		"nolazytime":    {true, unix.MS_LAZYTIME},
-		"silent":        {false, unix.MS_SILENT},
-		"loud":          {true, unix.MS_SILENT},
-		"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
-		"bind":          {false, unix.MS_BIND},
-		"rbind":         {false, unix.MS_BIND | unix.MS_REC},
-	}
-})
+var flagOptions = [...]flagOption{
+	{"defaults", false, 0},
+	{"ro", false, unix.MS_RDONLY},
+	{"rw", true, unix.MS_RDONLY},
+	{"nosuid", false, unix.MS_NOSUID},
+	{"suid", true, unix.MS_NOSUID},
+	{"nodev", false, unix.MS_NODEV},
+	{"dev", true, unix.MS_NODEV},
+	{"noexec", false, unix.MS_NOEXEC},
+	{"exec", true, unix.MS_NOEXEC},
+	{"sync", false, unix.MS_SYNCHRONOUS},
+	{"async", true, unix.MS_SYNCHRONOUS},
+	{"dirsync", false, unix.MS_DIRSYNC},
+	{"mand", false, unix.MS_MANDLOCK},
+	{"nomand", true, unix.MS_MANDLOCK},
+	{"noatime", false, unix.MS_NOATIME},
+	{"atime", true, unix.MS_NOATIME},
+	{"nodiratime", false, unix.MS_NODIRATIME},
+	{"diratime", true, unix.MS_NODIRATIME},
+	{"relatime", false, unix.MS_RELATIME},
+	{"norelatime", true, unix.MS_RELATIME},
+	{"strictatime", false, unix.MS_STRICTATIME},
+	{"nostrictatime", true, unix.MS_STRICTATIME},
+	{"lazytime", false, unix.MS_LAZYTIME},
+	{"nolazytime", true, unix.MS_LAZYTIME},
+	{"silent", false, unix.MS_SILENT},
+	{"loud", true, unix.MS_SILENT},
+	{"nosymfollow", false, unix.MS_NOSYMFOLLOW},
+	{"bind", false, unix.MS_BIND},
+	{"rbind", false, unix.MS_BIND | unix.MS_REC},
+}
 
 // recAttrOption is one recursive mount option: MOUNT_ATTR_* to set, or to
 // clear (clear true), on a mount and every mount below it.
 type recAttrOption struct {
+	name  string
 	clear bool
 	attr  uint64
 }
@@ -147,28 +146,26 @@ type recAttrOption struct {
 // MOUNT_ATTR__ATIME in attr_clr (mount_setattr(2)); ratime, rnorelatime
 // and rnostrictatime give the kernel's default, relatime, as their
 // mount(8) forms do with mount(2).
-var recAttrOptions = sync.OnceValue(func() map[string]recAttrOption {
-	return map[string]recAttrOption{
-		"rro":            {false, unix.MOUNT_ATTR_RDONLY},
-		"rrw":            {true, unix.MOUNT_ATTR_RDONLY},
-		"rnosuid":        {false, unix.MOUNT_ATTR_NOSUID},
-		"rsuid":          {true, unix.MOUNT_ATTR_NOSUID},
-		"rnodev":         {false, unix.MOUNT_ATTR_NODEV},
-		"rdev":           {true, unix.MOUNT_ATTR_NODEV},
-		"rnoexec":        {false, unix.MOUNT_ATTR_NOEXEC},
-		"rexec":          {true, unix.MOUNT_ATTR_NOEXEC},
-		"rnodiratime":    {false, unix.MOUNT_ATTR_NODIRATIME},
-		"rdiratime":      {true, unix.MOUNT_ATTR_NODIRATIME},
-		"rnosymfollow":   {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
-		"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
-		"rrelatime":      {false, unix.MOUNT_ATTR_RELATIME},
-		"rnorelatime":    {true, unix.MOUNT_ATTR_RELATIME},
-		"rnoatime":       {false, unix.MOUNT_ATTR_NOATIME},
-		"ratime":         {true, unix.MOUNT_ATTR_NOATIME},
-		"rstrictatime":   {false, unix.MOUNT_ATTR_STRICTATIME},
-		"rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
-	}
-})
+var recAttrOptions = [...]recAttrOption{
+	{"rro", false, unix.MOUNT_ATTR_RDONLY},
+	{"rrw", true, unix.MOUNT_ATTR_RDONLY},
+	{"rnosuid", false, unix.MOUNT_ATTR_NOSUID},
+	{"rsuid", true, unix.MOUNT_ATTR_NOSUID},
+	{"rnodev", false, unix.MOUNT_ATTR_NODEV},
+	{"rdev", true, unix.MOUNT_ATTR_NODEV},
+	{"rnoexec", false, unix.MOUNT_ATTR_NOEXEC},
+	{"rexec", true, unix.MOUNT_ATTR_NOEXEC},
+	{"rnodiratime", false, unix.MOUNT_ATTR_NODIRATIME},
+	{"rdiratime", true, unix.MOUNT_ATTR_NODIRATIME},
+	{"rnosymfollow", false, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	{"rsymfollow", true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	{"rrelatime", false, unix.MOUNT_ATTR_RELATIME},
+	{"rnorelatime", true, unix.MOUNT_ATTR_RELATIME},
+	{"rnoatime", false, unix.MOUNT_ATTR_NOATIME},
+	{"ratime", true, unix.MOUNT_ATTR_NOATIME},
+	{"rstrictatime", false, unix.MOUNT_ATTR_STRICTATIME},
+	{"rnostrictatime", true, unix.MOUNT_ATTR_STRICTATIME},
+}
 
 // addRecAttr adds one recursive option to a; a later option wins over an
 // earlier one that changes the same attribute.
@@ -193,18 +190,16 @@ func addRecAttr(a *unix.MountAttr, o recAttrOption) {
 // propagationOptions change a mount's propagation type, which mount(2)
 // only accepts alone, in a call of its own (see mount_namespaces(7),
 // "Shared subtrees"). The r* forms apply to every mount below too.
-var propagationOptions = sync.OnceValue(func() map[string]uintptr {
-	return map[string]uintptr{
-		"private":     unix.MS_PRIVATE,
-		"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
-		"shared":      unix.MS_SHARED,
-		"rshared":     unix.MS_SHARED | unix.MS_REC,
-		"slave":       unix.MS_SLAVE,
-		"rslave":      unix.MS_SLAVE | unix.MS_REC,
-		"unbindable":  unix.MS_UNBINDABLE,
-		"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
-	}
-})
+var propagationOptions = [...]namedFlag{
+	{"private", unix.MS_PRIVATE},
+	{"rprivate", unix.MS_PRIVATE | unix.MS_REC},
+	{"shared", unix.MS_SHARED},
+	{"rshared", unix.MS_SHARED | unix.MS_REC},
+	{"slave", unix.MS_SLAVE},
+	{"rslave", unix.MS_SLAVE | unix.MS_REC},
+	{"unbindable", unix.MS_UNBINDABLE},
+	{"runbindable", unix.MS_UNBINDABLE | unix.MS_REC},
+}
 
 // ParsePropagation maps a rootfsPropagation value (config-linux.md) to
 // mount(2) flags. "" means the runtime's default (rslave, as runc) and
@@ -213,7 +208,7 @@ func ParsePropagation(s string) (uintptr, error) {
 	if s == "" {
 		return 0, nil
 	}
-	f, ok := propagationOptions()[s]
+	f, ok := lookupPropagation(s)
 	if !ok {
 		return 0, fmt.Errorf("unknown propagation %q (want one of private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable)", s)
 	}
@@ -224,23 +219,24 @@ func ParsePropagation(s string) (uintptr, error) {
 // parses itself. Any "key=value" goes to the filesystem too; a bare word
 // that is neither a flag nor listed here is a typo and rejected before
 // anything is mounted. Types not listed pass every word through.
-var bareDataOptions = sync.OnceValue(func() map[string][]string {
-	return map[string][]string{
-		"bind":    {},
-		"proc":    {},
-		"sysfs":   {},
-		"mqueue":  {},
-		"devpts":  {"newinstance"},
-		"tmpfs":   {"noswap", "inode32", "inode64", "quota", "usrquota", "grpquota"},
-		"cgroup2": {"nsdelegate", "memory_recursiveprot", "memory_localevents", "favordynmods", "memory_hugetlb_accounting"},
-	}
-})
+var bareDataOptions = [...]struct {
+	typ   string
+	words []string
+}{
+	{"bind", []string{}},
+	{"proc", []string{}},
+	{"sysfs", []string{}},
+	{"mqueue", []string{}},
+	{"devpts", []string{"newinstance"}},
+	{"tmpfs", []string{"noswap", "inode32", "inode64", "quota", "usrquota", "grpquota"}},
+	{"cgroup2", []string{"nsdelegate", "memory_recursiveprot", "memory_localevents", "favordynmods", "memory_hugetlb_accounting"}},
+}
 
 // parseOptions splits m.Options for mount(2).
 func parseOptions(m specs.Mount) (mountOptions, error) {
 	var o mountOptions
 	for _, opt := range m.Options {
-		if f, ok := flagOptions()[opt]; ok {
+		if f, ok := lookupFlagOption(opt); ok {
 			if f.clear {
 				o.flags &^= f.flag
 				o.clear |= f.flag
@@ -250,11 +246,11 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 			}
 			continue
 		}
-		if p, ok := propagationOptions()[opt]; ok {
+		if p, ok := lookupPropagation(opt); ok {
 			o.propagation = append(o.propagation, p)
 			continue
 		}
-		if r, ok := recAttrOptions()[opt]; ok {
+		if r, ok := lookupRecAttr(opt); ok {
 			addRecAttr(&o.rec, r)
 			continue
 		}
@@ -274,7 +270,7 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 	if o.bind() {
 		typ = "bind"
 	}
-	known, listed := bareDataOptions()[typ]
+	known, listed := lookupBareData(typ)
 	for _, d := range o.data {
 		if d == "" {
 			return o, fmt.Errorf("empty mount option")
@@ -382,4 +378,51 @@ func ParseMountSpec(s string) (specs.Mount, error) {
 		m.Type = "bind"
 	}
 	return m, nil
+}
+
+// The option tables are static arrays searched in order: nothing is
+// built at start or on first use, and they take less binary than maps.
+
+// namedFlag is an option word and its mount(2) flags.
+type namedFlag struct {
+	name string
+	flag uintptr
+}
+
+func lookupFlagOption(s string) (flagOption, bool) {
+	for _, o := range flagOptions {
+		if o.name == s {
+			return o, true
+		}
+	}
+	return flagOption{}, false
+}
+
+func lookupRecAttr(s string) (recAttrOption, bool) {
+	for _, o := range recAttrOptions {
+		if o.name == s {
+			return o, true
+		}
+	}
+	return recAttrOption{}, false
+}
+
+func lookupPropagation(s string) (uintptr, bool) {
+	for _, o := range propagationOptions {
+		if o.name == s {
+			return o.flag, true
+		}
+	}
+	return 0, false
+}
+
+// lookupBareData returns the bare words filesystem typ takes; listed is
+// false for a type that is not in the table (every word passes).
+func lookupBareData(typ string) (words []string, listed bool) {
+	for _, o := range bareDataOptions {
+		if o.typ == typ {
+			return o.words, true
+		}
+	}
+	return nil, false
 }
