@@ -263,10 +263,12 @@ func unshareCgroupStep() step.Step {
 	}
 }
 
-// awaitPlacedStep waits until the runtime has put this process in the
-// container's cgroup: nothing the container runs may escape its limits.
+// awaitPlacedStep waits for the runtime's go-ahead. The raw-forked child
+// joined the container's cgroup before its first instruction (tasks
+// files, or clone3 CLONE_INTO_CGROUP); the runtime says "placed" once it
+// has recorded our pid and sent the mount sources.
 func awaitPlacedStep(sock *os.File) step.Step {
-	return awaitSyncStep(sock, msgPlaced, "wait until the runtime has put us in the container's cgroup")
+	return awaitSyncStep(sock, msgPlaced, "the runtime's go-ahead: our pid is recorded (we joined our cgroup before our first instruction)")
 }
 
 // awaitSyncStep reads the runtime's next message, which must be want.
