@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/ctr-lite/ctr-lite/anatomy"
 	"github.com/ctr-lite/ctr-lite/container"
@@ -57,7 +58,7 @@ would otherwise assemble from /proc by hand.`,
 // beside the host's.
 func writeAnatomy(w io.Writer, a *container.Anatomy) error {
 	c, h := a.Container, a.Host
-	tw := newTabWriter(w, 0, 2)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	section := func(title, source string) {
 		tw.Flush()
 		fmt.Fprintf(w, "\n== %s  (%s)\n", title, source)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"text/tabwriter"
 	"time"
 
 	"github.com/ctr-lite/ctr-lite/container"
@@ -68,7 +69,7 @@ func printList(g *globals, reps []*container.Report, format string, quiet bool) 
 	}
 	// tabwriter writes each cell on its own: one write(2) for the lot.
 	out := bufio.NewWriter(g.stdout)
-	w := newTabWriter(out, 12, 3)
+	w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 	fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 	for _, r := range reps {
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Pid, r.Status, r.Bundle,

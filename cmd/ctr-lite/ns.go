@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/ctr-lite/ctr-lite/container"
 	"github.com/ctr-lite/ctr-lite/namespaces"
@@ -248,7 +249,7 @@ func (o *nsOptions) show(g *globals, args []string) error {
 	if len(infos) > 0 && infos[0].Reference != 1 {
 		fmt.Fprintf(g.stderr, "ctr-lite: note: /proc/1/ns is not readable; compared with ctr-lite itself (pid %d)\n", infos[0].Reference)
 	}
-	tw := newTabWriter(g.stdout, 0, 2)
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "KIND\tINODE\tNAMESPACE\n")
 	for _, in := range infos {
 		where := "own"

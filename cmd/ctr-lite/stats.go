@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/ctr-lite/ctr-lite/container"
@@ -137,7 +138,7 @@ func writeStatsJSON(w io.Writer, ss []*container.Sample) error {
 }
 
 func writeStatsTable(w io.Writer, ss []*container.Sample) error {
-	tw := newTabWriter(w, 0, 2)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS\tOOM\tTHROTTLED\tBLOCK I/O")
 	for _, s := range ss {
 		limit, memPct := "-", "-"
