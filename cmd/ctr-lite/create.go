@@ -23,10 +23,12 @@ var createCommand = &command{
 mounts, capabilities and seccomp are in place and the process waits
 (blocked on an exec FIFO) until "ctr-lite start ID".
 
-With --dry-run, checks the bundle and flags as create does and prints every
-kernel step create would take, in order and in --explain's format (the
+With --dry-run, checks the bundle and flags as create does and prints the
+kernel steps create would take, in order and in --explain's format (the
 runtime's, then the container init's, up to execve), without changing
-anything: no process, state, cgroup or FIFO is made.`,
+anything: no process, state, cgroup or FIFO is made, and the console
+socket is not dialled. Steps that depend on the host at run time (the
+child's cgroup join, the sealed binary) are shown as # notes.`,
 	flags: func(fs *flag.FlagSet) {
 		createOpts.add(fs)
 		fs.BoolVar(&createDryRun, "dry-run", false, "check and print the kernel steps of the container, in order, without creating it")
