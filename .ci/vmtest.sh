@@ -57,10 +57,11 @@ echo "== integration"
 # A block device for the blkio/io.max limits: the VM has no disk, but
 # ships the loop module (loop0-7 appear once it is loaded).
 modprobe loop 2>/dev/null || true
-# go test's default 10m is too short for the whole suite on an emulated or busy VM.
-cd /payload/integration && ./integration.test -test.count=1 -test.timeout 25m ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run '$VMTEST_RUN'}
+# go test's default 10m is too short for the whole suite in an emulated (TCG) VM:
+# ~20 min wall on a loaded 2-core host.
+cd /payload/integration && ./integration.test -test.count=1 -test.timeout 40m ${VMTEST_FLAGS:-} ${VMTEST_RUN:+-test.run '$VMTEST_RUN'}
 SCRIPT
 
-timeout=${VMTEST_TIMEOUT:-1800}
+timeout=${VMTEST_TIMEOUT:-3000}
 echo "vmtest: $arch, payload $(du -sh "$payload" | cut -f1), timeout ${timeout}s"
 "$vmrun" --arch "$arch" --mem 2048 --timeout "$timeout" --payload "$payload" -- sh /payload/run-tests.sh
