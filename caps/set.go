@@ -1,6 +1,7 @@
 package caps
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,9 +19,9 @@ type Set struct {
 	Permitted   Mask `json:"permitted,omitempty"`
 	Inheritable Mask `json:"inheritable,omitempty"`
 	Ambient     Mask `json:"ambient,omitempty"`
-	// Ignored lists the names this program knows but the running kernel
-	// does not (a capability newer than the kernel). They were left out
-	// of the masks, as runc does; the caller should warn about them.
+	// Ignored lists the names left out of the masks, as runc does: those
+	// the running kernel does not have (newer than it) and those nobody
+	// knows. The caller should warn about them.
 	Ignored []string `json:"ignored,omitempty"`
 	// Unraisable are the ambient capabilities the spec asked for that
 	// are not in both permitted and inheritable: PR_CAP_AMBIENT_RAISE
@@ -37,11 +38,12 @@ type Set struct {
 
 // FromSpec validates process.capabilities into a Set.
 //
-// Unknown names: a name this program knows but the kernel does not is
-// left out and listed in Set.Ignored (runc warns and goes on). A name
-// nobody knows ("CAP_SYS_ADMN") is an error: runc warns and ignores it
-// too, but a typo that silently grants less (or, in a drop list, more)
-// than meant is better refused.
+// Unknown names, as runc 1.1 (libcontainer/capabilities.New): a name
+// this program knows but the kernel does not, and a name nobody knows
+// ("CAP_SYS_ADMN", or one newer than this program), is left out and
+// listed once in Set.Ignored, in the order met; the caller warns
+// "ignoring unknown or unavailable capabilities". Leaving a name out of
+// these grant lists only ever grants less.
 //
 // Inheritable and ambient are whatever the spec says, empty when absent:
 // nothing is added to them (CVE-2022-29162: a non-empty inheritable set
@@ -76,15 +78,19 @@ func fromSpec(c *specs.LinuxCapabilities, last Cap) (*Set, error) {
 	for _, l := range lists {
 		for _, n := range l.names {
 			cp, err := Parse(n)
+			if errors.Is(err, ErrUnknown) || err == nil && cp > last {
+				name := n
+				if err == nil {
+					name = Name(cp)
+				}
+				if !ignored[name] {
+					s.Ignored = append(s.Ignored, name)
+				}
+				ignored[name] = true
+				continue
+			}
 			if err != nil {
 				return nil, fmt.Errorf("process.capabilities.%s: %w", l.name, err)
-			}
-			if cp > last {
-				if !ignored[Name(cp)] {
-					s.Ignored = append(s.Ignored, Name(cp))
-				}
-				ignored[Name(cp)] = true
-				continue
 			}
 			*l.mask |= MaskOf(cp)
 		}

@@ -85,6 +85,7 @@ func (r Root) Create(o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.warnIgnoredCaps(plan)
 	cg := plan.Cgroup
 	for _, w := range cgroups.Ignored(spec.Linux.Resources) {
 		r.warnf("%s", w)

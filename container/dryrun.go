@@ -39,6 +39,7 @@ func (r Root) DryRun(o CreateOpts, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	r.warnIgnoredCaps(p)
 	if err := r.check(false); err != nil {
 		return err
 	}

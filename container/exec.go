@@ -154,6 +154,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	r.warnIgnoredCaps(plan)
 	var console, ptyConn *os.File
 	switch {
 	case proc.Terminal && o.ConsoleSocket != "":

@@ -3,6 +3,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -251,4 +252,14 @@ func (p *Plan) hasCgroupMount() bool {
 func plannedResolve(p specs.Process) *process.Resolved {
 	return &process.Resolved{UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids,
 		Path: p.Args[0], Args: p.Args, Env: p.Env}
+}
+
+// warnIgnoredCaps gives runc's warning (libcontainer/capabilities.New)
+// for the capabilities the plan left out: unknown names, and those the
+// running kernel does not have (caps.FromSpec, Set.Ignored).
+func (r Root) warnIgnoredCaps(p *Plan) {
+	if p.Caps == nil || len(p.Caps.Ignored) == 0 {
+		return
+	}
+	r.warnf("ignoring unknown or unavailable capabilities: %v", slices.Sorted(slices.Values(p.Caps.Ignored)))
 }

@@ -295,3 +295,33 @@ func TestUserGivesBadCapabilityInput(t *testing.T) {
 		})
 	}
 }
+
+// A config may name a capability this ctr-lite or this kernel does not
+// know (a typo, or one newer than both, as an orchestrator built for a
+// newer kernel passes): runc 1.1 leaves it out with one warning and runs
+// the container with the rest; so does create, and exec --cap.
+func TestUserRunsContainerWithUnknownCapabilityIgnored(t *testing.T) {
+	b := newBundle(t, "capfly", "sh", "-c", "grep CapBnd /proc/self/status")
+	want := b.must("run", "--bundle", b.dir, b.id+"-plain").stdout
+	c := b.spec.Process.Capabilities
+	c.Bounding = append(c.Bounding, "CAP_FLY", "CAP_SWIM")
+	c.Effective = append(c.Effective, "CAP_FLY")
+	c.Permitted = append(c.Permitted, "CAP_FLY")
+	b.write()
+	r := b.must("run", "--bundle", b.dir, b.id)
+	if r.stdout != want {
+		t.Errorf("with unknown names the bounding set is %q, want %q (the known ones)", r.stdout, want)
+	}
+	if !strings.Contains(r.stderr, "ignoring unknown or unavailable capabilities: [CAP_FLY CAP_SWIM]") {
+		t.Errorf("no runc warning naming the ignored capabilities once each:\n%s", r)
+	}
+	b.spec.Process.Args = []string{"sleep", "1000"}
+	b.write()
+	b.mustDetached("run", "-d", "--bundle", b.dir, b.id+"-exec")
+	e := b.must("exec", "--cap", "CAP_FLY", b.id+"-exec", "true")
+	if !strings.Contains(e.stderr, "ignoring unknown or unavailable capabilities: [CAP_FLY CAP_SWIM]") {
+		t.Errorf("exec --cap CAP_FLY: no runc warning:\n%s", e)
+	}
+	b.must("delete", "--force", b.id+"-exec")
+	b.wantNothingLeft()
+}

@@ -758,10 +758,6 @@ func TestUserGivesBadContainerInput(t *testing.T) {
 			b.spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &one}
 			b.write()
 		}, nil, []string{"memory"}},
-		{"unknown-capability", func(b *bundle) {
-			b.spec.Process.Capabilities.Bounding = append(b.spec.Process.Capabilities.Bounding, "CAP_FLY")
-			b.write()
-		}, nil, []string{"CAP_FLY"}},
 		{"unknown-syscall", func(b *bundle) {
 			b.spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"frobnicate"}, Action: specs.ActErrno}}}

@@ -100,9 +100,7 @@ func badBundles(t *testing.T, b *bundle) []string {
 	t.Helper()
 	rootfs := filepath.Join(b.dir, "rootfs")
 	bad := map[string]func(s *specs.Spec){
-		"cap": func(s *specs.Spec) {
-			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_NOPE")
-		},
+		"cwd":    func(s *specs.Spec) { s.Process.Cwd = "relative" },
 		"binary": func(s *specs.Spec) { s.Process.Args = []string{"/nonexistent/program"} },
 		"sysctl": func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.no_such_sysctl": "1"} },
 		"mountopt": func(s *specs.Spec) {
