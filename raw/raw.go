@@ -51,10 +51,15 @@ const (
 	Goto uintptr = ^uintptr(0) - iota
 	// Set stores Args[0] in register Out.
 	Set
-	// ByteIs fails with errno Args[2] unless the byte at Args[0] is
-	// Args[1] (getcwd(2)'s answer starts with '/' only when the cwd is
-	// under the root: CVE-2024-21626).
-	ByteIs
+	// Eq fails with errno Args[2] unless the Args[3]-byte word (1, 4 or
+	// 8) at Args[0] is Args[1]: getcwd(2)'s answer starts with '/' only
+	// when the cwd is under the root (CVE-2024-21626); fstatfs(2)'s
+	// f_type of a real procfs is PROC_SUPER_MAGIC.
+	Eq
+	// Store stores the value of register In[1] as a 4-byte word at
+	// Args[0]: an fd the child opened, put into a message it sends
+	// (SCM_RIGHTS).
+	Store
 	// Fail fails with errno Args[0] (the end of a search that found
 	// nothing).
 	Fail
