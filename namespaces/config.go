@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/ctr-lite/ctr-lite/raw"
 )
 
 // Config describes a process to start in new and/or joined namespaces. The
@@ -48,6 +50,12 @@ type Config struct {
 	// Dir, if set, is the working directory, changed to in the child
 	// after the joins.
 	Dir string
+	// Prog, if set, is run by the final child after the steps above (in
+	// its namespaces, after the go-ahead, the hostname, Dir and the
+	// parent-death signal) instead of executing Path: its last op is its
+	// own execve. A Prog with raw.Done makes Start return at Done, the
+	// child's setup complete, not at its execve. See package raw.
+	Prog *raw.Prog
 	// ExecFile, if set, is the program the child executes with
 	// execveat(fd, "", AT_EMPTY_PATH) instead of looking up Path: a
 	// binary opened here (such as /proc/self/exe, to re-execute ctr-lite
@@ -146,7 +154,7 @@ func (c *Config) validate() (*plan, error) {
 		return nil, fmt.Errorf("hostname %q needs a new uts namespace", c.Hostname)
 	case c.RootPropagation != 0 && !p.isNew(Mount):
 		return nil, errors.New("root propagation needs a new mount namespace")
-	case c.Path == "" && c.ExecFile == nil:
+	case c.Path == "" && c.ExecFile == nil && c.Prog == nil:
 		return nil, errors.New("no command to run")
 	}
 	for _, m := range append(append([]specs.LinuxIDMapping{}, c.UIDMappings...), c.GIDMappings...) {

@@ -5,6 +5,8 @@ import (
 	"unsafe" // for go:linkname and the record pointers
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/raw"
 )
 
 // The Go runtime's fork hooks, as package syscall uses them around its own
@@ -30,25 +32,12 @@ func afterFork()
 //go:linkname afterForkInChild syscall.runtime_AfterForkInChild
 func afterForkInChild()
 
-// op is one raw system call the child makes. The parent computes every
-// argument (pointers to NUL-terminated strings it keeps alive, file
-// descriptor numbers) so the child only loads words and traps: after fork
-// it may not allocate, take locks or grow its stack, because the runtime's
-// other threads (that own those) did not come along.
-type op struct {
-	trap uintptr
-	args [6]uintptr
-	// check: the call must return want (a read of the go-ahead byte
-	// returns 0 if the parent died).
-	check bool
-	want  uintptr
-	// fork: the call is clone(2); the parent side (the child) reports the
-	// new pid and exits, the new process carries on with the next op.
-	fork bool
-	// unlessBorn: skip the call when the child was born in its cgroup
-	// (clone3 CLONE_INTO_CGROUP worked): the cgroup.procs join.
-	unlessBorn bool
-}
+// op is one raw system call the child makes (see package raw): the parent
+// computes every argument (pointers to NUL-terminated strings it keeps
+// alive, file descriptor numbers) so the child only loads words and traps.
+// After fork it may not allocate, take locks or grow its stack, because
+// the runtime's other threads (that own those) did not come along.
+type op = raw.Op
 
 // record is one message the child writes to the status pipe: a kind, the
 // index of the op, and a value (the errno, or the new pid).
@@ -58,14 +47,20 @@ const (
 	recReady uint32 = 1 // the namespaces are made: write the maps, then send the go-ahead
 	recPID   uint32 = 2 // value: pid of the process forked into the new PID namespace
 	recFail  uint32 = 3 // value: errno of op index
+	recDone  uint32 = 4 // the setup is complete (raw.Done); the status pipe closes
 )
 
 // childMem is what the child writes: records built in memory the parent
 // allocated (the child has its own copy-on-write copy of it).
 type childMem struct {
 	status uintptr // write end of the status pipe
+	closed bool    // status was closed by raw.Done: failures go to regs[raw.RegErr]
 	pid    record
 	fail   record
+	done   record
+	// failMsg is raw.FailMagic then fail: a failure sent to RegErr.
+	failMsg [len(raw.FailMagic) + 12]byte
+	regs    [raw.NRegs]uintptr
 }
 
 // cloneArgs is struct clone_args of clone3(2), up to the cgroup field
@@ -113,7 +108,10 @@ func forkAndRun(ops []op, m *childMem, ca *cloneArgs) (pid int, fellBack bool, e
 		r1 uintptr
 		e  syscall.Errno
 		i  int
+		j  int
 		o  *op
+		a  [6]uintptr
+		ok bool
 	)
 	beforeFork()
 	if ca != nil {
@@ -137,18 +135,71 @@ forked:
 	afterForkInChild()
 	for i = 0; i < len(ops); i++ {
 		o = &ops[i]
-		if o.unlessBorn && ca != nil && !fellBack {
+		if o.UnlessBorn && ca != nil && !fellBack {
 			continue
 		}
-		r1, _, e = syscall.RawSyscall6(o.trap, o.args[0], o.args[1], o.args[2], o.args[3], o.args[4], o.args[5])
+		if o.If != 0 && m.regs[o.If] == 0 {
+			continue
+		}
+		if o.SayLen != 0 {
+			syscall.RawSyscall(syscall.SYS_WRITE, 2, o.Say, o.SayLen)
+		}
+		for j = 0; j < 6; j++ {
+			a[j] = o.Args[j]
+			if o.In[j] != 0 {
+				a[j] = m.regs[o.In[j]]
+			}
+		}
+		switch o.Trap {
+		case raw.Goto:
+			i = int(o.Jump) - 1
+			continue
+		case raw.Set:
+			m.regs[o.Out] = a[0]
+			continue
+		case raw.Store:
+			*(*int32)(o.Ptr) = int32(a[1])
+			continue
+		case raw.Eq:
+			switch a[3] {
+			case 1:
+				ok = uintptr(*(*uint8)(o.Ptr)) == a[1]
+			case 4:
+				ok = uintptr(*(*uint32)(o.Ptr)) == a[1]
+			default:
+				ok = uintptr(*(*uint64)(o.Ptr)) == a[1]
+			}
+			if !ok {
+				e = syscall.Errno(a[2])
+				goto fail
+			}
+			continue
+		case raw.Fail:
+			e = syscall.Errno(a[0])
+			goto fail
+		case raw.Done:
+			m.done[0], m.done[1] = recDone, uint32(i)
+			syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.done)), unsafe.Sizeof(m.done))
+			syscall.RawSyscall(syscall.SYS_CLOSE, m.status, 0, 0)
+			m.closed = true
+			continue
+		}
+		r1, _, e = syscall.RawSyscall6(o.Trap, a[0], a[1], a[2], a[3], a[4], a[5])
 		if e != 0 {
+			if (o.Else[0] != 0 && e == o.Else[0]) || (o.Else[1] != 0 && e == o.Else[1]) {
+				i = int(o.Jump) - 1
+				continue
+			}
 			goto fail
 		}
-		if o.check && r1 != o.want {
+		if o.Out != 0 {
+			m.regs[o.Out] = r1
+		}
+		if o.Check && r1 != o.Want {
 			e = syscall.EPIPE
 			goto fail
 		}
-		if o.fork && r1 != 0 {
+		if o.Fork && r1 != 0 {
 			// The intermediate process: report the pid of the one it
 			// forked (as seen from the parent's PID namespace) and exit.
 			m.pid[0], m.pid[1], m.pid[2] = recPID, uint32(i), uint32(r1)
@@ -161,7 +212,18 @@ forked:
 	e = syscall.ENOEXEC
 fail:
 	m.fail[0], m.fail[1], m.fail[2] = recFail, uint32(i), uint32(e)
-	syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.fail)), unsafe.Sizeof(m.fail))
+	if !m.closed {
+		syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.fail)), unsafe.Sizeof(m.fail))
+	} else if m.regs[raw.RegErr] != 0 {
+		// After Done nobody reads the status pipe: `start` reads the
+		// exec FIFO. The op's name follows the record.
+		for j = 0; j < len(m.failMsg)-12; j++ {
+			m.failMsg[j] = raw.FailMagic[j]
+		}
+		*(*record)(unsafe.Pointer(&m.failMsg[len(m.failMsg)-12])) = m.fail
+		syscall.RawSyscall(syscall.SYS_WRITE, m.regs[raw.RegErr], uintptr(unsafe.Pointer(&m.failMsg)), uintptr(len(m.failMsg)))
+		syscall.RawSyscall(syscall.SYS_WRITE, m.regs[raw.RegErr], ops[i].Name, ops[i].NameLen)
+	}
 	for {
 		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 127, 0, 0)
 	}

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/program"
+	"github.com/ctr-lite/ctr-lite/raw"
 	"github.com/ctr-lite/ctr-lite/step"
 	"golang.org/x/sys/unix"
 )
@@ -271,8 +272,8 @@ func (s *starter) strs(vs []string) (uintptr, error) {
 }
 
 func sys(trap uintptr, args ...uintptr) op {
-	o := op{trap: trap}
-	copy(o.args[:], args)
+	o := op{Trap: trap}
+	copy(o.Args[:], args)
 	return o
 }
 
@@ -322,7 +323,7 @@ func (s *starter) build(nsFiles []*os.File) error {
 	buf := new([1]byte)
 	s.keep = append(s.keep, buf)
 	o := sys(unix.SYS_READ, s.goR.Fd(), uintptr(unsafe.Pointer(buf)), 1)
-	o.check, o.want = true, 1
+	o.Check, o.Want = true, 1
 	add1(o, step.Step{Op: "read", Args: "go-ahead pipe", Why: "wait for the parent (it writes the ID maps first)"})
 
 	if (pl.isNew(User) && mapsRoot(c.UIDMappings) && mapsRoot(c.GIDMappings)) || s.joinsUser {
@@ -350,7 +351,7 @@ func (s *starter) build(nsFiles []*os.File) error {
 	if why := forkWhy(pl); why != "" {
 		s.forks = true
 		f := sys(unix.SYS_CLONE, unix.CLONE_PARENT|uintptr(unix.SIGCHLD))
-		f.fork = true
+		f.Fork = true
 		add2(f, step.Step{Op: "clone", Args: FormatFlags(unix.CLONE_PARENT | uintptr(unix.SIGCHLD)),
 			Why: why + "; CLONE_PARENT makes it ctr-lite's child, the intermediate one exits"})
 	}
@@ -358,6 +359,12 @@ func (s *starter) build(nsFiles []*os.File) error {
 		if err := s.buildPdeathsig(add2); err != nil {
 			return err
 		}
+	}
+	if c.Prog != nil {
+		// The program ends with its own execve (raw.Done before it).
+		s.mem.regs[raw.RegStatus] = s.statusW.Fd()
+		s.mem.regs[raw.RegGo] = s.goR.Fd()
+		return nil
 	}
 	return s.buildExec(add2)
 }
@@ -380,7 +387,7 @@ func (s *starter) buildCgroupJoin(add func(op, step.Step)) error {
 	}
 	if f := c.CgroupProcs; f != nil {
 		o := sys(unix.SYS_WRITE, f.Fd(), zero, 1)
-		o.unlessBorn = true
+		o.UnlessBorn = true
 		add(o, step.Step{Op: "write", Args: fmt.Sprintf("%s, \"0\"", f.Name()),
 			Why: "the child joins its own cgroup (0: the writer) before anything else runs"})
 	}
@@ -403,7 +410,7 @@ func (s *starter) buildPdeathsig(add func(op, step.Step)) error {
 	ts := &unix.Timespec{}
 	s.keep = append(s.keep, pfd, ts)
 	o := sys(unix.SYS_PPOLL, uintptr(unsafe.Pointer(pfd)), 1, uintptr(unsafe.Pointer(ts)), 0, 0)
-	o.check, o.want = true, 0
+	o.Check, o.Want = true, 0
 	add(o, step.Step{Op: "ppoll", Args: "go-ahead pipe, POLLIN, timeout 0",
 		Why: "0: the parent still holds the pipe; POLLHUP: it died before the signal was armed, so exit"})
 	return nil
@@ -535,6 +542,9 @@ func (s *starter) run() (*Process, error) {
 		ops = append(ops, cs.op)
 	}
 	steps := append(append([]childStep{}, s.phase1...), s.phase2...)
+	if s.c.Prog != nil {
+		ops = append(ops, s.progOps(len(ops))...)
+	}
 
 	// Describe the clone and everything the child does up to "ready"
 	// before forking: the child runs as soon as it exists.
@@ -542,7 +552,7 @@ func (s *starter) run() (*Process, error) {
 	s.r.RunOne(clone)
 	s.r.Note("the child then does:")
 	for _, cs := range s.phase1 {
-		if cs.op.unlessBorn && ca != nil {
+		if cs.op.UnlessBorn && ca != nil {
 			continue // born in the cgroup: shown only if clone3 falls back
 		}
 		s.r.RunOne(cs.step)
@@ -573,7 +583,7 @@ func (s *starter) run() (*Process, error) {
 		return nil, ch.abort(fmt.Errorf("child %d: status pipe: %w", pid, err))
 	case rec[0] == recFail:
 		ch.collect(s.statusR)
-		return nil, ch.abort(childError(steps, rec))
+		return nil, ch.abort(s.childError(steps, rec))
 	case rec[0] != recReady:
 		return nil, ch.abort(fmt.Errorf("child %d: unexpected record %v", pid, rec))
 	}
@@ -593,7 +603,10 @@ func (s *starter) run() (*Process, error) {
 		return nil, ch.abort(err)
 	}
 	if ch.fail != nil {
-		return nil, ch.abort(childError(steps, *ch.fail))
+		return nil, ch.abort(s.childError(steps, *ch.fail))
+	}
+	if s.c.Prog != nil && !ch.done {
+		return nil, ch.abort(fmt.Errorf("child %d: exited before its setup was done", pid))
 	}
 	final := pid
 	if s.forks {
@@ -611,6 +624,9 @@ func (s *starter) run() (*Process, error) {
 	}
 	runtime.KeepAlive(s.keep)
 	runtime.KeepAlive(s.mem)
+	if s.c.Prog != nil {
+		runtime.KeepAlive(s.c.Prog.KeepAlive())
+	}
 	return &Process{Pid: final, p: p, InCgroup: ca != nil && !fellBack}, nil
 }
 
@@ -724,9 +740,24 @@ func readRecord(r io.Reader) (record, error) {
 	return *(*record)(unsafe.Pointer(&b)), nil
 }
 
+// progOps are Config.Prog's ops placed after the n ops before them: their
+// jumps are made absolute.
+func (s *starter) progOps(n int) []op {
+	ops := append([]op(nil), s.c.Prog.Ops...)
+	for i := range ops {
+		if ops[i].Trap == raw.Goto || ops[i].Else != [2]syscall.Errno{} {
+			ops[i].Jump += int32(n)
+		}
+	}
+	return ops
+}
+
 // childError names the step the child failed at: "setns ...: invalid argument".
-func childError(steps []childStep, rec record) error {
+func (s *starter) childError(steps []childStep, rec record) error {
 	i := int(rec[1])
+	if s.c.Prog != nil && i >= len(steps) {
+		return s.c.Prog.Error(i-len(steps), syscall.Errno(rec[2]))
+	}
 	if i >= len(steps) {
 		return fmt.Errorf("child failed at op %d: %w", i, syscall.Errno(rec[2]))
 	}
@@ -739,12 +770,14 @@ type children struct {
 	first, second int
 	fail          *record
 	firstReaped   bool
+	done          bool // raw.Done: the child's setup is complete
 }
 
-// collect reads records until EOF: every process holding the status pipe
-// has exec'd or exited.
+// collect reads records until EOF (every process holding the status pipe
+// has exec'd or exited) or the child's Done (its setup is complete; it
+// then waits for `start`, see raw.Done).
 func (ch *children) collect(r io.Reader) error {
-	for {
+	for !ch.done {
 		rec, err := readRecord(r)
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -755,6 +788,8 @@ func (ch *children) collect(r io.Reader) error {
 		switch rec[0] {
 		case recPID:
 			ch.second = int(rec[2])
+		case recDone:
+			ch.done = true
 		case recFail:
 			if ch.fail == nil {
 				f := rec
@@ -762,6 +797,7 @@ func (ch *children) collect(r io.Reader) error {
 			}
 		}
 	}
+	return nil
 }
 
 // reapFirst waits for the intermediate process, which exits 0 once it has

@@ -231,7 +231,7 @@ func TestStartJoinsCgroupFilesFirst(t *testing.T) {
 	}
 	for i, f := range []*os.File{tasks[0], tasks[1], procs} {
 		o := s.phase1[i].op
-		if o.trap != unix.SYS_WRITE || o.args[0] != f.Fd() || o.args[2] != 1 || o.unlessBorn != (f == procs) {
+		if o.Trap != unix.SYS_WRITE || o.Args[0] != f.Fd() || o.Args[2] != 1 || o.UnlessBorn != (f == procs) {
 			t.Errorf("op %d = %+v, want write(%d (%s), \"0\", 1), unlessBorn %v", i, o, f.Fd(), f.Name(), f == procs)
 		}
 		if !strings.Contains(s.phase1[i].step.Args, f.Name()) {

@@ -19,6 +19,7 @@
 package raw
 
 import (
+	"encoding/binary"
 	"fmt"
 	"syscall"
 	"unsafe"
@@ -41,8 +42,12 @@ const (
 	// RegErr, when non-zero, is where a failure is written once the
 	// status pipe is closed (Done): the exec FIFO's write end, so that
 	// `start` reads why the program could not be executed.
-	RegErr    Reg = 2
-	firstFree     = 3
+	RegErr Reg = 2
+	// RegGo holds the go-ahead pipe's read end: the parent holds its
+	// write end until the child reported Done, so POLLHUP on it means the
+	// parent died (a PR_SET_PDEATHSIG armed too late never fires).
+	RegGo     Reg = 3
+	firstFree     = 4
 )
 
 // Pseudo-traps: ops that are not system calls.
@@ -52,12 +57,12 @@ const (
 	// Set stores Args[0] in register Out.
 	Set
 	// Eq fails with errno Args[2] unless the Args[3]-byte word (1, 4 or
-	// 8) at Args[0] is Args[1]: getcwd(2)'s answer starts with '/' only
+	// 8) at Ptr is Args[1]: getcwd(2)'s answer starts with '/' only
 	// when the cwd is under the root (CVE-2024-21626); fstatfs(2)'s
 	// f_type of a real procfs is PROC_SUPER_MAGIC.
 	Eq
-	// Store stores the value of register In[1] as a 4-byte word at
-	// Args[0]: an fd the child opened, put into a message it sends
+	// Store stores Args[1] (usually register In[1]) as a 4-byte word at
+	// Ptr: an fd the child opened, put into a message it sends
 	// (SCM_RIGHTS).
 	Store
 	// Fail fails with errno Args[0] (the end of a search that found
@@ -82,6 +87,9 @@ type Op struct {
 	// Else: a call failing with one of these errnos continues at op Jump
 	// instead of failing the child (ENOENT: nothing to mask there).
 	Else [2]syscall.Errno
+	// Ptr is the memory Eq reads and Store writes (a pointer, so that
+	// what it points into stays alive with the op).
+	Ptr unsafe.Pointer
 	// Jump is the op index Goto and Else continue at.
 	Jump int32
 	// Check: the call must return Want (a read of the go-ahead byte
@@ -234,3 +242,20 @@ func (p *Prog) Error(i int, e syscall.Errno) error {
 type NeedsGo struct{ Why string }
 
 func (e *NeedsGo) Error() string { return "needs the Go init: " + e.Why }
+
+// FailMagic starts a failure the child writes to RegErr (after Done): the
+// magic, then the record (kind, op index, errno: three native-endian
+// uint32), then the op's name. `start` reads it from the exec FIFO, where
+// a Go init writes its error as text.
+const FailMagic = "\x00raw"
+
+// DecodeFailure turns what a child wrote to RegErr into its error; ok is
+// false when b is not such a failure.
+func DecodeFailure(b []byte) (err error, ok bool) {
+	n := len(FailMagic)
+	if len(b) < n+12 || string(b[:n]) != FailMagic {
+		return nil, false
+	}
+	errno := binary.NativeEndian.Uint32(b[n+8:])
+	return fmt.Errorf("%s: %w", b[n+12:], syscall.Errno(errno)), true
+}
