@@ -14,9 +14,10 @@ import (
 
 // LoadBundle reads BUNDLE/config.json and checks what every later step
 // relies on (config.md): a supported ociVersion, a process with args, a
-// root that is a directory. The rootfs path comes back absolute.
+// root that is a directory and not reached through a symlink. The rootfs
+// path comes back absolute, under BundleDir(bundle).
 func LoadBundle(bundle string) (*specs.Spec, string, error) {
-	abs, err := filepath.Abs(bundle)
+	abs, err := BundleDir(bundle)
 	if err != nil {
 		return nil, "", fmt.Errorf("bundle %q: %w", bundle, err)
 	}
@@ -81,7 +82,40 @@ func validateSpec(s *specs.Spec, bundle string) (string, error) {
 	if !fi.IsDir() {
 		return "", fmt.Errorf("root.path %s is not a directory", rootfs)
 	}
+	// runc 1.1 refuses a root reached through a symlink, the last part or
+	// a parent (libcontainer/configs/validate: rootfs): pivot_root and the
+	// mounts are done on the resolved path, which the bundle's owner could
+	// change between the check and the use.
+	real, err := filepath.EvalSymlinks(rootfs)
+	if err != nil {
+		return "", fmt.Errorf("root.path: %w", err)
+	}
+	if real != filepath.Clean(rootfs) {
+		return "", fmt.Errorf("root.path %s: invalid rootfs: not an absolute path, or a symlink (it resolves to %s)", rootfs, real)
+	}
 	return rootfs, nil
+}
+
+// BundleDir is the absolute path of the bundle directory as runc 1.1
+// names it (chdir to the bundle, then os.Getwd): $PWD when the bundle is
+// the directory $PWD names, otherwise the path with symlinks resolved,
+// as getcwd(2) gives it. root.path and the state's "bundle" are under it.
+// A bundle that cannot be looked up comes back as the absolute path.
+func BundleDir(bundle string) (string, error) {
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return abs, nil // LoadBundle names what is missing
+	}
+	if pwd := os.Getenv("PWD"); filepath.IsAbs(pwd) {
+		if pfi, err := os.Stat(pwd); err == nil && os.SameFile(fi, pfi) {
+			return pwd, nil
+		}
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 // checkVersion accepts any 1.x ociVersion (config.md: a runtime must

@@ -378,3 +378,56 @@ func TestUserSetsRootfsPropagation(t *testing.T) {
 		}
 	}
 }
+
+// A root.path that is a symlink, or under one, is refused as runc 1.1
+// refuses it (libcontainer/configs/validate: "invalid rootfs: not an
+// absolute path, or a symlink"), exit 1, nothing made. A bundle named
+// through a symlink is fine: as runc (chdir, getcwd) the state's bundle
+// and rootfs are the resolved paths.
+func TestUserCreatesContainerOnSymlinkedRootfs(t *testing.T) {
+	t.Run("root.path-is-a-symlink", func(t *testing.T) {
+		b := newBundle(t, "rootfs-link", "true")
+		real := filepath.Join(b.dir, "realroot")
+		if err := os.Rename(filepath.Join(b.dir, "rootfs"), real); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("realroot", filepath.Join(b.dir, "rootfs")); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{"create", "run"} {
+			r := b.detached(nil, cmd, "-b", b.dir, b.id)
+			checkOneLineError(t, r, []string{cmd + ` "` + b.id + `": `, "root.path " + filepath.Join(b.dir, "rootfs"),
+				"invalid rootfs: not an absolute path, or a symlink", real})
+			if r.code != 1 {
+				t.Errorf("%s exit %d, runc's is 1", cmd, r.code)
+			}
+		}
+		b.wantNothingLeft()
+	})
+	t.Run("root.path-under-a-symlink", func(t *testing.T) {
+		b := newBundle(t, "rootfs-under-link", "true")
+		link := filepath.Join(t.TempDir(), "bundle-link")
+		if err := os.Symlink(b.dir, link); err != nil {
+			t.Fatal(err)
+		}
+		b.spec.Root.Path = filepath.Join(link, "rootfs")
+		b.write()
+		r := b.detached(nil, "create", "-b", b.dir, b.id)
+		checkOneLineError(t, r, []string{"root.path " + b.spec.Root.Path, "not an absolute path, or a symlink"})
+		b.wantNothingLeft()
+	})
+	t.Run("bundle-named-through-a-symlink", func(t *testing.T) {
+		b := newBundle(t, "bundle-link", "sleep", "1000")
+		link := filepath.Join(t.TempDir(), "bundle-link")
+		if err := os.Symlink(b.dir, link); err != nil {
+			t.Fatal(err)
+		}
+		b.mustDetached("create", "-b", link, b.id)
+		s := b.state(b.id)
+		if s.Bundle != b.dir || s.Rootfs != filepath.Join(b.dir, "rootfs") {
+			t.Errorf("state bundle %q rootfs %q, want the resolved %q (as runc)", s.Bundle, s.Rootfs, b.dir)
+		}
+		b.must("delete", "-f", b.id)
+		b.wantNothingLeft()
+	})
+}

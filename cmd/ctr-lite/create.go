@@ -63,7 +63,11 @@ func (c *createFlags) add(fs *flag.FlagSet) {
 }
 
 func (c *createFlags) opts(g *globals, id string) container.CreateOpts {
-	o := container.CreateOpts{ID: id, Bundle: c.bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
+	bundle := c.bundle
+	if d, err := container.BundleDir(c.bundle); err == nil {
+		bundle = d // the state's "bundle" as runc names it
+	}
+	o := container.CreateOpts{ID: id, Bundle: bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
 		NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, PreserveFds: c.preserveFds, SystemdCgroup: g.systemd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	// Validated in main: auto is true when not root or in a user
