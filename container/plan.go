@@ -254,10 +254,17 @@ func plannedResolve(p specs.Process) *process.Resolved {
 		Path: p.Args[0], Args: p.Args, Env: p.Env}
 }
 
-// warnIgnoredCaps gives runc's warning (libcontainer/capabilities.New)
-// for the capabilities the plan left out: unknown names, and those the
-// running kernel does not have (caps.FromSpec, Set.Ignored).
+// warnIgnoredCaps gives runc's warnings for what the plan accepted but
+// changed: the capabilities it left out (libcontainer/capabilities.New:
+// unknown names, and those the running kernel does not have;
+// caps.FromSpec, Set.Ignored), and, for create, the root filesystem's
+// (rootfs.Config.Warnings: relative mount destinations).
 func (r Root) warnIgnoredCaps(p *Plan) {
+	if p.Rootfs != nil {
+		for _, w := range p.Rootfs.Warnings {
+			r.warnf("%s", w)
+		}
+	}
 	if p.Caps == nil || len(p.Caps.Ignored) == 0 {
 		return
 	}

@@ -280,3 +280,37 @@ func TestUserGetsPrivateRootPropagationWithoutPivotRefused(t *testing.T) {
 	b.write()
 	b.must("run", "--no-pivot", "-b", b.dir, b.id)
 }
+
+// TestUserMountsAtRelativeDestinations: runc 1.1 takes in-container
+// paths that are relative as under the new root. A mount destination
+// gets its warning (libcontainer/specconv) and is mounted; masked and
+// read-only paths and devices are taken silently. ctr-lite refused them
+// all. create --dry-run warns too; the run's warning is one line.
+func TestUserMountsAtRelativeDestinations(t *testing.T) {
+	script := `grep -E ' /(mnt/rel|proc/sys|proc/timer_list) ' /proc/self/mountinfo | cut -d' ' -f5,6; ` +
+		`test -c /dev/relnull && echo dev`
+	b := newBundle(t, "reldest", "sh", "-c", script)
+	b.spec.Root.Readonly = false
+	b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "mnt/rel", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}})
+	b.spec.Linux.MaskedPaths = []string{"proc/timer_list"}
+	b.spec.Linux.ReadonlyPaths = []string{"proc/sys"}
+	mode := os.FileMode(0o666)
+	b.spec.Linux.Devices = []specs.LinuxDevice{{Path: "dev/relnull", Type: "c", Major: 1, Minor: 3, FileMode: &mode}}
+	b.write()
+	warning := "ctr-lite: warning: mount destination mnt/rel is not absolute. " +
+		"Support for non-absolute mount destinations will be removed in a future release.\n"
+	r := b.ctr("run", "-b", b.dir, b.id)
+	if r.code != 0 || r.stderr != warning {
+		t.Fatalf("run: want exit 0 and only runc's warning %q:\n%s", warning, r)
+	}
+	for _, want := range []string{"/mnt/rel rw,", "/proc/sys ro,", "/proc/timer_list ", "dev\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = b.ctr("create", "--dry-run", "-b", b.dir, b.id)
+	if r.code != 0 || r.stderr != warning || !strings.Contains(r.stdout, "/mnt/rel") {
+		t.Errorf("create --dry-run: want exit 0, the warning and a mount on /mnt/rel:\n%s", r)
+	}
+	b.wantNothingLeft()
+}

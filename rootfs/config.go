@@ -75,6 +75,9 @@ type Config struct {
 	// group of each host hierarchy instead of mounting each anew. It is
 	// the reader's (the container's init), not part of a plan sent.
 	CgroupView *CgroupView `json:"-"`
+	// Warnings are what FromSpec accepted with runc 1.1's warning (a
+	// relative mount destination), for the caller to log.
+	Warnings []string `json:"-"`
 }
 
 // DefaultDevices are the device nodes config-linux.md "Default Devices"
@@ -121,6 +124,13 @@ func FromSpec(spec *specs.Spec, bundle string) (Config, error) {
 	}
 	c := Config{Rootfs: inBundle(bundle, spec.Root.Path), Readonly: spec.Root.Readonly, SetupDev: true}
 	for _, m := range spec.Mounts {
+		if m.Destination != "" && !path.IsAbs(m.Destination) {
+			// runc 1.1 mounts it under the root (securejoin) after this
+			// warning (libcontainer/specconv: createLibcontainerMount).
+			c.Warnings = append(c.Warnings, fmt.Sprintf("mount destination %s is not absolute. "+
+				"Support for non-absolute mount destinations will be removed in a future release.", m.Destination))
+			m.Destination = underRoot(m.Destination)
+		}
 		if opts, err := parseOptions(m); err == nil && opts.bind() {
 			m.Source = inBundle(bundle, m.Source)
 			if path.Clean(m.Destination) == "/dev" {
@@ -134,11 +144,30 @@ func FromSpec(spec *specs.Spec, bundle string) (Config, error) {
 	}
 	if l := spec.Linux; l != nil {
 		c.Propagation = l.RootfsPropagation
-		c.MaskedPaths = l.MaskedPaths
-		c.ReadonlyPaths = l.ReadonlyPaths
-		c.Devices = l.Devices
+		// runc 1.1 takes these relative to the new root without a word:
+		// it masks and remounts them after chdir("/") and makes devices
+		// with securejoin(rootfs, path).
+		for _, p := range l.MaskedPaths {
+			c.MaskedPaths = append(c.MaskedPaths, underRoot(p))
+		}
+		for _, p := range l.ReadonlyPaths {
+			c.ReadonlyPaths = append(c.ReadonlyPaths, underRoot(p))
+		}
+		for _, d := range l.Devices {
+			d.Path = underRoot(d.Path)
+			c.Devices = append(c.Devices, d)
+		}
 	}
 	return c, nil
+}
+
+// underRoot makes a non-empty relative path inside the container absolute
+// ("tmp/x" is "/tmp/x"), as runc resolves it under the root.
+func underRoot(p string) string {
+	if p == "" || path.IsAbs(p) {
+		return p
+	}
+	return path.Join("/", p)
 }
 
 func inBundle(bundle, p string) string {

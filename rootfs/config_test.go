@@ -189,3 +189,43 @@ func TestFromSpec(t *testing.T) {
 		t.Error("FromSpec without root succeeded")
 	}
 }
+
+// Relative in-container paths are taken under the root, as runc 1.1
+// takes them; only a mount destination gets runc's warning.
+func TestFromSpecRelativePaths(t *testing.T) {
+	spec := &specs.Spec{
+		Root: &specs.Root{Path: "rootfs"},
+		Mounts: []specs.Mount{
+			{Destination: "tmp/x", Type: "tmpfs", Source: "tmpfs"},
+			{Destination: "a/../b", Type: "tmpfs", Source: "tmpfs"},
+			{Destination: "/abs", Type: "tmpfs", Source: "tmpfs"},
+			{Destination: "dev", Type: "bind", Source: "/dev", Options: []string{"rbind"}},
+		},
+		Linux: &specs.Linux{
+			MaskedPaths:   []string{"proc/kcore", "/proc/keys"},
+			ReadonlyPaths: []string{"proc/sys"},
+			Devices:       []specs.LinuxDevice{{Path: "dev/fuse", Type: "c", Major: 10, Minor: 229}},
+		},
+	}
+	c, err := FromSpec(spec, "/bundle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"/tmp/x", "/b", "/abs", "/dev"} {
+		if got := c.Mounts[i].Destination; got != want {
+			t.Errorf("mount %d destination %q, want %q", i, got, want)
+		}
+	}
+	if spec.Mounts[0].Destination != "tmp/x" || spec.Linux.MaskedPaths[0] != "proc/kcore" || spec.Linux.Devices[0].Path != "dev/fuse" {
+		t.Error("FromSpec changed the spec")
+	}
+	if c.SetupDev {
+		t.Error("SetupDev with /dev bound from the host by a relative destination")
+	}
+	if strings.Join(c.MaskedPaths, " ") != "/proc/kcore /proc/keys" || c.ReadonlyPaths[0] != "/proc/sys" || c.Devices[0].Path != "/dev/fuse" {
+		t.Errorf("masked %q readonly %q devices %+v", c.MaskedPaths, c.ReadonlyPaths, c.Devices)
+	}
+	if len(c.Warnings) != 3 || !strings.HasPrefix(c.Warnings[0], "mount destination tmp/x is not absolute. Support for non-absolute") {
+		t.Errorf("warnings %q, want runc's for tmp/x, a/../b and dev", c.Warnings)
+	}
+}
