@@ -12,7 +12,8 @@ import (
 // execve. It opens what Start opens (the namespace files to join, the
 // pipes) and closes it again, so a config Start would refuse is refused
 // here with the same error. The steps are for printing only: their Do is
-// nil.
+// nil. With c.Prog the list ends before the program's own steps
+// (c.Prog.Steps), which the caller shows as it likes.
 func Describe(c *Config) ([]step.Step, error) {
 	pl, err := c.validate()
 	if err != nil {

@@ -199,6 +199,27 @@ func ReadCgroupView() (*CgroupView, error) {
 	return &CgroupView{mounts: v1, own: own}, nil
 }
 
+// CgroupViewOf is the CgroupView of a process that joins the groups dirs
+// (one directory per hierarchy, as cgroups.Manager.Dirs lists them) and
+// stays in this process's group in every other hierarchy: what
+// ReadCgroupView would read in that process, computed before it exists
+// (a raw init joins its cgroup as its first act and reads nothing).
+func CgroupViewOf(dirs []string) (*CgroupView, error) {
+	cv, err := ReadCgroupView()
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range cv.mounts {
+		for _, d := range dirs {
+			if d != h.mnt && !strings.HasPrefix(d, h.mnt+"/") {
+				continue
+			}
+			cv.own[controllerKey(h.opts)] = path.Join(h.root, strings.TrimPrefix(d, h.mnt))
+		}
+	}
+	return cv, nil
+}
+
 // bindOwnHierarchy binds, from the host's mount of hierarchy h, the
 // container's own group onto dest: the directory a new mount in the
 // container's cgroup namespace shows as its root (and mountinfo shows
