@@ -160,8 +160,14 @@ func (l *devList) remove(k devKey, access string) error {
 
 // keys gives the exceptions' keys ordered by major, minor, then type,
 // the order runc writes them in.
+// Sorted by pointer: a sort of pointers is linked already (flag's), one
+// of devKey values would add its own instantiation (8 KiB).
 func (l *devList) keys() []devKey {
-	return slices.SortedFunc(maps.Keys(l.except), func(a, b devKey) int {
+	var ps []*devKey
+	for k := range l.except {
+		ps = append(ps, &k)
+	}
+	slices.SortFunc(ps, func(a, b *devKey) int {
 		switch {
 		case a.major != b.major:
 			return cmpInt(a.major, b.major)
@@ -170,6 +176,11 @@ func (l *devList) keys() []devKey {
 		}
 		return cmpInt(int64(a.typ), int64(b.typ))
 	})
+	keys := make([]devKey, len(ps))
+	for i, p := range ps {
+		keys[i] = *p
+	}
+	return keys
 }
 
 func cmpInt(a, b int64) int {

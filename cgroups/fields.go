@@ -107,13 +107,19 @@ func format(v reflect.Value) string {
 		}
 		return "[" + strings.Join(el, ", ") + "]"
 	case reflect.Map:
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		var el []string
-		for _, k := range keys {
-			el = append(el, k.String()+"="+format(v.MapIndex(k)))
+		// Sorted as strings: a SortFunc over reflect.Values would add a
+		// sort instantiation of its own to the binary (12 KiB).
+		el := map[string]string{}
+		var keys []string
+		for _, k := range v.MapKeys() {
+			keys = append(keys, k.String())
+			el[k.String()] = k.String() + "=" + format(v.MapIndex(k))
 		}
-		return "{" + strings.Join(el, " ") + "}"
+		slices.Sort(keys)
+		for i, k := range keys {
+			keys[i] = el[k]
+		}
+		return "{" + strings.Join(keys, " ") + "}"
 	case reflect.Struct:
 		return "{" + strings.Join(structFields(v), " ") + "}"
 	}

@@ -313,21 +313,40 @@ func removeDir(p string) error {
 	if rmdirRetry(p, false) == nil {
 		return nil
 	}
-	ents, err := os.ReadDir(p)
+	subs, err := subdirs(p)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil
 		}
 		return err
 	}
-	for _, e := range ents {
-		if e.IsDir() {
-			if err := removeDir(filepath.Join(p, e.Name())); err != nil {
-				return err
-			}
+	for _, name := range subs {
+		if err := removeDir(filepath.Join(p, name)); err != nil {
+			return err
 		}
 	}
 	return rmdirRetry(p, true)
+}
+
+// subdirs lists the names of the directories in dir, sorted, as
+// os.ReadDir and filepath.WalkDir would visit them. Not os.ReadDir: its
+// sort of DirEntry values is a generic instantiation of its own in the
+// binary (8 KiB); names sort as strings.
+func subdirs(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := f.ReadDir(-1)
+	f.Close()
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, err
 }
 
 func rmdirRetry(p string, retry bool) error {
@@ -370,22 +389,18 @@ func procsIn(dir string) ([]int, error) {
 	return pids, nil
 }
 
-// allPids lists the pids in dir and every group below it; groups removed
-// during the walk are skipped.
+// allPids lists the pids in dir and every group below it, each group
+// before the groups below it, in name order (as filepath.WalkDir visits
+// them); groups removed during the walk are skipped.
 func allPids(dir string) ([]int, error) {
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		return nil, err
+	}
 	var pids []int
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	var walk func(p string) error
+	walk = func(p string) error {
 		gone := func(err error) bool {
 			return p != dir && (errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV))
-		}
-		if err != nil {
-			if gone(err) {
-				return nil
-			}
-			return err
-		}
-		if !d.IsDir() {
-			return nil
 		}
 		ps, err := procsIn(p)
 		if err != nil {
@@ -395,9 +410,18 @@ func allPids(dir string) ([]int, error) {
 			return err
 		}
 		pids = append(pids, ps...)
+		subs, err := subdirs(p)
+		if err != nil && !gone(err) {
+			return err
+		}
+		for _, name := range subs {
+			if err := walk(filepath.Join(p, name)); err != nil {
+				return err
+			}
+		}
 		return nil
-	})
-	return pids, err
+	}
+	return pids, walk(dir)
 }
 
 // joinGroup writes pid to dir's cgroup.procs. A write may fail with

@@ -196,14 +196,30 @@ func (r *Report) v2Group(h Host, cg Cgroups) string {
 		}
 	}
 	root := strings.TrimPrefix(cg.V2Mount, "/")
-	entries, err := fs.ReadDir(h.FS, root)
+	// The first directory in name order, as fs.ReadDir would list them;
+	// not fs.ReadDir itself: its sort of DirEntry values is a generic
+	// instantiation of its own in the binary (8 KiB).
+	f, err := h.FS.Open(root)
 	if err != nil {
 		return ""
 	}
+	defer f.Close()
+	d, ok := f.(fs.ReadDirFile)
+	if !ok {
+		return ""
+	}
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return ""
+	}
+	first := ""
 	for _, e := range entries {
-		if e.IsDir() {
-			return path.Join(cg.V2Mount, e.Name())
+		if e.IsDir() && (first == "" || e.Name() < first) {
+			first = e.Name()
 		}
 	}
-	return ""
+	if first == "" {
+		return ""
+	}
+	return path.Join(cg.V2Mount, first)
 }

@@ -81,3 +81,18 @@ func TestWritePrometheus(t *testing.T) {
 		t.Errorf("a series for a limit that is not set:\n%s", out)
 	}
 }
+
+// TestPrometheusEscapes holds escapeLabel and escapeHelp to the
+// strings.Replacers they replaced (kept out of the binary for size).
+func TestPrometheusEscapes(t *testing.T) {
+	label := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+	for _, v := range []string{"", "web", `a"b`, `a\b`, "a\nb", `\"`, "\\\n\"", `\\n`, "\"\n\\\\"} {
+		if got := escapeLabel(v); got != label.Replace(v) {
+			t.Errorf("escapeLabel(%q) = %q, want %q", v, got, label.Replace(v))
+		}
+		if got := escapeHelp(v); got != help.Replace(v) {
+			t.Errorf("escapeHelp(%q) = %q, want %q", v, got, help.Replace(v))
+		}
+	}
+}

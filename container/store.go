@@ -197,7 +197,14 @@ func (r Root) IDs() ([]string, error) {
 	if err := r.check(false); err != nil {
 		return nil, err
 	}
-	ents, err := os.ReadDir(r.Dir)
+	// Not os.ReadDir: its sort of DirEntry values is a generic
+	// instantiation of its own in the binary (8 KiB); IDs sort as strings.
+	var ents []fs.DirEntry
+	d, err := os.Open(r.Dir)
+	if err == nil {
+		ents, err = d.ReadDir(-1)
+		d.Close()
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -120,5 +121,16 @@ func BenchmarkSealedSelf(b *testing.B) {
 				f.Close()
 			}
 		})
+	}
+}
+
+// TestEscapeLowerdir holds escapeLowerdir to the strings.Replacer it
+// replaced (kept out of the binary for size).
+func TestEscapeLowerdir(t *testing.T) {
+	want := strings.NewReplacer(`\`, `\\`, `:`, `\:`)
+	for _, p := range []string{"", "/usr/bin", `/a:b`, `/a\b`, `/a\:b`, `::\\`, `/x\\:y:`} {
+		if got := escapeLowerdir(p); got != want.Replace(p) {
+			t.Errorf("escapeLowerdir(%q) = %q, want %q", p, got, want.Replace(p))
+		}
 	}
 }
