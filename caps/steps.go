@@ -120,9 +120,13 @@ func (s Set) capset() error {
 	c.Set(capability.EFFECTIVE, s.Effective.Caps()...)
 	c.Set(capability.PERMITTED, s.Permitted.Caps()...)
 	c.Set(capability.INHERITABLE, s.Inheritable.Caps()...)
-	err = c.Apply(capability.CAPS)
+	return s.capsetErr(c.Apply(capability.CAPS))
+}
+
+// capsetErr names the usual cause of EPERM: asking for more than the
+// thread has.
+func (s Set) capsetErr(err error) error {
 	if errors.Is(err, syscall.EPERM) {
-		// Name the usual cause: asking for more than the thread has.
 		if st, rerr := ReadStatus(0); rerr == nil && s.Permitted&^st.Permitted != 0 {
 			return fmt.Errorf("%w (%s not in this thread's permitted set, which can only shrink)",
 				err, (s.Permitted &^ st.Permitted).describe())

@@ -327,7 +327,7 @@ func processSteps(p *Plan, exec bool, sock *os.File) ([]step.Step, error) {
 		pc.BeforeUser = append(filter, pc.BeforeUser...)
 		pc.Last = append(lsm, wait...)
 	}
-	pc.Last = append(pc.Last, defaultSignalsStep())
+	pc.Last = append(pc.Last, process.DefaultSignalsStep())
 	if sock == nil {
 		// Not run (create --dry-run): the user and the program as the
 		// config names them; the init resolves them in the new root.

@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/ctr-lite/ctr-lite/raw"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -70,6 +71,16 @@ type Config struct {
 	// Last runs after no_new_privs, right before execve: the seccomp
 	// package's load step.
 	Last []step.Step `json:"-"`
+
+	// Raw holds the hooks for RawSteps, which takes no Go steps.
+	Raw RawHooks `json:"-"`
+	// Stdio is what RawSteps knows of the child's fds 0, 1 and 2 for
+	// ChownStdio (StatStdio); the Go step fstat's them itself.
+	Stdio [3]StdioFile `json:"-"`
+	// SetgroupsDenied: the user namespace the process runs in has
+	// /proc/PID/setgroups "deny" (the runtime wrote it for a rootless
+	// container's maps). The Go step reads it; RawSteps must be told.
+	SetgroupsDenied bool `json:"-"`
 }
 
 // Resolved is what Steps worked out from the config and the rootfs's
@@ -81,6 +92,9 @@ type Resolved struct {
 	Path     string   // the executable, found with the final PATH
 	Args     []string // argv
 	Env      []string // the final environment
+	// PathReg is the register in which RawSteps' ops leave a pointer
+	// to the executable found (Path stays empty: the child looks it up).
+	PathReg raw.Reg
 }
 
 // Validate checks what Resolve checks without reading any file: cwd,

@@ -40,30 +40,52 @@ func LookPath(name string, env []string) (string, error) {
 		fi, err := os.Stat(name)
 		switch {
 		case err != nil:
-			return "", fmt.Errorf("executable %q: %w", name, err)
+			return "", executableErr(name, err)
 		case fi.IsDir():
-			return "", fmt.Errorf("executable %q: %w", name, syscall.EISDIR)
+			return "", executableErr(name, syscall.EISDIR)
 		case fi.Mode()&0o111 == 0:
 			// execve(2) would fail with EACCES; say so before start,
 			// as runc's exec.LookPath does.
-			return "", fmt.Errorf("executable %q: no execute permission: %w", name, os.ErrPermission)
+			return "", noExecuteErr(name)
 		}
 		return name, nil
 	}
+	for _, p := range pathCandidates(name, env) {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", notInPathErr(name)
+}
+
+// pathCandidates are the files LookPath tries for a name without a
+// slash, in order: name in each directory of env's PATH (the last PATH=
+// wins), "." for an empty one.
+func pathCandidates(name string, env []string) []string {
 	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			path = v
 		}
 	}
+	var out []string
 	for _, dir := range strings.Split(path, ":") {
 		if dir == "" {
 			dir = "."
 		}
-		p := dir + "/" + name
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
+		out = append(out, dir+"/"+name)
 	}
-	return "", fmt.Errorf("executable %q not found in $PATH: %w", name, program.ErrNotFound)
+	return out
+}
+
+func executableErr(name string, err error) error {
+	return fmt.Errorf("executable %q: %w", name, err)
+}
+
+func noExecuteErr(name string) error {
+	return fmt.Errorf("executable %q: no execute permission: %w", name, os.ErrPermission)
+}
+
+func notInPathErr(name string) error {
+	return fmt.Errorf("executable %q not found in $PATH: %w", name, program.ErrNotFound)
 }

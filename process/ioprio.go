@@ -28,23 +28,31 @@ const ioprioClassShift = 13
 // "ioPriority"): ioprio_set(IOPRIO_WHO_PROCESS, 0, ...). An unknown class
 // or a priority outside 0..7 is an error.
 func IOPriorityStep(p *specs.LinuxIOPriority) (step.Step, error) {
+	st, _, err := ioPriorityStep(p)
+	return st, err
+}
+
+// ioprioWhoProcess is IOPRIO_WHO_PROCESS (<linux/ioprio.h>).
+const ioprioWhoProcess = 1
+
+// ioPriorityStep is IOPriorityStep and the value it sets.
+func ioPriorityStep(p *specs.LinuxIOPriority) (step.Step, uintptr, error) {
 	class, ok := ioprioClass(p.Class)
 	if !ok {
-		return step.Step{}, fmt.Errorf("process.ioPriority.class %q: want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE", p.Class)
+		return step.Step{}, 0, fmt.Errorf("process.ioPriority.class %q: want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE", p.Class)
 	}
 	if p.Priority < 0 || p.Priority > 7 {
-		return step.Step{}, fmt.Errorf("process.ioPriority.priority %d: want 0 to 7", p.Priority)
+		return step.Step{}, 0, fmt.Errorf("process.ioPriority.priority %d: want 0 to 7", p.Priority)
 	}
 	val := class<<ioprioClassShift | uintptr(p.Priority)
 	return step.Step{
 		Op: "ioprio_set", Args: fmt.Sprintf("IOPRIO_WHO_PROCESS, 0, %s/%d", p.Class, p.Priority),
 		Why: "the I/O scheduling class the program inherits; RT needs CAP_SYS_ADMIN, so before the user change",
 		Do: func() error {
-			const whoProcess = 1
-			if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, whoProcess, 0, val); e != 0 {
+			if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, val); e != 0 {
 				return e
 			}
 			return nil
 		},
-	}, nil
+	}, val, nil
 }

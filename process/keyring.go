@@ -30,7 +30,7 @@ func SessionKeyringStep(id string) step.Step {
 				return nil
 			}
 			if err != nil {
-				return fmt.Errorf("join session keyring: %w", err)
+				return joinKeyringErr(err)
 			}
 			return addKeyPerm(kid, keyUsrSearch)
 		},
@@ -53,9 +53,15 @@ func addKeyPerm(kid int, bits uint32) error {
 		return fmt.Errorf("describe session keyring: %w", err)
 	}
 	if err := unix.KeyctlSetperm(kid, uint32(perm)|bits); err != nil {
-		return fmt.Errorf("set session keyring permissions: %w", err)
+		return setpermKeyringErr(err)
 	}
 	return nil
+}
+
+func joinKeyringErr(err error) error { return fmt.Errorf("join session keyring: %w", err) }
+
+func setpermKeyringErr(err error) error {
+	return fmt.Errorf("set session keyring permissions: %w", err)
 }
 
 // keyUsrSearch is KEY_USR_SEARCH (<linux/key.h>): the key's user may

@@ -20,6 +20,12 @@ const (
 // 32-bit userlands on 64-bit kernels. Like runc, only the domains, no
 // flags: any other domain, or flags, is an error.
 func PersonalityStep(p *specs.LinuxPersonality) (step.Step, error) {
+	st, _, err := personalityStep(p)
+	return st, err
+}
+
+// personalityStep is PersonalityStep and the domain it sets.
+func personalityStep(p *specs.LinuxPersonality) (step.Step, uintptr, error) {
 	var dom uintptr
 	switch p.Domain {
 	case specs.PerLinux:
@@ -27,10 +33,10 @@ func PersonalityStep(p *specs.LinuxPersonality) (step.Step, error) {
 	case specs.PerLinux32:
 		dom = perLinux32
 	default:
-		return step.Step{}, fmt.Errorf("linux.personality.domain %q: want LINUX or LINUX32", p.Domain)
+		return step.Step{}, 0, fmt.Errorf("linux.personality.domain %q: want LINUX or LINUX32", p.Domain)
 	}
 	if len(p.Flags) > 0 {
-		return step.Step{}, fmt.Errorf("linux.personality.flags %v: not supported", p.Flags)
+		return step.Step{}, 0, fmt.Errorf("linux.personality.flags %v: not supported", p.Flags)
 	}
 	return step.Step{
 		Op: "personality", Args: string(p.Domain),
@@ -41,7 +47,7 @@ func PersonalityStep(p *specs.LinuxPersonality) (step.Step, error) {
 			}
 			return nil
 		},
-	}, nil
+	}, dom, nil
 }
 
 // AttrSteps are personality (config-linux.md "Personality") and the I/O

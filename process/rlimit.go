@@ -157,10 +157,15 @@ func setRlimit(res int, r specs.POSIXRlimit) error {
 	if err := unix.Prlimit(0, res, nil, &old); err != nil {
 		return err
 	}
-	err := unix.Prlimit(0, res, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}, nil)
-	if errors.Is(err, unix.EPERM) && r.Hard > old.Max {
+	return rlimitErr(old.Max, r, unix.Prlimit(0, res, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}, nil))
+}
+
+// rlimitErr explains err, the failed setting of r over a hard limit of
+// oldMax.
+func rlimitErr(oldMax uint64, r specs.POSIXRlimit, err error) error {
+	if errors.Is(err, unix.EPERM) && r.Hard > oldMax {
 		return fmt.Errorf("raising the hard limit from %s to %s needs CAP_SYS_RESOURCE, which this process lacks: %w",
-			fmtLimit(old.Max), fmtLimit(r.Hard), err)
+			fmtLimit(oldMax), fmtLimit(r.Hard), err)
 	}
 	return err
 }

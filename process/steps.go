@@ -36,21 +36,28 @@ func setdomainnameStep(name string) step.Step {
 // killer's bias for this process and what it execs or forks. Raising it
 // is free; lowering it below what it was needs CAP_SYS_RESOURCE.
 func oomScoreAdjStep(proc string, v int) step.Step {
-	rel := strconv.Itoa(os.Getpid()) + "/oom_score_adj" // not "self": a symlink
+	return oomScoreAdjStepAt(proc, strconv.Itoa(os.Getpid())+"/oom_score_adj", v) // not "self": a symlink
+}
+
+func oomScoreAdjStepAt(proc, rel string, v int) step.Step {
 	return step.Step{
 		Op:   "write " + proc + "/" + rel,
 		Args: strconv.Itoa(v),
 		Why:  "OOM killer bias: -1000 never, 1000 first",
 		Do: func() error {
 			old, _ := procfs.Read(proc, rel)
-			err := procfs.Write(proc, rel, strconv.Itoa(v))
-			if n, perr := strconv.Atoi(old); errors.Is(err, unix.EACCES) && perr == nil && v < n {
-				return fmt.Errorf("lowering oom_score_adj from %d to %d needs CAP_SYS_RESOURCE, which this process lacks: %w", n, v, err)
-			}
-			return err
+			return oomScoreAdjErr(old, v, procfs.Write(proc, rel, strconv.Itoa(v)))
 		},
 		ReadBack: func() (string, error) { return procfs.Read(proc, rel) },
 	}
+}
+
+// oomScoreAdjErr explains err, the failed write of v over old.
+func oomScoreAdjErr(old string, v int, err error) error {
+	if n, perr := strconv.Atoi(old); errors.Is(err, unix.EACCES) && perr == nil && v < n {
+		return fmt.Errorf("lowering oom_score_adj from %d to %d needs CAP_SYS_RESOURCE, which this process lacks: %w", n, v, err)
+	}
+	return err
 }
 
 // cloexecStep marks every fd from 3 up close-on-exec, except keep, and
@@ -181,9 +188,13 @@ func chdirInRoot(path string) error {
 		return err
 	}
 	if _, err := unix.Getwd(); err != nil {
-		return fmt.Errorf("cwd %q is outside the root directory: %w", path, err)
+		return outsideRootErr(path, err)
 	}
 	return nil
+}
+
+func outsideRootErr(path string, err error) error {
+	return fmt.Errorf("cwd %q is outside the root directory: %w", path, err)
 }
 
 // stdioOwnerStep is runc's fixStdioPermissions: fchown(2) of fds 0, 1
@@ -212,12 +223,16 @@ func stdioOwnerStep(uid uint32) step.Step {
 				}
 				err := unix.Fchown(fd, int(uid), int(st.Gid))
 				if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) {
-					return fmt.Errorf("fchown fd %d to uid %d: %w", fd, uid, err)
+					return fchownErr(fd, uid, err)
 				}
 			}
 			return nil
 		},
 	}
+}
+
+func fchownErr(fd int, uid uint32, err error) error {
+	return fmt.Errorf("fchown fd %d to uid %d: %w", fd, uid, err)
 }
 
 // userSteps change the credentials: groups, then gid, then uid, since
@@ -243,7 +258,7 @@ func userSteps(r *Resolved) []step.Step {
 				// can be dropped or added there, as in runc 1.1.
 				if d, err := os.ReadFile("/proc/self/setgroups"); err == nil && strings.TrimSpace(string(d)) == "deny" {
 					if len(groups) > 0 {
-						return fmt.Errorf("supplementary groups %v: setgroups(2) is denied in this user namespace (a rootless container)", groups)
+						return setgroupsDeniedErr(groups)
 					}
 					return nil
 				}
@@ -266,6 +281,10 @@ func userSteps(r *Resolved) []step.Step {
 			Do:  func() error { return unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0) },
 		},
 	}
+}
+
+func setgroupsDeniedErr(groups []int) error {
+	return fmt.Errorf("supplementary groups %v: setgroups(2) is denied in this user namespace (a rootless container)", groups)
 }
 
 func umaskStep(mask uint32) step.Step {

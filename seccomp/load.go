@@ -42,18 +42,25 @@ func Load(f *Filter) (*os.File, error) {
 	}
 	runtime.KeepAlive(f.Program)
 	switch {
-	case errno == unix.EACCES:
-		return nil, fmt.Errorf("%w: set no_new_privs first or hold CAP_SYS_ADMIN", errno)
-	case errno == unix.EINVAL && f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
-		return nil, fmt.Errorf("%w: the kernel may lack seccomp user notification (Linux 5.0) or a flag asked for", errno)
 	case errno != 0:
-		return nil, errno
+		return nil, loadErr(f, errno)
 	case f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
 		return os.NewFile(r, "seccomp-listener"), nil
 	case r != 0 && f.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0:
 		return nil, fmt.Errorf("SECCOMP_FILTER_FLAG_TSYNC: thread %d could not be synchronized", r)
 	}
 	return nil, nil
+}
+
+// loadErr explains a failed seccomp(2) or prctl(PR_SET_SECCOMP).
+func loadErr(f *Filter, errno unix.Errno) error {
+	switch {
+	case errno == unix.EACCES:
+		return fmt.Errorf("%w: set no_new_privs first or hold CAP_SYS_ADMIN", errno)
+	case errno == unix.EINVAL && f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
+		return fmt.Errorf("%w: the kernel may lack seccomp user notification (Linux 5.0) or a flag asked for", errno)
+	}
+	return errno
 }
 
 // LoadStep is Load as a step, for --explain. When the filter returns a
