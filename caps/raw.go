@@ -53,6 +53,20 @@ type capData struct{ effective, permitted, inheritable uint32 }
 
 const linuxCapabilityVersion3 = 0x20080522
 
+// capsetArgs are capset(2)'s arguments for the calling thread (pid 0).
+func (s *Set) capsetArgs() (*capHeader, *[2]capData) {
+	hdr := &capHeader{version: linuxCapabilityVersion3}
+	data := &[2]capData{}
+	for i := range data {
+		data[i] = capData{
+			effective:   uint32(s.Effective >> (32 * i)),
+			permitted:   uint32(s.Permitted >> (32 * i)),
+			inheritable: uint32(s.Inheritable >> (32 * i)),
+		}
+	}
+	return hdr, data
+}
+
 // ApplyRaw appends what ApplySteps' steps do, one op each: capset(2) of
 // the calling thread (header version 3, pid 0) with the three sets
 // prebuilt, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL) (EINVAL, a
@@ -69,15 +83,7 @@ func (s *Set) ApplyRaw(p *raw.Prog) error {
 		return err
 	}
 	sts := s.ApplySteps()
-	hdr := &capHeader{version: linuxCapabilityVersion3}
-	data := &[2]capData{}
-	for i := range data {
-		data[i] = capData{
-			effective:   uint32(s.Effective >> (32 * i)),
-			permitted:   uint32(s.Permitted >> (32 * i)),
-			inheritable: uint32(s.Inheritable >> (32 * i)),
-		}
-	}
+	hdr, data := s.capsetArgs()
 	p.Keep(hdr)
 	p.Keep(data)
 	set := *s

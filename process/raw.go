@@ -374,19 +374,19 @@ func procWriteRaw(p *raw.Prog, st step.Step, proc, rel, val string, resolve uint
 	name := strings.TrimSuffix(proc, "/") + "/" + rel
 	how := &unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: resolve}
 	p.Keep(how)
-	var sfs unix.Statfs_t
-	buf := p.Bytes(make([]byte, unsafe.Sizeof(sfs)))
+	sfs := new(unix.Statfs_t)
+	p.Keep(sfs)
 	dir, file := p.Reg(), p.Reg()
 	g := p.NewGroup(st)
 	g.Add(raw.Op{Trap: unix.SYS_OPENAT, Args: [6]uintptr{atFDCWD, procPtr, unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC}, Out: dir},
 		step.Step{Op: "openat", Args: fmt.Sprintf("%q, O_PATH|O_DIRECTORY|O_NOFOLLOW", proc)},
 		func(e syscall.Errno) error { return fmt.Errorf("open %s: %w", proc, e) })
-	procCheckRaw(g, dir, buf, unsafe.Sizeof(sfs), proc)
+	procCheckRaw(g, dir, sfs, proc)
 	g.Add(raw.Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, relPtr, uintptr(unsafe.Pointer(how)), unsafe.Sizeof(*how)}, In: [6]raw.Reg{dir}, Out: file},
 		step.Step{Op: "openat2", Args: fmt.Sprintf("%q, O_WRONLY, RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS", rel)},
 		func(e syscall.Errno) error { return fmt.Errorf("open %s: %w", name, e) })
 	g.Add(raw.Op{Trap: unix.SYS_CLOSE, In: [6]raw.Reg{dir}}, step.Step{Op: "close", Args: proc}, nil)
-	procCheckRaw(g, file, buf, unsafe.Sizeof(sfs), name)
+	procCheckRaw(g, file, sfs, name)
 	valPtr := p.Bytes([]byte(val))
 	g.Add(raw.Op{Trap: unix.SYS_WRITE, Args: [6]uintptr{0, valPtr, uintptr(len(val))}, In: [6]raw.Reg{file}},
 		step.Step{Op: "write", Args: fmt.Sprintf("%s, %q", name, val)}, errf)
@@ -396,12 +396,11 @@ func procWriteRaw(p *raw.Prog, st step.Step, proc, rel, val string, resolve uint
 
 // procCheckRaw is procfs.Check of the fd in reg: fstatfs(2), then f_type
 // must be PROC_SUPER_MAGIC.
-func procCheckRaw(g *raw.Group, reg raw.Reg, buf, size uintptr, name string) {
-	trap, args := fstatfsCall(0, buf, size)
+func procCheckRaw(g *raw.Group, reg raw.Reg, sfs *unix.Statfs_t, name string) {
+	trap, args := fstatfsCall(0, uintptr(unsafe.Pointer(sfs)), unsafe.Sizeof(*sfs))
 	g.Add(raw.Op{Trap: trap, Args: args, In: [6]raw.Reg{reg}}, step.Step{Op: "fstatfs", Args: name},
 		func(e syscall.Errno) error { return fmt.Errorf("fstatfs %s: %w", name, e) })
-	var sfs unix.Statfs_t
-	g.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{buf + unsafe.Offsetof(sfs.Type), unix.PROC_SUPER_MAGIC, uintptr(unix.EXDEV), unsafe.Sizeof(sfs.Type)}},
+	g.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&sfs.Type), Args: [6]uintptr{1: unix.PROC_SUPER_MAGIC, 2: uintptr(unix.EXDEV), 3: unsafe.Sizeof(sfs.Type)}},
 		step.Step{Op: "check", Args: "f_type == PROC_SUPER_MAGIC"},
 		func(syscall.Errno) error {
 			return fmt.Errorf("%s is not on a procfs (want PROC_SUPER_MAGIC %#x): refusing to write through it", name, unix.PROC_SUPER_MAGIC)
@@ -451,7 +450,9 @@ func chdirRaw(p *raw.Prog, st step.Step, path string, ifReg raw.Reg) (raw.Reg, e
 	if err != nil {
 		return 0, fmt.Errorf("process: cwd: %w", err)
 	}
-	buf := p.Bytes(make([]byte, unix.PathMax))
+	cwd := make([]byte, unix.PathMax)
+	p.Keep(cwd)
+	buf := uintptr(unsafe.Pointer(&cwd[0]))
 	g := p.NewGroup(st)
 	o := raw.Op{Trap: unix.SYS_CHDIR, Args: [6]uintptr{ptr}, If: ifReg}
 	if ifReg == 0 {
@@ -461,7 +462,7 @@ func chdirRaw(p *raw.Prog, st step.Step, path string, ifReg raw.Reg) (raw.Reg, e
 	outside := func(e syscall.Errno) error { return outsideRootErr(path, e) }
 	g.Add(raw.Op{Trap: unix.SYS_GETCWD, Args: [6]uintptr{buf, unix.PathMax}, If: ifReg},
 		step.Step{Op: "getcwd", Why: "'/' first, or the cwd is outside the root (CVE-2024-21626)"}, outside)
-	g.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{buf, '/', uintptr(unix.ENOENT), 1}, If: ifReg},
+	g.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&cwd[0]), Args: [6]uintptr{1: '/', 2: uintptr(unix.ENOENT), 3: 1}, If: ifReg},
 		step.Step{Op: "check", Args: "cwd[0] == '/'"}, outside)
 	if ifReg != 0 {
 		return 0, nil
