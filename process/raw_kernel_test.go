@@ -50,7 +50,7 @@ echo stdout owner $(stat -L -c %u /proc/$$/fd/1)
 mkdir /proc/$$/x 2>/dev/null; echo mkdir $?
 echo arch $(uname -m)
 ionice -p $$
-grep " _ses.rawproc" /proc/keys | awk '{print "keyring", $4, $5, $6, $8, $9}'
+grep " _ses.rawproc-$CASE:" /proc/keys | awk '{print "keyring", $4, $5, $6, $8, $9}'
 `
 
 // rawCase is one process config run both ways.
@@ -104,6 +104,7 @@ func rawCaseNamed(name, cwd string) (rawCase, error) {
 	if err != nil {
 		return rawCase{}, err
 	}
+	cfg.Process.Env = append(cfg.Process.Env, "CASE="+name) // its keyring, not another's left for the GC
 	c := rawCase{cfg: cfg, caps: set, filter: f, keyring: "rawproc-" + name,
 		pers: &specs.LinuxPersonality{Domain: specs.PerLinux32},
 		io:   &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 3}}
