@@ -86,8 +86,9 @@ func (m *Manager) createRootless() error {
 			name = "cgroup2"
 		}
 		if describe(only(ctrl, m.res)) != "" && ctrl != "devices" {
-			// runc: "cannot set %s limit: container could not join or create cgroup".
-			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup %s: %w", specName()[ctrl], d, err)
+			// runc's words, then the one directory and why: "...: mkdir
+			// /sys/fs/cgroup/memory/x: permission denied".
+			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup: %w", specName()[ctrl], err)
 		}
 		m.skipped = append(m.skipped, name)
 		delete(m.dirs, ctrl)

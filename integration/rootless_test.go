@@ -355,6 +355,8 @@ func TestRootlessUserManagesOwnContainerOthersCannot(t *testing.T) {
 
 // A rootless user who asks for a memory limit with no cgroup it may make
 // gets runc's error, not a container without the limit, and nothing left.
+// The error is one short line naming the one directory that could not be
+// made and why, not every hierarchy's.
 func TestRootlessUserAsksForLimitsWithoutDelegation(t *testing.T) {
 	u := newRootlessUser(t, "d")
 	if _, err := os.Stat("/sys/fs/cgroup/memory"); err != nil && !exists("/sys/fs/cgroup/cgroup.controllers") {
@@ -372,6 +374,15 @@ func TestRootlessUserAsksForLimitsWithoutDelegation(t *testing.T) {
 	}
 	if strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 		t.Errorf("more than the one error line: %q", r.stderr)
+	}
+	memDir := "/sys/fs/cgroup/"
+	if exists("/sys/fs/cgroup/memory") {
+		memDir += "memory/"
+	}
+	if msg := strings.TrimSpace(r.stderr); strings.Count(msg, "/sys/fs/cgroup/") != 1 || len(msg) > 250 ||
+		!strings.Contains(msg, ": mkdir "+memDir) || !strings.HasSuffix(msg, "/"+id+": permission denied") {
+		t.Errorf("want one line naming the memory cgroup directory and the cause (mkdir %s...%s: permission denied) once, got %d characters: %q",
+			memDir, id, len(msg), msg)
 	}
 	if left := u.leftovers(id); len(left) > 0 {
 		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))

@@ -8,8 +8,10 @@
 package step
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 )
 
@@ -107,13 +109,22 @@ func (r *Runner) printf(format string, args ...any) {
 	fmt.Fprintf(r.Explain, p+format, args...)
 }
 
-// Error is a step that failed: "op(args): err".
+// Error is a step that failed: "op args: err", or only err when it
+// names the call and the file itself (an *fs.PathError of the step's op
+// in its chain, as "mkdir /sys/fs/cgroup/memory/x: permission denied"
+// from a step that makes a directory in each of ten hierarchies): one
+// short line naming the object that failed, not every one the step
+// would touch.
 type Error struct {
 	Step Step
 	Err  error
 }
 
 func (e *Error) Error() string {
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) && pe.Op == e.Step.Op {
+		return e.Err.Error()
+	}
 	if e.Step.Args == "" {
 		return e.Step.Op + ": " + e.Err.Error()
 	}
