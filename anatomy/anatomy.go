@@ -9,7 +9,6 @@ package anatomy
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -156,11 +155,11 @@ func readCgroups(file string) ([]CgroupLine, error) {
 	for _, l := range lines {
 		f := strings.SplitN(l, ":", 3)
 		if len(f) != 3 {
-			return nil, fmt.Errorf("%s: bad line %q", file, l)
+			return nil, errorf("%s: bad line %q", file, l)
 		}
 		id, err := strconv.Atoi(f[0])
 		if err != nil {
-			return nil, fmt.Errorf("%s: bad line %q", file, l)
+			return nil, errorf("%s: bad line %q", file, l)
 		}
 		out = append(out, CgroupLine{Hierarchy: id, Controllers: f[1], Path: f[2]})
 	}
@@ -188,7 +187,7 @@ func (p *Process) readStatus(file string) error {
 			p.NoNewPrivs = v == "1"
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", file, k, err)
+			return errorf("%s: %s: %w", file, k, err)
 		}
 	}
 	return sc.Err()
@@ -276,7 +275,7 @@ func readLimits(file string) ([]Rlimit, error) {
 		}
 		name, soft, hard, units, ok := limitLine(l)
 		if !ok {
-			return nil, fmt.Errorf("%s: bad line %q", file, l)
+			return nil, errorf("%s: bad line %q", file, l)
 		}
 		out = append(out, Rlimit{Resource: name, Soft: soft, Hard: hard, Units: units})
 	}
@@ -301,18 +300,18 @@ func Hostname(pid int) (string, error) {
 	defer self.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWUTS); err != nil {
 		runtime.UnlockOSThread()
-		return "", fmt.Errorf("setns %s: %w", target.Name(), err)
+		return "", errorf("setns %s: %w", target.Name(), err)
 	}
 	var u unix.Utsname
 	uerr := unix.Uname(&u)
 	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWUTS); err != nil {
 		// The thread stays locked: Go ends it with the goroutine
 		// rather than reuse it in the wrong namespace.
-		return "", fmt.Errorf("setns back to our uts namespace: %w", err)
+		return "", errorf("setns back to our uts namespace: %w", err)
 	}
 	runtime.UnlockOSThread()
 	if uerr != nil {
-		return "", fmt.Errorf("uname: %w", uerr)
+		return "", errorf("uname: %w", uerr)
 	}
 	return unix.ByteSliceToString(u.Nodename[:]), nil
 }
@@ -328,7 +327,7 @@ func ReadMountinfo(file string) ([]Mount, error) {
 	defer f.Close()
 	out, err := parseMountinfo(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, errorf("%s: %w", file, err)
 	}
 	return out, nil
 }

@@ -65,7 +65,7 @@ func Parse(name string) (Cap, error) {
 	if n, err := strconv.Atoi(s[len("CAP_"):]); err == nil && n >= 0 && n <= int(MaxCap) {
 		return Cap(n), nil
 	}
-	return 0, fmt.Errorf("%w %q", ErrUnknown, name)
+	return 0, errorf("%w %q", ErrUnknown, name)
 }
 
 // LastCap is the highest capability the running kernel has, read from
@@ -78,11 +78,11 @@ func LastCap() (Cap, error) {
 		if perr == nil && n >= 0 && n <= int(MaxCap) {
 			return Cap(n), nil
 		}
-		err = fmt.Errorf("/proc/sys/kernel/cap_last_cap: bad value %q", strings.TrimSpace(string(data)))
+		err = errorf("/proc/sys/kernel/cap_last_cap: bad value %q", strings.TrimSpace(string(data)))
 	}
 	c, perr := capability.LastCap()
 	if perr != nil {
-		return 0, fmt.Errorf("highest capability of the kernel: %w (and %w)", err, perr)
+		return 0, errorf("highest capability of the kernel: %w (and %w)", err, perr)
 	}
 	return c, nil
 }
@@ -115,7 +115,7 @@ func ParseMask(s string) (Mask, error) {
 	h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X")
 	v, err := strconv.ParseUint(h, 16, 64)
 	if err != nil {
-		return 0, fmt.Errorf("bad capability mask %q: want up to 16 hex digits, like /proc/PID/status CapEff", s)
+		return 0, errorf("bad capability mask %q: want up to 16 hex digits, like /proc/PID/status CapEff", s)
 	}
 	return Mask(v), nil
 }

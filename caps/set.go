@@ -2,7 +2,6 @@ package caps
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -90,7 +89,7 @@ func fromSpec(c *specs.LinuxCapabilities, last Cap) (*Set, error) {
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("process.capabilities.%s: %w", l.name, err)
+				return nil, errorf("process.capabilities.%s: %w", l.name, err)
 			}
 			*l.mask |= MaskOf(cp)
 		}
@@ -111,13 +110,13 @@ func (s *Set) Validate() error {
 		return nil
 	}
 	if bad := s.Effective &^ s.Permitted; bad != 0 {
-		return fmt.Errorf("process.capabilities: effective %s not in permitted (capset(2) refuses an effective capability that is not permitted)", bad.describe())
+		return errorf("process.capabilities: effective %s not in permitted (capset(2) refuses an effective capability that is not permitted)", bad.describe())
 	}
 	if bad := s.Inheritable &^ s.Bounding; bad != 0 {
-		return fmt.Errorf("process.capabilities: inheritable %s not in bounding (capset(2) refuses to raise an inheritable capability outside the bounding set)", bad.describe())
+		return errorf("process.capabilities: inheritable %s not in bounding (capset(2) refuses to raise an inheritable capability outside the bounding set)", bad.describe())
 	}
 	if bad := s.Ambient &^ (s.Permitted & s.Inheritable); bad != 0 {
-		return fmt.Errorf("process.capabilities: ambient %s not in both permitted and inheritable (PR_CAP_AMBIENT_RAISE refuses it)", bad.describe())
+		return errorf("process.capabilities: ambient %s not in both permitted and inheritable (PR_CAP_AMBIENT_RAISE refuses it)", bad.describe())
 	}
 	return nil
 }

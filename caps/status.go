@@ -2,7 +2,6 @@ package caps
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -29,12 +28,12 @@ func ReadStatus(pid int) (Status, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return Status{}, fmt.Errorf("capabilities of pid %d: %w", pid, err)
+		return Status{}, errorf("capabilities of pid %d: %w", pid, err)
 	}
 	defer f.Close()
 	st, err := ParseStatus(f)
 	if err != nil {
-		return Status{}, fmt.Errorf("capabilities of pid %d: %s: %w", pid, path, err)
+		return Status{}, errorf("capabilities of pid %d: %s: %w", pid, path, err)
 	}
 	return st, nil
 }
@@ -60,7 +59,7 @@ func ParseStatus(r io.Reader) (Status, error) {
 		}
 		v, err := ParseMask(val)
 		if err != nil {
-			return Status{}, fmt.Errorf("%s: %w", key, err)
+			return Status{}, errorf("%s: %w", key, err)
 		}
 		*m = v
 		seen[key] = true
@@ -70,7 +69,7 @@ func ParseStatus(r io.Reader) (Status, error) {
 	}
 	for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapBnd"} {
 		if !seen[k] {
-			return Status{}, fmt.Errorf("no %s line", k)
+			return Status{}, errorf("no %s line", k)
 		}
 	}
 	return st, nil

@@ -51,7 +51,7 @@ func (s *Set) BoundingSteps() []step.Step {
 					continue
 				}
 				if err := capability.DropBound(c); err != nil {
-					return fmt.Errorf("%s: %w", Name(c), err)
+					return errorf("%s: %w", Name(c), err)
 				}
 			}
 			return nil
@@ -128,7 +128,7 @@ func (s Set) capset() error {
 func (s Set) capsetErr(err error) error {
 	if errors.Is(err, syscall.EPERM) {
 		if st, rerr := ReadStatus(0); rerr == nil && s.Permitted&^st.Permitted != 0 {
-			return fmt.Errorf("%w (%s not in this thread's permitted set, which can only shrink)",
+			return errorf("%w (%s not in this thread's permitted set, which can only shrink)",
 				err, (s.Permitted &^ st.Permitted).describe())
 		}
 	}

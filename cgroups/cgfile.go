@@ -3,7 +3,6 @@ package cgroups
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -28,7 +27,7 @@ var errNotCgroupfs = errors.New("not a cgroup file")
 // file (fstatfs(2) f_type CGROUP_SUPER_MAGIC or CGROUP2_SUPER_MAGIC).
 func openFile(dir, file string, flags int) (*os.File, error) {
 	if dir == "" {
-		return nil, fmt.Errorf("no directory for %s", file)
+		return nil, errorf("no directory for %s", file)
 	}
 	path := filepath.Join(dir, filepath.Clean("/"+file))
 	mode := os.FileMode(0)
@@ -76,7 +75,7 @@ func writeFile(dir, file, data string) error {
 	}
 	defer f.Close()
 	if _, err := f.WriteString(data); err != nil {
-		return fmt.Errorf("write %q to %s: %w", data, f.Name(), err)
+		return errorf("write %q to %s: %w", data, f.Name(), err)
 	}
 	return nil
 }
@@ -98,7 +97,7 @@ func writeLines(dir, file, data string) error {
 			line += "\n"
 		}
 		if _, err := f.WriteString(line); err != nil {
-			return fmt.Errorf("write %q to %s: %w", line, f.Name(), err)
+			return errorf("write %q to %s: %w", line, f.Name(), err)
 		}
 		rest = tail
 	}
@@ -184,7 +183,7 @@ func readKey(dir, file, key string) (uint64, error) {
 func keyValue(line string) (string, uint64, error) {
 	k, v, ok := strings.Cut(line, " ")
 	if !ok || k == "" || v == "" {
-		return "", 0, fmt.Errorf("line %q is not in \"key value\" format", line)
+		return "", 0, errorf("line %q is not in \"key value\" format", line)
 	}
 	n, err := parseUint(v)
 	return k, n, err

@@ -102,7 +102,7 @@ func (l *devList) apply(r DeviceRule) error {
 		return nil
 	case 'b', 'c':
 	default:
-		return fmt.Errorf("cannot add rule [%v] with non-cgroup type %q", r, r.Type)
+		return errorf("cannot add rule [%v] with non-cgroup type %q", r, r.Type)
 	}
 	k := devKey{r.Type, r.Major, r.Minor}
 	switch {
@@ -122,7 +122,7 @@ func wrapDevErr(text string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", text, err)
+	return errorf("%s: %w", text, err)
 }
 
 func (l *devList) add(k devKey, access string) {
@@ -147,7 +147,7 @@ func (l *devList) remove(k devKey, access string) error {
 			continue
 		}
 		if have := l.except[w]; have&want != 0 {
-			return fmt.Errorf("requested rule [%v %v] not supported by devices cgroupv1 (cannot punch hole in existing wildcard rule [%v %v])", k, access, w, have)
+			return errorf("requested rule [%v %v] not supported by devices cgroupv1 (cannot punch hole in existing wildcard rule [%v %v])", k, access, w, have)
 		}
 	}
 	if left := l.except[k] &^ want; left != 0 {
@@ -208,14 +208,14 @@ func devListFromKernel(list string) (*devList, error) {
 		line := s.Text()
 		r, err := parseDevListLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("error parsing line %q: %w", line, err)
+			return nil, errorf("error parsing line %q: %w", line, err)
 		}
 		if err := l.apply(r); err != nil {
-			return nil, fmt.Errorf("error adding devices.list rule: %w", err)
+			return nil, errorf("error adding devices.list rule: %w", err)
 		}
 	}
 	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("error reading devices.list lines: %w", err)
+		return nil, errorf("error reading devices.list lines: %w", err)
 	}
 	return l, nil
 }
@@ -224,7 +224,7 @@ func devListFromKernel(list string) (*devList, error) {
 func parseDevListLine(line string) (DeviceRule, error) {
 	f := strings.FieldsFunc(line, func(c rune) bool { return c == ' ' || c == ':' })
 	if len(f) != 4 {
-		return DeviceRule{}, fmt.Errorf("malformed devices.list rule %s", line)
+		return DeviceRule{}, errorf("malformed devices.list rule %s", line)
 	}
 	r := DeviceRule{Allow: true, Access: f[3]}
 	switch f[0] {
@@ -233,7 +233,7 @@ func parseDevListLine(line string) (DeviceRule, error) {
 	case "b", "c":
 		r.Type = rune(f[0][0])
 	default:
-		return r, fmt.Errorf("unknown device type %q", f[0])
+		return r, errorf("unknown device type %q", f[0])
 	}
 	for i, p := range []*int64{&r.Major, &r.Minor} {
 		if f[1+i] == "*" {
@@ -242,12 +242,12 @@ func parseDevListLine(line string) (DeviceRule, error) {
 		}
 		n, err := strconv.ParseUint(f[1+i], 10, 32)
 		if err != nil {
-			return r, fmt.Errorf("invalid %s number: %w", [2]string{"major", "minor"}[i], err)
+			return r, errorf("invalid %s number: %w", [2]string{"major", "minor"}[i], err)
 		}
 		*p = int64(n)
 	}
 	if a := parseAccess(r.Access); a == 0 || a.String() != r.Access {
-		return r, fmt.Errorf("parse access mode: contained unknown modes or is empty: %q", r.Access)
+		return r, errorf("parse access mode: contained unknown modes or is empty: %q", r.Access)
 	}
 	return r, nil
 }
@@ -375,7 +375,7 @@ func writeDevRule(dir string, r DeviceRule) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write %q to %s: %w", r.String(), file, err)
+		return errorf("write %q to %s: %w", r.String(), file, err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"runtime"
@@ -116,13 +115,13 @@ func deviceBlock(r DeviceRule) ([]bpfInsn, error) {
 	case 'b':
 		typ = unix.BPF_DEVCG_DEV_BLOCK
 	default:
-		return nil, fmt.Errorf("invalid type %q", r.Type)
+		return nil, errorf("invalid type %q", r.Type)
 	}
 	if r.Major > math.MaxUint32 {
-		return nil, fmt.Errorf("invalid major %d", r.Major)
+		return nil, errorf("invalid major %d", r.Major)
 	}
 	if r.Minor > math.MaxUint32 {
-		return nil, fmt.Errorf("invalid minor %d", r.Minor)
+		return nil, errorf("invalid minor %d", r.Minor)
 	}
 	var acc int32
 	a := parseAccess(r.Access)
@@ -227,7 +226,7 @@ func attachDeviceFilter(dirFd int, insns []bpfInsn) error {
 
 	prog, err := bpfProgLoad(insns, bpfLicense)
 	if err != nil {
-		return fmt.Errorf("failed to call BPF_PROG_LOAD: %w", err)
+		return errorf("failed to call BPF_PROG_LOAD: %w", err)
 	}
 	// Once attached, the cgroup holds the program; our fd is not needed.
 	defer unix.Close(prog)
@@ -238,14 +237,14 @@ func attachDeviceFilter(dirFd int, insns []bpfInsn) error {
 		replaceFd = old[0]
 	}
 	if err := bpfProgAttach(dirFd, prog, flags, replaceFd); err != nil {
-		return fmt.Errorf("failed to call BPF_PROG_ATTACH: %w", err)
+		return errorf("failed to call BPF_PROG_ATTACH: %w", err)
 	}
 	if replace {
 		return nil
 	}
 	for _, fd := range old {
 		if err := bpfProgDetach(dirFd, fd); err != nil {
-			return fmt.Errorf("failed to call BPF_PROG_DETACH (BPF_CGROUP_DEVICE) on old filter program: %w", err)
+			return errorf("failed to call BPF_PROG_DETACH (BPF_CGROUP_DEVICE) on old filter program: %w", err)
 		}
 	}
 	return nil
@@ -278,7 +277,7 @@ func bpfSys(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
 			if try < bpfMaxRetries {
 				continue
 			}
-			return -1, fmt.Errorf("bpf: prog load keeps being interrupted by EAGAIN after %d retries: %w", bpfMaxRetries, errno)
+			return -1, errorf("bpf: prog load keeps being interrupted by EAGAIN after %d retries: %w", bpfMaxRetries, errno)
 		}
 		return -1, os.NewSyscallError("bpf", errno)
 	}
@@ -343,7 +342,7 @@ func bpfProgLoad(insns []bpfInsn, license string) (int, error) {
 			continue
 		}
 		if n := bytes.IndexByte(log, 0); n > 0 {
-			return -1, fmt.Errorf("%w: %s", err, bytes.TrimRight(log[:n], "\n"))
+			return -1, errorf("%w: %s", err, bytes.TrimRight(log[:n], "\n"))
 		}
 		return -1, err
 	}
@@ -404,7 +403,7 @@ func attachedDeviceFilters(dirFd int) (fds []int, err error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bpf_prog_query(BPF_CGROUP_DEVICE) failed: %w", err)
+			return nil, errorf("bpf_prog_query(BPF_CGROUP_DEVICE) failed: %w", err)
 		}
 		for _, id := range ids[:q.progCnt] {
 			attr := struct{ id uint32 }{id}
@@ -413,7 +412,7 @@ func attachedDeviceFilters(dirFd int) (fds []int, err error) {
 				continue
 			}
 			if err != nil {
-				return fds, fmt.Errorf("cannot fetch program from id: %w", err)
+				return fds, errorf("cannot fetch program from id: %w", err)
 			}
 			fds = append(fds, fd)
 		}

@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -53,7 +52,7 @@ func DeviceRulesFromSpec(in []specs.LinuxDeviceCgroup) ([]DeviceRule, error) {
 	for i, d := range in {
 		rule, err := deviceRuleFromSpec(d)
 		if err != nil {
-			return nil, fmt.Errorf("devices[%d]: %w", i, err)
+			return nil, errorf("devices[%d]: %w", i, err)
 		}
 		out = append(out, rule)
 	}
@@ -68,23 +67,23 @@ func deviceRuleFromSpec(d specs.LinuxDeviceCgroup) (DeviceRule, error) {
 	case "b", "c":
 		rule.Type = rune(d.Type[0])
 	default:
-		return rule, fmt.Errorf("type %q is not a, b or c", d.Type)
+		return rule, errorf("type %q is not a, b or c", d.Type)
 	}
 	if d.Major != nil {
 		if *d.Major < devWildcard {
-			return rule, fmt.Errorf("major %d is negative", *d.Major)
+			return rule, errorf("major %d is negative", *d.Major)
 		}
 		rule.Major = *d.Major
 	}
 	if d.Minor != nil {
 		if *d.Minor < devWildcard {
-			return rule, fmt.Errorf("minor %d is negative", *d.Minor)
+			return rule, errorf("minor %d is negative", *d.Minor)
 		}
 		rule.Minor = *d.Minor
 	}
 	if d.Access != "" {
 		if strings.Trim(d.Access, "rwm") != "" {
-			return rule, fmt.Errorf("access %q is not made of r, w and m", d.Access)
+			return rule, errorf("access %q is not made of r, w and m", d.Access)
 		}
 		rule.Access = d.Access
 	}

@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,7 +90,7 @@ func readNamed(dir string, names []string) ([]FileValue, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
+			return nil, errorf("read %s: %w", p, err)
 		}
 		v := strings.Join(strings.Fields(strings.ReplaceAll(string(b), "\n", "; ")), " ")
 		out = append(out, FileValue{Path: p, Value: strings.TrimSuffix(v, ";")})

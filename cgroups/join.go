@@ -2,7 +2,6 @@ package cgroups
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -57,7 +56,7 @@ func (m *Manager) OpenJoinStep(j *Join) step.Step {
 			if err != nil {
 				j.Close()
 				if errors.Is(err, os.ErrNotExist) && !m.Exists() {
-					return fmt.Errorf("cgroup %s does not exist", m.path)
+					return errorf("cgroup %s does not exist", m.path)
 				}
 			}
 			return err

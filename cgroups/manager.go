@@ -88,7 +88,7 @@ func (m *Manager) createRootless() error {
 		if describe(only(ctrl, m.res)) != "" && ctrl != "devices" {
 			// runc's words, then the one directory and why: "...: mkdir
 			// /sys/fs/cgroup/memory/x: permission denied".
-			return fmt.Errorf("cannot set %s limit: container could not join or create cgroup: %w", specName()[ctrl], err)
+			return errorf("cannot set %s limit: container could not join or create cgroup: %w", specName()[ctrl], err)
 		}
 		m.skipped = append(m.skipped, name)
 		delete(m.dirs, ctrl)
@@ -102,7 +102,7 @@ func New(path string, r *specs.LinuxResources) (*Manager, error) {
 	if path == "" || filepath.Clean("/"+path) == "/" {
 		// runc would use the hierarchy's root (or the caller's own
 		// group) itself, and delete would then try to remove it.
-		return nil, fmt.Errorf("cgroup path %q: names no group of its own; want a path like /ctr-lite/NAME or NAME", path)
+		return nil, errorf("cgroup path %q: names no group of its own; want a path like /ctr-lite/NAME or NAME", path)
 	}
 	mode := HostMode()
 	res, err := ToResources(r, mode)
@@ -113,7 +113,7 @@ func New(path string, r *specs.LinuxResources) (*Manager, error) {
 	if mode == Unified {
 		d, err := v2Dir(path)
 		if err != nil {
-			return nil, fmt.Errorf("cgroup %s: %w", path, err)
+			return nil, errorf("cgroup %s: %w", path, err)
 		}
 		m.dirs = map[string]string{"": d}
 		return m, nil
@@ -121,7 +121,7 @@ func New(path string, r *specs.LinuxResources) (*Manager, error) {
 	// Hybrid: the group is also made in the cgroup2 hierarchy at
 	// /sys/fs/cgroup/unified (the "" entry), like runc 1.1.
 	if m.dirs, err = v1Dirs(path, !res.SkipDevices, mode == Hybrid); err != nil {
-		return nil, fmt.Errorf("cgroup %s: %w", path, err)
+		return nil, errorf("cgroup %s: %w", path, err)
 	}
 	if err := m.checkHierarchies(res); err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (m *Manager) CreateStep() step.Step {
 		Why:  "a cgroup is a directory in each hierarchy; the kernel adds the controllers' files",
 		Do: func() error {
 			if m.Exists() {
-				return fmt.Errorf("cgroup %s already exists", m.path)
+				return errorf("cgroup %s already exists", m.path)
 			}
 			if m.rootless {
 				if err := m.createRootless(); err != nil {
@@ -329,13 +329,13 @@ func (m *Manager) setSteps(r *Resources) []step.Step {
 				}
 				if len(m.dirs) == 0 {
 					// Rootless, with the cgroup made nowhere (runc's words).
-					return fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName()[ctrl])
+					return errorf("cannot set %s limit: container could not join or create cgroup", specName()[ctrl])
 				}
 				if err := m.checkWritable(ctrl, part); err != nil {
 					return err
 				}
 				if err := m.set(ctrl, part); err != nil {
-					return fmt.Errorf("%s: %w", specName()[ctrl], err)
+					return errorf("%s: %w", specName()[ctrl], err)
 				}
 				return nil
 			},
@@ -407,7 +407,7 @@ func (m *Manager) checkHierarchies(r *Resources) error {
 	}
 	for _, ctrl := range controllerOrder {
 		if m.dirs[ctrl] == "" && describe(only(ctrl, r)) != "" {
-			return fmt.Errorf("%s: no %s hierarchy in cgroup v1 on this %s host", specName()[ctrl], ctrl, m.mode)
+			return errorf("%s: no %s hierarchy in cgroup v1 on this %s host", specName()[ctrl], ctrl, m.mode)
 		}
 	}
 	return nil
@@ -431,9 +431,9 @@ func (m *Manager) checkWritable(ctrl string, part *Resources) error {
 	dir := m.dir(ctrl)
 	switch {
 	case m.mode == Unified && ctrl == "blkio" && len(part.BlkioWeightDevice) > 0 && !exists(filepath.Join(dir, "io.bfq.weight")):
-		return fmt.Errorf("blockIO.weightDevice: cgroup v2 sets per-device weights only in io.bfq.weight, and %s has none (no BFQ I/O scheduler)", dir)
+		return errorf("blockIO.weightDevice: cgroup v2 sets per-device weights only in io.bfq.weight, and %s has none (no BFQ I/O scheduler)", dir)
 	case m.mode != Unified && ctrl == "cpu" && part.CpuBurst != nil && !exists(filepath.Join(dir, "cpu.cfs_burst_us")):
-		return fmt.Errorf("cpu.burst: %s has no cpu.cfs_burst_us (Linux 5.14 or later)", dir)
+		return errorf("cpu.burst: %s has no cpu.cfs_burst_us (Linux 5.14 or later)", dir)
 	}
 	return nil
 }
@@ -455,7 +455,7 @@ func (m *Manager) UpdateSteps(r *specs.LinuxResources) ([]step.Step, error) {
 		for _, ctrl := range append(controllerOrder, "unified") {
 			if describe(only(ctrl, res)) != "" {
 				// runc's words for a rootless container without a cgroup.
-				return nil, fmt.Errorf("cannot set %s limit: container could not join or create cgroup", specName()[ctrl])
+				return nil, errorf("cannot set %s limit: container could not join or create cgroup", specName()[ctrl])
 			}
 		}
 	}
@@ -478,7 +478,7 @@ func (m *Manager) existsStep() step.Step {
 		Why:  "the cgroup must exist",
 		Do: func() error {
 			if !m.Exists() {
-				return fmt.Errorf("cgroup %s does not exist", m.path)
+				return errorf("cgroup %s does not exist", m.path)
 			}
 			return nil
 		},
@@ -494,16 +494,16 @@ func (m *Manager) AddStep(pid int) step.Step {
 		Why:  "move the process (all its threads); its children are born here",
 		Do: func() error {
 			if pid <= 0 {
-				return fmt.Errorf("pid %d: not a process id", pid)
+				return errorf("pid %d: not a process id", pid)
 			}
 			if m.rootless && len(m.dirs) == 0 {
 				return nil // no hierarchy it may make: no group to join
 			}
 			if !m.Exists() {
-				return fmt.Errorf("cgroup %s does not exist", m.path)
+				return errorf("cgroup %s does not exist", m.path)
 			}
 			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-				return fmt.Errorf("pid %d: %w", pid, err)
+				return errorf("pid %d: %w", pid, err)
 			}
 			for _, d := range m.Dirs() {
 				if err := joinGroup(d, pid); err != nil {
@@ -535,7 +535,7 @@ func (m *Manager) ApplySteps(pid int) []step.Step {
 func (m *Manager) Apply(r *step.Runner, pid int) error {
 	if err := r.Run(m.ApplySteps(pid)...); err != nil {
 		if cerr := m.Cleanup(); cerr != nil {
-			return fmt.Errorf("%w (cleanup: %v)", err, cerr)
+			return errorf("%w (cleanup: %v)", err, cerr)
 		}
 		return err
 	}
@@ -564,7 +564,7 @@ func (m *Manager) FreezeStep(freeze bool) step.Step {
 				return errors.New("cannot toggle freezer: cgroups not configured for container")
 			}
 			if !m.Exists() {
-				return fmt.Errorf("cgroup %s does not exist", m.path)
+				return errorf("cgroup %s does not exist", m.path)
 			}
 			return m.freeze(freeze)
 		},
@@ -579,7 +579,7 @@ func (m *Manager) FreezeStep(freeze bool) step.Step {
 // them now.
 func (m *Manager) Show() ([]FileValue, error) {
 	if !m.Exists() {
-		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
+		return nil, errorf("cgroup %s does not exist", m.path)
 	}
 	var all []FileValue
 	for _, ctrl := range controllerOrder {
@@ -599,7 +599,7 @@ func (m *Manager) Show() ([]FileValue, error) {
 // Pids lists the processes in the cgroup and its descendants.
 func (m *Manager) Pids() ([]int, error) {
 	if !m.Exists() {
-		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
+		return nil, errorf("cgroup %s does not exist", m.path)
 	}
 	return m.allPids()
 }
@@ -660,7 +660,7 @@ func (m *Manager) DeleteSteps(kill bool) []step.Step {
 					return err
 				}
 				if len(pids) > 0 {
-					return fmt.Errorf("cgroup %s still has processes %v (kill them first)", m.path, pids)
+					return errorf("cgroup %s still has processes %v (kill them first)", m.path, pids)
 				}
 				return nil
 			},
@@ -722,7 +722,7 @@ func (m *Manager) killStep() step.Step {
 				}
 				for _, p := range pids {
 					if err := syscall.Kill(p, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-						return fmt.Errorf("kill %d: %w", p, err)
+						return errorf("kill %d: %w", p, err)
 					}
 				}
 				if m.dir("freezer") != "" {
@@ -744,7 +744,7 @@ func (m *Manager) waitEmpty() error {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cgroup %s: processes %v still there after SIGKILL", m.path, pids)
+			return errorf("cgroup %s: processes %v still there after SIGKILL", m.path, pids)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -766,7 +766,7 @@ func (m *Manager) Frozen() (bool, error) {
 		frozen, err = frozenV1(m.dirs["freezer"])
 	}
 	if err != nil {
-		return false, fmt.Errorf("cgroup %s: freezer state: %w", m.path, err)
+		return false, errorf("cgroup %s: freezer state: %w", m.path, err)
 	}
 	return frozen, nil
 }
@@ -781,11 +781,11 @@ func (m *Manager) OOMKills() (uint64, error) {
 	}
 	dir := m.dir("memory")
 	if dir == "" {
-		return 0, fmt.Errorf("cgroup %s: no memory controller", m.path)
+		return 0, errorf("cgroup %s: no memory controller", m.path)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, file))
 	if err != nil {
-		return 0, fmt.Errorf("cgroup %s: %w", m.path, err)
+		return 0, errorf("cgroup %s: %w", m.path, err)
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
@@ -807,7 +807,7 @@ func (m *Manager) OpenStep(f **os.File) step.Step {
 		Why:  "a handle on the cgroup for clone3(CLONE_INTO_CGROUP): the process is born in it",
 		Do: func() error {
 			if m.mode != Unified {
-				return fmt.Errorf("cgroup %s: not a cgroup v2 (unified) host", m.path)
+				return errorf("cgroup %s: not a cgroup v2 (unified) host", m.path)
 			}
 			fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 			if err != nil {

@@ -35,7 +35,7 @@ type OOMWatch struct {
 func (m *Manager) WatchOOM() (*OOMWatch, error) {
 	dir := m.dir("memory")
 	if dir == "" {
-		return nil, fmt.Errorf("cgroup %s: no memory controller", m.path)
+		return nil, errorf("cgroup %s: no memory controller", m.path)
 	}
 	if m.mode == Unified {
 		return watchEvents(filepath.Join(dir, "memory.events"))
@@ -52,13 +52,13 @@ func watchOOMControl(dir string) (*OOMWatch, error) {
 	defer oc.Close()
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("eventfd: %w", err)
+		return nil, errorf("eventfd: %w", err)
 	}
 	w := &OOMWatch{fd: efd, control: filepath.Join(dir, "cgroup.event_control")}
 	// "<event_fd> <fd of memory.oom_control>"
 	if err := os.WriteFile(w.control, []byte(fmt.Sprintf("%d %d", efd, oc.Fd())), 0); err != nil {
 		unix.Close(efd)
-		return nil, fmt.Errorf("register eventfd for OOM: %w", err)
+		return nil, errorf("register eventfd for OOM: %w", err)
 	}
 	return w, nil
 }
@@ -66,12 +66,12 @@ func watchOOMControl(dir string) (*OOMWatch, error) {
 func watchEvents(file string) (*OOMWatch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
-		return nil, fmt.Errorf("inotify_init1: %w", err)
+		return nil, errorf("inotify_init1: %w", err)
 	}
 	w := &OOMWatch{fd: fd, events: file}
 	if _, err := unix.InotifyAddWatch(fd, file, unix.IN_MODIFY); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("inotify_add_watch %s: %w", file, err)
+		return nil, errorf("inotify_add_watch %s: %w", file, err)
 	}
 	// Counted from now: the events before the watch are not reported.
 	if w.last, err = eventsCounter(file, "oom"); err != nil {
@@ -90,14 +90,14 @@ func (w *OOMWatch) Wait(timeout time.Duration) (int, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("poll: %w", err)
+		return 0, errorf("poll: %w", err)
 	}
 	if w.events == "" {
 		// v1: the eventfd's counter is the number of signals; the
 		// kernel also signals it when the group is removed.
 		var buf [8]byte
 		if _, err := unix.Read(w.fd, buf[:]); err != nil {
-			return 0, fmt.Errorf("read eventfd: %w", err)
+			return 0, errorf("read eventfd: %w", err)
 		}
 		if _, err := os.Lstat(w.control); err != nil {
 			return 0, ErrGone
@@ -108,7 +108,7 @@ func (w *OOMWatch) Wait(timeout time.Duration) (int, error) {
 	var buf [4096]byte
 	rn, err := unix.Read(w.fd, buf[:])
 	if err != nil && !errors.Is(err, unix.EAGAIN) {
-		return 0, fmt.Errorf("read inotify: %w", err)
+		return 0, errorf("read inotify: %w", err)
 	}
 	for off := 0; off+unix.SizeofInotifyEvent <= rn; {
 		ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
@@ -146,5 +146,5 @@ func eventsCounter(file, key string) (uint64, error) {
 			return strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("%s: no %q", file, key)
+	return 0, errorf("%s: no %q", file, key)
 }

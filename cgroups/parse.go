@@ -2,7 +2,6 @@ package cgroups
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -37,13 +36,13 @@ func ParseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("size %q: want bytes with an optional k, m, g or t suffix", s)
+		return 0, errorf("size %q: want bytes with an optional k, m, g or t suffix", s)
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("size %q is negative (use -1 or max for no limit)", s)
+		return 0, errorf("size %q is negative (use -1 or max for no limit)", s)
 	}
 	if n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("size %q is too large", s)
+		return 0, errorf("size %q is too large", s)
 	}
 	return n * mult, nil
 }
@@ -54,31 +53,31 @@ func ParseDeviceRule(allow bool, s string) (specs.LinuxDeviceCgroup, error) {
 	d := specs.LinuxDeviceCgroup{Allow: allow}
 	f := strings.Fields(s)
 	if len(f) == 0 || len(f) > 3 || (f[0] != "a" && len(f) < 2) {
-		return d, fmt.Errorf("device rule %q: want \"TYPE MAJOR:MINOR [ACCESS]\" like \"c 1:3 rwm\"", s)
+		return d, errorf("device rule %q: want \"TYPE MAJOR:MINOR [ACCESS]\" like \"c 1:3 rwm\"", s)
 	}
 	switch f[0] {
 	case "a", "b", "c":
 		d.Type = f[0]
 	default:
-		return d, fmt.Errorf("device rule %q: type %q is not a, b or c", s, f[0])
+		return d, errorf("device rule %q: type %q is not a, b or c", s, f[0])
 	}
 	if len(f) > 1 {
 		maj, min, ok := strings.Cut(f[1], ":")
 		if !ok {
-			return d, fmt.Errorf("device rule %q: %q is not MAJOR:MINOR", s, f[1])
+			return d, errorf("device rule %q: %q is not MAJOR:MINOR", s, f[1])
 		}
 		var err error
 		if d.Major, err = devNum(maj); err != nil {
-			return d, fmt.Errorf("device rule %q: major: %w", s, err)
+			return d, errorf("device rule %q: major: %w", s, err)
 		}
 		if d.Minor, err = devNum(min); err != nil {
-			return d, fmt.Errorf("device rule %q: minor: %w", s, err)
+			return d, errorf("device rule %q: minor: %w", s, err)
 		}
 	}
 	d.Access = "rwm"
 	if len(f) == 3 {
 		if strings.Trim(f[2], "rwm") != "" {
-			return d, fmt.Errorf("device rule %q: access %q is not made of r, w and m", s, f[2])
+			return d, errorf("device rule %q: access %q is not made of r, w and m", s, f[2])
 		}
 		d.Access = f[2]
 	}
@@ -92,7 +91,7 @@ func devNum(s string) (*int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("%q is not a number or *", s)
+		return nil, errorf("%q is not a number or *", s)
 	}
 	return &n, nil
 }
@@ -101,11 +100,11 @@ func devNum(s string) (*int64, error) {
 func ParseHugetlb(s string) (specs.LinuxHugepageLimit, error) {
 	size, limit, ok := strings.Cut(s, "=")
 	if !ok || size == "" {
-		return specs.LinuxHugepageLimit{}, fmt.Errorf("hugetlb %q: want PAGESIZE=LIMIT like 2MB=64m", s)
+		return specs.LinuxHugepageLimit{}, errorf("hugetlb %q: want PAGESIZE=LIMIT like 2MB=64m", s)
 	}
 	n, err := ParseSize(limit)
 	if err != nil {
-		return specs.LinuxHugepageLimit{}, fmt.Errorf("hugetlb %q: %w", s, err)
+		return specs.LinuxHugepageLimit{}, errorf("hugetlb %q: %w", s, err)
 	}
 	if n < 0 {
 		n = math.MaxInt64 // "max"
@@ -127,11 +126,11 @@ var LimitNames = []string{"memory", "memory-swap", "memory-reservation", "pids-l
 // the spec has no CPU weight), blkio-weight 0..65535, cpuset lists as
 // they are. An error starts with the name.
 func SetLimit(r *specs.LinuxResources, name, v string) error {
-	bad := func(err error) error { return fmt.Errorf("%s %q: %v", name, v, err) }
+	bad := func(err error) error { return errorf("%s %q: %v", name, v, err) }
 	size := func() (*int64, error) {
 		n, err := ParseSize(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, errorf("%s: %v", name, err)
 		}
 		return &n, nil
 	}
@@ -201,7 +200,7 @@ func SetLimit(r *specs.LinuxResources, name, v string) error {
 			limitBlkio(r).Weight = &w
 		}
 	default:
-		return fmt.Errorf("%s: no such limit", name)
+		return errorf("%s: no such limit", name)
 	}
 	return err
 }
@@ -234,18 +233,18 @@ func ParseWeightDevice(s string) (specs.LinuxWeightDevice, error) {
 	dev, w, ok := strings.Cut(s, "=")
 	maj, min, ok2 := strings.Cut(dev, ":")
 	if !ok || !ok2 {
-		return d, fmt.Errorf("want MAJOR:MINOR=WEIGHT like 8:0=500")
+		return d, errorf("want MAJOR:MINOR=WEIGHT like 8:0=500")
 	}
 	var err error
 	if d.Major, err = strconv.ParseInt(maj, 10, 64); err != nil {
-		return d, fmt.Errorf("major %q is not a number", maj)
+		return d, errorf("major %q is not a number", maj)
 	}
 	if d.Minor, err = strconv.ParseInt(min, 10, 64); err != nil {
-		return d, fmt.Errorf("minor %q is not a number", min)
+		return d, errorf("minor %q is not a number", min)
 	}
 	n, err := strconv.ParseUint(w, 10, 16)
 	if err != nil {
-		return d, fmt.Errorf("weight %q is not a number", w)
+		return d, errorf("weight %q is not a number", w)
 	}
 	wt := uint16(n)
 	d.Weight = &wt

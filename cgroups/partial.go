@@ -2,7 +2,6 @@ package cgroups
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,7 +50,7 @@ func removeCgroupDirs(dirs []string) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cgroup: processes %v still there after SIGKILL", pids)
+			return errorf("cgroup: processes %v still there after SIGKILL", pids)
 		}
 		for _, pid := range pids {
 			unix.Kill(pid, unix.SIGKILL)
@@ -70,7 +69,7 @@ func removeCgroupDirs(dirs []string) error {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if err != nil {
-			return fmt.Errorf("rmdir %s: %w", d, err)
+			return errorf("rmdir %s: %w", d, err)
 		}
 	}
 	return nil

@@ -8,7 +8,6 @@ package cgroups
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -258,7 +257,7 @@ func ownCgroups() (map[string]string, error) {
 		// "4:memory:/a/b", "1:name=systemd:/", "0::/a"
 		parts := strings.SplitN(s.Text(), ":", 3)
 		if len(parts) < 3 {
-			return nil, fmt.Errorf("/proc/self/cgroup: line %q has fewer than two colons", s.Text())
+			return nil, errorf("/proc/self/cgroup: line %q has fewer than two colons", s.Text())
 		}
 		for _, c := range strings.Split(parts[1], ",") {
 			own[c] = parts[2]
@@ -439,7 +438,7 @@ func joinGroup(dir string, pid int) error {
 			return nil
 		}
 		if !errors.Is(err, unix.EINVAL) || try == 4 {
-			return fmt.Errorf("write %d to %s: %w", pid, f.Name(), err)
+			return errorf("write %d to %s: %w", pid, f.Name(), err)
 		}
 		time.Sleep(30 * time.Millisecond)
 	}

@@ -205,7 +205,7 @@ func swapToV2(swap, memory int64) (int64, error) {
 	case memory == 0:
 		return 0, errors.New("unable to set swap limit without memory limit")
 	case memory < 0:
-		return 0, fmt.Errorf("invalid memory value: %d", memory)
+		return 0, errorf("invalid memory value: %d", memory)
 	case swap < memory:
 		return 0, errors.New("memory+swap limit should be >= memory limit")
 	}
@@ -254,20 +254,20 @@ func convMemory(r *specs.LinuxResources, c *Resources, _ Mode) error {
 		v := *m.Limit
 		switch {
 		case v < unlimited:
-			return fmt.Errorf("memory.limit: %d is negative (use -1 for no limit)", v)
+			return errorf("memory.limit: %d is negative (use -1 for no limit)", v)
 		case v > 0 && v < page:
 			// The kernel rounds the limit down to whole pages: 0 bytes.
-			return fmt.Errorf("memory.limit: %d bytes is below one page (%d bytes): no process could run", v, page)
+			return errorf("memory.limit: %d bytes is below one page (%d bytes): no process could run", v, page)
 		}
 		c.Memory = v
 	}
 	if m.Reservation != nil {
 		v := *m.Reservation
 		if v < unlimited {
-			return fmt.Errorf("memory.reservation: %d is negative (use -1 for none)", v)
+			return errorf("memory.reservation: %d is negative (use -1 for none)", v)
 		}
 		if c.Memory > 0 && v > c.Memory {
-			return fmt.Errorf("memory.reservation: %d is above memory.limit %d", v, c.Memory)
+			return errorf("memory.reservation: %d is above memory.limit %d", v, c.Memory)
 		}
 		c.MemoryReservation = v
 	}
@@ -276,17 +276,17 @@ func convMemory(r *specs.LinuxResources, c *Resources, _ Mode) error {
 		v := *m.Swap
 		switch {
 		case v < unlimited:
-			return fmt.Errorf("memory.swap: %d is negative (use -1 for unlimited swap)", v)
+			return errorf("memory.swap: %d is negative (use -1 for unlimited swap)", v)
 		case v > 0 && c.Memory == 0:
-			return fmt.Errorf("memory.swap: %d needs memory.limit (swap is memory+swap)", v)
+			return errorf("memory.swap: %d needs memory.limit (swap is memory+swap)", v)
 		case v > 0 && v < c.Memory:
-			return fmt.Errorf("memory.swap: %d (memory+swap) is below memory.limit %d", v, c.Memory)
+			return errorf("memory.swap: %d (memory+swap) is below memory.limit %d", v, c.Memory)
 		}
 		c.MemorySwap = v
 	}
 	if m.Swappiness != nil {
 		if *m.Swappiness > maxSwappiness {
-			return fmt.Errorf("memory.swappiness: %d is above %d", *m.Swappiness, maxSwappiness)
+			return errorf("memory.swappiness: %d is above %d", *m.Swappiness, maxSwappiness)
 		}
 		c.MemorySwappiness = m.Swappiness
 	}
@@ -310,7 +310,7 @@ func convCPU(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	if p.Shares != nil && *p.Shares != 0 {
 		v := *p.Shares
 		if v < minShares || v > maxShares {
-			return fmt.Errorf("cpu.shares: %d is outside %d..%d", v, minShares, maxShares)
+			return errorf("cpu.shares: %d is outside %d..%d", v, minShares, maxShares)
 		}
 		c.CpuShares = v
 		if mode == Unified {
@@ -322,14 +322,14 @@ func convCPU(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	if p.Quota != nil && *p.Quota != 0 {
 		v := *p.Quota
 		if v < unlimited || (v > 0 && v < minQuota) {
-			return fmt.Errorf("cpu.quota: %d must be -1 (no limit) or at least %d microseconds", v, minQuota)
+			return errorf("cpu.quota: %d must be -1 (no limit) or at least %d microseconds", v, minQuota)
 		}
 		c.CpuQuota = v
 	}
 	if p.Period != nil && *p.Period != 0 {
 		v := *p.Period
 		if v < minPeriod || v > maxPeriod {
-			return fmt.Errorf("cpu.period: %d is outside %d..%d microseconds", v, minPeriod, maxPeriod)
+			return errorf("cpu.period: %d is outside %d..%d microseconds", v, minPeriod, maxPeriod)
 		}
 		c.CpuPeriod = v
 	}
@@ -347,7 +347,7 @@ func convCPU(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	}
 	for name, v := range map[string]string{"cpu.cpus": p.Cpus, "cpu.mems": p.Mems} {
 		if v != "" && !isCpusetList(v) {
-			return fmt.Errorf("%s: %q is not a list like \"0-3,5\"", name, v)
+			return errorf("%s: %q is not a list like \"0-3,5\"", name, v)
 		}
 	}
 	c.CpusetCpus, c.CpusetMems = p.Cpus, p.Mems
@@ -361,7 +361,7 @@ func convPids(r *specs.LinuxResources, c *Resources, _ Mode) error {
 		return nil
 	}
 	if v := *r.Pids.Limit; v < unlimited {
-		return fmt.Errorf("pids.limit: %d is negative (use -1 for no limit)", v)
+		return errorf("pids.limit: %d is negative (use -1 for no limit)", v)
 	}
 	c.PidsLimit = r.Pids.Limit
 	return nil
@@ -377,7 +377,7 @@ func convBlockIO(r *specs.LinuxResources, c *Resources, _ Mode) error {
 			return 0, nil
 		}
 		if *w < minBlkio || *w > maxBlkio {
-			return 0, fmt.Errorf("%s: %d is outside %d..%d", name, *w, minBlkio, maxBlkio)
+			return 0, errorf("%s: %d is outside %d..%d", name, *w, minBlkio, maxBlkio)
 		}
 		return *w, nil
 	}
@@ -391,7 +391,7 @@ func convBlockIO(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	for i, d := range b.WeightDevice {
 		name := fmt.Sprintf("blockIO.weightDevice[%d]", i)
 		if d.Major < 0 || d.Minor < 0 {
-			return fmt.Errorf("%s: device %d:%d is negative", name, d.Major, d.Minor)
+			return errorf("%s: device %d:%d is negative", name, d.Major, d.Minor)
 		}
 		w, err := weight(name+".weight", d.Weight)
 		if err != nil {
@@ -415,7 +415,7 @@ func convBlockIO(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	} {
 		for i, d := range t.in {
 			if d.Major < 0 || d.Minor < 0 {
-				return fmt.Errorf("%s[%d]: device %d:%d is negative", t.name, i, d.Major, d.Minor)
+				return errorf("%s[%d]: device %d:%d is negative", t.name, i, d.Major, d.Minor)
 			}
 			*t.out = append(*t.out, &ThrottleDevice{BlockIODevice{d.Major, d.Minor}, d.Rate})
 		}
@@ -427,7 +427,7 @@ func convHugetlb(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	sizes := HugePageSizes() // from /sys/kernel/mm/hugepages: "2MB", "1GB"
 	for i, h := range r.HugepageLimits {
 		if !slices.Contains(sizes, h.Pagesize) {
-			return fmt.Errorf("hugepageLimits[%d].pageSize: %q is not a huge page size of this kernel (have %s)",
+			return errorf("hugepageLimits[%d].pageSize: %q is not a huge page size of this kernel (have %s)",
 				i, h.Pagesize, strings.Join(sizes, ", "))
 		}
 		c.HugetlbLimit = append(c.HugetlbLimit, &HugepageLimit{Pagesize: h.Pagesize, Limit: h.Limit})
@@ -450,11 +450,11 @@ func convUnified(r *specs.LinuxResources, c *Resources, mode Mode) error {
 		return nil
 	}
 	if mode != Unified {
-		return fmt.Errorf("unified: cgroup v2 files, but this host's cgroups are %s", mode)
+		return errorf("unified: cgroup v2 files, but this host's cgroups are %s", mode)
 	}
 	for k := range r.Unified {
 		if !isUnifiedKey(k) {
-			return fmt.Errorf("unified: %q is not a cgroup file name like \"memory.high\"", k)
+			return errorf("unified: %q is not a cgroup file name like \"memory.high\"", k)
 		}
 	}
 	c.Unified = r.Unified
@@ -477,7 +477,7 @@ func convNetwork(r *specs.LinuxResources, c *Resources, mode Mode) error {
 	}
 	for i, p := range n.Priorities {
 		if p.Name == "" || strings.ContainsAny(p.Name, " \n/") {
-			return fmt.Errorf("network.priorities[%d].name: %q is not an interface name", i, p.Name)
+			return errorf("network.priorities[%d].name: %q is not an interface name", i, p.Name)
 		}
 		c.NetPrioIfpriomap = append(c.NetPrioIfpriomap, &IfPrioMap{Interface: p.Name, Priority: int64(p.Priority)})
 	}
@@ -488,7 +488,7 @@ func convNetwork(r *specs.LinuxResources, c *Resources, mode Mode) error {
 func convRdma(r *specs.LinuxResources, c *Resources, _ Mode) error {
 	for dev, l := range r.Rdma {
 		if dev == "" || strings.ContainsAny(dev, " \n") {
-			return fmt.Errorf("rdma: %q is not an RDMA device name", dev)
+			return errorf("rdma: %q is not an RDMA device name", dev)
 		}
 		if l.HcaHandles == nil && l.HcaObjects == nil {
 			continue

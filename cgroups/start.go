@@ -37,10 +37,10 @@ func (m *Manager) StartSteps(cmd *program.Cmd) []step.Step {
 				pid = cmd.Process.Pid
 				var ws syscall.WaitStatus
 				if _, err := syscall.Wait4(pid, &ws, syscall.WALL, nil); err != nil {
-					return fmt.Errorf("wait4 %d: %w", pid, err)
+					return errorf("wait4 %d: %w", pid, err)
 				}
 				if !ws.Stopped() || ws.StopSignal() != syscall.SIGTRAP {
-					return fmt.Errorf("pid %d: want a SIGTRAP stop after execve, got status %#x", pid, ws)
+					return errorf("pid %d: want a SIGTRAP stop after execve, got status %#x", pid, ws)
 				}
 				add = m.AddStep(pid)
 				return nil

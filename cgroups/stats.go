@@ -2,7 +2,6 @@ package cgroups
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -100,7 +99,7 @@ func (m *Manager) Stats() (*Stats, error) {
 		return &Stats{Hugetlb: map[string]Hugetlb{}}, nil
 	}
 	if !m.Exists() {
-		return nil, fmt.Errorf("cgroup %s does not exist", m.path)
+		return nil, errorf("cgroup %s does not exist", m.path)
 	}
 	s := &Stats{Hugetlb: map[string]Hugetlb{}, Memory: Memory{Raw: map[string]uint64{}}}
 	var err error
@@ -110,7 +109,7 @@ func (m *Manager) Stats() (*Stats, error) {
 		err = statsV1(m.dirs, s)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("stats of cgroup %s: %w", m.path, err)
+		return nil, errorf("stats of cgroup %s: %w", m.path, err)
 	}
 	return s, nil
 }
@@ -247,7 +246,7 @@ func cpuacctStats(dir string, s *Stats) error {
 	}
 	f := strings.Fields(data)
 	if len(f) < 4 || f[0] != "user" || f[2] != "system" {
-		return parseErr(dir, "cpuacct.stat", fmt.Errorf("malformed line: %s", data))
+		return parseErr(dir, "cpuacct.stat", errorf("malformed line: %s", data))
 	}
 	user, err := strconv.ParseUint(f[1], 10, 64)
 	if err != nil {
@@ -364,7 +363,7 @@ func blkioEntries(dir, file string) ([]BlkioEntry, error) {
 			if len(f) == 2 && f[0] == "Total" {
 				continue
 			}
-			return nil, parseErr(dir, file, fmt.Errorf("malformed line: %s", line))
+			return nil, parseErr(dir, file, errorf("malformed line: %s", line))
 		}
 		var e BlkioEntry
 		if e.Major, err = strconv.ParseUint(f[0], 10, 64); err != nil {
@@ -436,7 +435,7 @@ func statsV2(dir string, s *Stats) error {
 	add(cpuStatsV2(dir, s))
 	add(hugetlbStatsV2(dir, s))
 	if len(errs) > 0 {
-		return fmt.Errorf("error while statting cgroup v2: %w", errors.Join(errs...))
+		return errorf("error while statting cgroup v2: %w", errors.Join(errs...))
 	}
 	return nil
 }

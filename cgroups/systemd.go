@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"fmt"
 	"path"
 	"strings"
 )
@@ -19,18 +18,18 @@ import (
 func SystemdPath(p string) (string, error) {
 	parts := strings.Split(p, ":")
 	if len(parts) != 3 {
-		return "", fmt.Errorf("cgroup path %q: want slice:prefix:name", p)
+		return "", errorf("cgroup path %q: want slice:prefix:name", p)
 	}
 	slice, prefix, name := parts[0], parts[1], parts[2]
 	if slice == "" {
 		slice = "system.slice"
 	}
 	if name == "" || strings.Contains(name, "/") || strings.Contains(slice, "/") || strings.Contains(prefix, "/") {
-		return "", fmt.Errorf("cgroup path %q: slice, prefix and name may not contain '/', and name may not be empty", p)
+		return "", errorf("cgroup path %q: slice, prefix and name may not contain '/', and name may not be empty", p)
 	}
 	dir, err := expandSlice(slice)
 	if err != nil {
-		return "", fmt.Errorf("cgroup path %q: %w", p, err)
+		return "", errorf("cgroup path %q: %w", p, err)
 	}
 	unit := name
 	if !strings.HasSuffix(name, ".slice") {
@@ -50,7 +49,7 @@ func expandSlice(slice string) (string, error) {
 	}
 	base, ok := strings.CutSuffix(slice, ".slice")
 	if !ok || base == "" || strings.HasPrefix(base, "-") || strings.HasSuffix(base, "-") || strings.Contains(base, "--") {
-		return "", fmt.Errorf("invalid slice %q", slice)
+		return "", errorf("invalid slice %q", slice)
 	}
 	var dir, prefix string
 	for _, comp := range strings.Split(base, "-") {

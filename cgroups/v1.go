@@ -7,7 +7,6 @@ package cgroups
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -180,7 +179,7 @@ func setMemoryV1(dir string, r *Resources) error {
 	}
 	if s := r.MemorySwappiness; s != nil && int64(*s) != -1 {
 		if *s > maxSwappiness {
-			return fmt.Errorf("invalid memory swappiness value: %d (valid range is 0-100)", *s)
+			return errorf("invalid memory swappiness value: %d (valid range is 0-100)", *s)
 		}
 		return writeFile(dir, "memory.swappiness", strconv.FormatUint(*s, 10))
 	}
@@ -205,7 +204,7 @@ func setMemoryLimit(dir string, v int64) error {
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("unable to set memory limit to %d (current usage: %d, peak usage: %d)", v, usage, peak)
+	return errorf("unable to set memory limit to %d (current usage: %d, peak usage: %d)", v, usage, peak)
 }
 
 func setMemsw(dir string, v int64) error {
@@ -230,9 +229,9 @@ func setCPUV1(dir string, r *Resources) error {
 		}
 		switch {
 		case r.CpuShares > got:
-			return fmt.Errorf("the maximum allowed cpu-shares is %d", got)
+			return errorf("the maximum allowed cpu-shares is %d", got)
 		case r.CpuShares < got:
-			return fmt.Errorf("the minimum allowed cpu-shares is %d", got)
+			return errorf("the minimum allowed cpu-shares is %d", got)
 		}
 	}
 	period := ""
@@ -448,7 +447,7 @@ func freezeV1(dir string, freeze bool) (err error) {
 		case "FROZEN":
 			return nil
 		default:
-			return fmt.Errorf("unexpected state %s while freezing", s)
+			return errorf("unexpected state %s while freezing", s)
 		}
 	}
 	return errors.New("unable to freeze")
@@ -477,11 +476,11 @@ func frozenV1(dir string) (bool, error) {
 			case "1\n":
 				return true, nil
 			}
-			return false, fmt.Errorf("unknown freezer.self_freezing state %q", self)
+			return false, errorf("unknown freezer.self_freezing state %q", self)
 		case "FREEZING":
 			time.Sleep(time.Millisecond)
 		default:
-			return false, fmt.Errorf("unknown freezer.state %q", state)
+			return false, errorf("unknown freezer.state %q", state)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -105,10 +104,10 @@ func checkMemoryUsage(dir string, r *Resources) error {
 		return nil //nolint:nilerr // no usage to compare with (runc ignores it too)
 	}
 	if r.MemorySwap > 0 && uint64(r.MemorySwap) <= usage {
-		return fmt.Errorf("rejecting memory+swap limit %d <= usage %d", r.MemorySwap, usage)
+		return errorf("rejecting memory+swap limit %d <= usage %d", r.MemorySwap, usage)
 	}
 	if r.Memory > 0 && uint64(r.Memory) <= usage {
-		return fmt.Errorf("rejecting memory limit %d <= usage %d", r.Memory, usage)
+		return errorf("rejecting memory limit %d <= usage %d", r.Memory, usage)
 	}
 	return nil
 }
@@ -177,7 +176,7 @@ func setIOV2(dir string, r *Resources) error {
 	if r.BlkioWeight != 0 {
 		if bfq != nil {
 			if _, err := bfq.WriteString(strconv.FormatUint(uint64(r.BlkioWeight), 10)); err != nil {
-				return fmt.Errorf("write %d to %s: %w", r.BlkioWeight, bfq.Name(), err)
+				return errorf("write %d to %s: %w", r.BlkioWeight, bfq.Name(), err)
 			}
 		} else if err := writeFile(dir, "io.weight", strconv.FormatUint(blkioToIOWeight(r.BlkioWeight), 10)); err != nil {
 			return err
@@ -187,7 +186,7 @@ func setIOV2(dir string, r *Resources) error {
 		for _, d := range r.BlkioWeightDevice {
 			line := d.weightLine(d.Weight)
 			if _, err := bfq.WriteString(line + "\n"); err != nil {
-				return fmt.Errorf("setting device weight %q: %w", line, err)
+				return errorf("setting device weight %q: %w", line, err)
 			}
 		}
 	}
@@ -229,7 +228,7 @@ func bfqTakesDevices(bfq *os.File) bool {
 func setUnified(dir string, files map[string]string) error {
 	for _, k := range slices.Sorted(maps.Keys(files)) {
 		if strings.Contains(k, "/") {
-			return fmt.Errorf("unified resource %q must be a file name (no slashes)", k)
+			return errorf("unified resource %q must be a file name (no slashes)", k)
 		}
 		err := writeLines(dir, k, files[k])
 		if err == nil {
@@ -238,14 +237,14 @@ func setUnified(dir string, files map[string]string) error {
 		if errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist) {
 			c, _, ok := strings.Cut(k, ".")
 			if !ok {
-				return fmt.Errorf("unified resource %q must be in the form CONTROLLER.PARAMETER", k)
+				return errorf("unified resource %q must be in the form CONTROLLER.PARAMETER", k)
 			}
 			ctrls, _ := readFile(dir, "cgroup.controllers")
 			if c != "cgroup" && !slices.Contains(strings.Fields(ctrls), c) {
-				return fmt.Errorf("unified resource %q can't be set: controller %q not available", k, c)
+				return errorf("unified resource %q can't be set: controller %q not available", k, c)
 			}
 		}
-		return fmt.Errorf("unable to set unified resource %q: %w", k, err)
+		return errorf("unable to set unified resource %q: %w", k, err)
 	}
 	return nil
 }
@@ -269,7 +268,7 @@ func domainLimits(r *Resources) bool {
 // directories made are removed.
 func mkdirV2(dir string, r *Resources) (err error) {
 	if !strings.HasPrefix(dir, v2Root) {
-		return fmt.Errorf("invalid cgroup path %s", dir)
+		return errorf("invalid cgroup path %s", dir)
 	}
 	ctrls, err := readFile(v2Root, "cgroup.controllers")
 	if err != nil {
@@ -295,12 +294,12 @@ func mkdirV2(dir string, r *Resources) (err error) {
 			switch typ = strings.TrimSpace(typ); typ {
 			case "domain invalid":
 				if domainLimits(r) {
-					return fmt.Errorf("cannot enter cgroupv2 %q with domain controllers -- it is in an invalid state", cur)
+					return errorf("cannot enter cgroupv2 %q with domain controllers -- it is in an invalid state", cur)
 				}
 				_ = writeFile(cur, "cgroup.type", "threaded")
 			case "domain threaded", "threaded":
 				if domainLimits(r) {
-					return fmt.Errorf("cannot enter cgroupv2 %q with domain controllers -- it is in %s mode", cur, typ)
+					return errorf("cannot enter cgroupv2 %q with domain controllers -- it is in %s mode", cur, typ)
 				}
 			}
 		}
@@ -324,7 +323,7 @@ func freezeV2(dir string, freeze bool) error {
 		if !freeze {
 			return nil
 		}
-		return fmt.Errorf("freezer not supported: %w", err)
+		return errorf("freezer not supported: %w", err)
 	}
 	defer f.Close()
 	v := "0"
@@ -332,14 +331,14 @@ func freezeV2(dir string, freeze bool) error {
 		v = "1"
 	}
 	if _, err := f.WriteString(v); err != nil {
-		return fmt.Errorf("write %s to %s: %w", v, f.Name(), err)
+		return errorf("write %s to %s: %w", v, f.Name(), err)
 	}
 	got, err := readFreeze(dir, f)
 	if err != nil {
 		return err
 	}
 	if got != freeze {
-		return fmt.Errorf("expected \"cgroup.freeze\" to be %s, but it is not", v)
+		return errorf("expected \"cgroup.freeze\" to be %s, but it is not", v)
 	}
 	return nil
 }
@@ -368,7 +367,7 @@ func readFreeze(dir string, f *os.File) (bool, error) {
 	case "1\n":
 		return waitFrozen(dir)
 	}
-	return false, fmt.Errorf("unknown \"cgroup.freeze\" state: %q", b)
+	return false, errorf("unknown \"cgroup.freeze\" state: %q", b)
 }
 
 // waitFrozen polls cgroup.events until "frozen 1": cgroup.freeze is
@@ -383,7 +382,7 @@ func waitFrozen(dir string) (bool, error) {
 	s := bufio.NewScanner(f)
 	for i := 0; s.Scan(); {
 		if i == tries {
-			return false, fmt.Errorf("timeout of %s reached waiting for the cgroup to freeze", wait*tries)
+			return false, errorf("timeout of %s reached waiting for the cgroup to freeze", wait*tries)
 		}
 		if v, ok := strings.CutPrefix(s.Text(), "frozen "); ok {
 			if v != "" && v[0] == '1' {

@@ -42,13 +42,13 @@ func DetectCgroups(fsys fs.FS) (Cgroups, error) {
 	cg := Cgroups{Mode: "none", Controllers: map[string]string{}}
 	mi, err := readString(fsys, "proc/self/mountinfo")
 	if err != nil {
-		return cg, fmt.Errorf("read /proc/self/mountinfo: %w", err)
+		return cg, errorf("read /proc/self/mountinfo: %w", err)
 	}
 	// moby/sys/mountinfo parses proc(5)'s format and undoes the octal
 	// escapes (\040 for a space) in mount points.
 	mounts, err := mountinfo.GetMountsFromReader(strings.NewReader(mi), mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
-		return cg, fmt.Errorf("parse /proc/self/mountinfo: %w", err)
+		return cg, errorf("parse /proc/self/mountinfo: %w", err)
 	}
 	v1 := false
 	for _, m := range mounts {
@@ -68,7 +68,7 @@ func DetectCgroups(fsys fs.FS) (Cgroups, error) {
 	if cg.V2Mount != "" {
 		ctrl, err := readString(fsys, strings.TrimPrefix(path.Join(cg.V2Mount, "cgroup.controllers"), "/"))
 		if err != nil {
-			return cg, fmt.Errorf("read %s/cgroup.controllers: %w", cg.V2Mount, err)
+			return cg, errorf("read %s/cgroup.controllers: %w", cg.V2Mount, err)
 		}
 		for _, c := range strings.Fields(ctrl) {
 			if _, onV1 := cg.Controllers[c]; !onV1 {

@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,22 +18,22 @@ import (
 func LoadBundle(bundle string) (*specs.Spec, string, error) {
 	abs, err := BundleDir(bundle)
 	if err != nil {
-		return nil, "", fmt.Errorf("bundle %q: %w", bundle, err)
+		return nil, "", errorf("bundle %q: %w", bundle, err)
 	}
 	data, err := os.ReadFile(filepath.Join(abs, "config.json"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, "", fmt.Errorf("bundle %s: config.json not found", abs)
+			return nil, "", errorf("bundle %s: config.json not found", abs)
 		}
-		return nil, "", fmt.Errorf("bundle %s: %w", abs, err)
+		return nil, "", errorf("bundle %s: %w", abs, err)
 	}
 	var s specs.Spec
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, "", fmt.Errorf("bundle %s: config.json: %w", abs, jsonError(data, err))
+		return nil, "", errorf("bundle %s: config.json: %w", abs, jsonError(data, err))
 	}
 	rootfs, err := validateSpec(&s, abs)
 	if err != nil {
-		return nil, "", fmt.Errorf("bundle %s: config.json: %w", abs, err)
+		return nil, "", errorf("bundle %s: config.json: %w", abs, err)
 	}
 	return &s, rootfs, nil
 }
@@ -46,7 +45,7 @@ func jsonError(data []byte, err error) error {
 		return err
 	}
 	line := 1 + strings.Count(string(data[:se.Offset]), "\n")
-	return fmt.Errorf("line %d: %w", line, err)
+	return errorf("line %d: %w", line, err)
 }
 
 func validateSpec(s *specs.Spec, bundle string) (string, error) {
@@ -60,7 +59,7 @@ func validateSpec(s *specs.Spec, bundle string) (string, error) {
 		return "", errors.New("process.args is empty")
 	}
 	if s.Process.Cwd == "" || !filepath.IsAbs(s.Process.Cwd) {
-		return "", fmt.Errorf("process.cwd %q must be an absolute path", s.Process.Cwd)
+		return "", errorf("process.cwd %q must be an absolute path", s.Process.Cwd)
 	}
 	if s.Root == nil || s.Root.Path == "" {
 		return "", errors.New("root.path is missing")
@@ -75,12 +74,12 @@ func validateSpec(s *specs.Spec, bundle string) (string, error) {
 	fi, err := os.Stat(rootfs)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("root.path %s does not exist", rootfs)
+			return "", errorf("root.path %s does not exist", rootfs)
 		}
-		return "", fmt.Errorf("root.path: %w", err)
+		return "", errorf("root.path: %w", err)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("root.path %s is not a directory", rootfs)
+		return "", errorf("root.path %s is not a directory", rootfs)
 	}
 	// runc 1.1 refuses a root reached through a symlink, the last part or
 	// a parent (libcontainer/configs/validate: rootfs): pivot_root and the
@@ -88,10 +87,10 @@ func validateSpec(s *specs.Spec, bundle string) (string, error) {
 	// change between the check and the use.
 	real, err := filepath.EvalSymlinks(rootfs)
 	if err != nil {
-		return "", fmt.Errorf("root.path: %w", err)
+		return "", errorf("root.path: %w", err)
 	}
 	if real != filepath.Clean(rootfs) {
-		return "", fmt.Errorf("root.path %s: invalid rootfs: not an absolute path, or a symlink (it resolves to %s)", rootfs, real)
+		return "", errorf("root.path %s: invalid rootfs: not an absolute path, or a symlink (it resolves to %s)", rootfs, real)
 	}
 	return rootfs, nil
 }
@@ -126,7 +125,7 @@ func checkVersion(v string) error {
 	}
 	major, _, _ := strings.Cut(v, ".")
 	if major != "1" {
-		return fmt.Errorf("ociVersion %q: unsupported major version (this runtime implements %s)", v, specs.Version)
+		return errorf("ociVersion %q: unsupported major version (this runtime implements %s)", v, specs.Version)
 	}
 	return nil
 }

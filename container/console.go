@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 
@@ -22,19 +21,19 @@ import (
 func DialConsoleSocket(path string) (*os.File, error) {
 	pfd, err := openNoPlanted(path, unix.O_PATH, 0)
 	if err != nil {
-		return nil, fmt.Errorf("console socket: %w", err)
+		return nil, errorf("console socket: %w", err)
 	}
 	defer unix.Close(pfd)
 	var st unix.Stat_t
 	if err := unix.Fstat(pfd, &st); err != nil {
-		return nil, fmt.Errorf("console socket %s: fstat: %w", path, err)
+		return nil, errorf("console socket %s: fstat: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		return nil, fmt.Errorf("console socket %s is not a socket", path)
+		return nil, errorf("console socket %s is not a socket", path)
 	}
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("console socket: socket: %w", err)
+		return nil, errorf("console socket: socket: %w", err)
 	}
 	for {
 		err = unix.Connect(fd, &unix.SockaddrUnix{Name: "/proc/self/fd/" + strconv.Itoa(pfd)})
@@ -44,7 +43,7 @@ func DialConsoleSocket(path string) (*os.File, error) {
 	}
 	if err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("console socket %s: connect: %w", path, err)
+		return nil, errorf("console socket %s: connect: %w", path, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }
@@ -54,12 +53,12 @@ func DialConsoleSocket(path string) (*os.File, error) {
 func newPtyFrom(ptmx *os.File, size *specs.Box) (console.Console, string, error) {
 	pty, slave, err := console.NewPtyFromFile(ptmx)
 	if err != nil {
-		return nil, "", fmt.Errorf("open pty: %w", err)
+		return nil, "", errorf("open pty: %w", err)
 	}
 	if size != nil {
 		if err := pty.Resize(console.WinSize{Height: uint16(size.Height), Width: uint16(size.Width)}); err != nil {
 			pty.Close()
-			return nil, "", fmt.Errorf("set console size: %w", err)
+			return nil, "", errorf("set console size: %w", err)
 		}
 	}
 	return pty, slave, nil
@@ -71,7 +70,7 @@ func sendPty(sock *os.File, pty console.Console) error {
 	name := pty.Name()
 	oob := unix.UnixRights(int(pty.Fd()))
 	if err := unix.Sendmsg(int(sock.Fd()), []byte(name), oob, nil, 0); err != nil {
-		return fmt.Errorf("send pty master over console socket: %w", err)
+		return errorf("send pty master over console socket: %w", err)
 	}
 	return nil
 }
@@ -90,7 +89,7 @@ func ttySteps(slave func() *os.File) []step.Step {
 				defer f.Close() // now fds 0, 1 and 2
 				for i := 0; i < 3; i++ {
 					if err := unix.Dup3(int(f.Fd()), i, 0); err != nil {
-						return fmt.Errorf("dup pty slave to fd %d: %w", i, err)
+						return errorf("dup pty slave to fd %d: %w", i, err)
 					}
 				}
 				return nil

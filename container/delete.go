@@ -1,7 +1,6 @@
 package container
 
 import (
-	"fmt"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,7 +23,7 @@ func (r Root) delete(h *Handle, force bool) error {
 	st := &h.State
 	status := st.Status(h.Dir, nil)
 	if status != specs.StateStopped && status != specs.StateCreated && !force {
-		return fmt.Errorf("cannot delete a container in state %q (stop it first, or use --force)", status)
+		return errorf("cannot delete a container in state %q (stop it first, or use --force)", status)
 	}
 	run := r.runner("delete")
 	// A created container's init only waits for start: killing it is

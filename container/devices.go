@@ -1,8 +1,6 @@
 package container
 
 import (
-	"fmt"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
@@ -23,7 +21,7 @@ func containerResources(s *specs.Spec) (*specs.LinuxResources, error) {
 	for i, d := range out.Devices {
 		if d.Access == "" {
 			// runc: "device access at %d field cannot be empty".
-			return nil, fmt.Errorf("linux.resources.devices[%d]: access is empty (want some of \"rwm\")", i)
+			return nil, errorf("linux.resources.devices[%d]: access is empty (want some of \"rwm\")", i)
 		}
 	}
 	out.Devices = append(out.Devices, cgroups.DefaultDeviceRules(s.Linux.Devices)...)

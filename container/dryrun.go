@@ -32,7 +32,7 @@ func (r Root) DryRun(o CreateOpts, w io.Writer) error {
 	}
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
-		return fmt.Errorf("bundle %q: %w", o.Bundle, err)
+		return errorf("bundle %q: %w", o.Bundle, err)
 	}
 	o.Bundle = bundle
 	p, err := NewPlan(spec, o)
@@ -46,7 +46,7 @@ func (r Root) DryRun(o CreateOpts, w io.Writer) error {
 	if _, err := os.Lstat(r.dir(o.ID)); err == nil {
 		return ErrExist
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("state directory: %w", err)
+		return errorf("state directory: %w", err)
 	}
 	shown, err := r.planSteps(p)
 	if err != nil {

@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -45,14 +44,14 @@ func (r Root) Events(id string, interval time.Duration, once bool, w io.Writer) 
 		return stats()
 	}
 	if interval <= 0 {
-		return fmt.Errorf("--interval %s: must be positive", interval)
+		return errorf("--interval %s: must be positive", interval)
 	}
 	// OOM events come from the kernel's notification (v1 eventfd on
 	// memory.oom_control, v2 inotify on memory.events): one "oom" line
 	// each time the group hit its limit and the OOM killer ran.
 	oom, err := m.WatchOOM()
 	if err != nil {
-		return fmt.Errorf("watch for OOM: %w", err)
+		return errorf("watch for OOM: %w", err)
 	}
 	defer oom.Close()
 	emitOOM := func(n int) error {

@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -56,11 +55,11 @@ type ExecOpts struct {
 func ReadProcessFile(path string) (*specs.Process, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("process file: %w", err)
+		return nil, errorf("process file: %w", err)
 	}
 	var p specs.Process
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("process file %s: %w", path, jsonError(data, err))
+		return nil, errorf("process file %s: %w", path, jsonError(data, err))
 	}
 	return &p, nil
 }
@@ -144,7 +143,7 @@ func (r Root) Exec(o ExecOpts) (int, error) {
 	case status == specs.StateStopped:
 		return 1, errors.New("cannot exec in a stopped container")
 	default:
-		return 1, fmt.Errorf("cannot exec in a container in state %q", status)
+		return 1, errorf("cannot exec in a container in state %q", status)
 	}
 	proc, err := execProcess(st.Config.Process, o)
 	if err != nil {
@@ -280,7 +279,7 @@ func awaitExecve(sock *os.File) error {
 	case m.Type == msgError:
 		return errors.New(m.Error)
 	default:
-		return fmt.Errorf("init sent %q after ready", m.Type)
+		return errorf("init sent %q after ready", m.Type)
 	}
 }
 
@@ -297,11 +296,11 @@ func subCgroup(st *State, args []string) (*cgroups.Manager, error) {
 	sub := func(arg, base, rel string) (string, error) {
 		d := filepath.Join(base, rel)
 		if d == base || !strings.HasPrefix(d, base+"/") {
-			return "", fmt.Errorf("--cgroup %q: %q is not a sub-cgroup of the container's", arg, rel)
+			return "", errorf("--cgroup %q: %q is not a sub-cgroup of the container's", arg, rel)
 		}
 		fi, err := os.Stat(d)
 		if err != nil || !fi.IsDir() {
-			return "", fmt.Errorf("--cgroup %q: sub-cgroup %s does not exist", arg, d)
+			return "", errorf("--cgroup %q: sub-cgroup %s does not exist", arg, d)
 		}
 		return d, nil
 	}
@@ -310,7 +309,7 @@ func subCgroup(st *State, args []string) (*cgroups.Manager, error) {
 		ctrls, rel, perCtrl := strings.Cut(a, ":")
 		if !perCtrl {
 			if len(args) != 1 {
-				return nil, fmt.Errorf("--cgroup %q: give CONTROLLER:PATH when --cgroup is given more than once", a)
+				return nil, errorf("--cgroup %q: give CONTROLLER:PATH when --cgroup is given more than once", a)
 			}
 			for k, base := range st.CgroupDirs {
 				d, err := sub(a, base, ctrls)
@@ -322,18 +321,18 @@ func subCgroup(st *State, args []string) (*cgroups.Manager, error) {
 			continue
 		}
 		if st.CgroupMode == cgroups.Unified {
-			return nil, fmt.Errorf("--cgroup %q: cgroup v2 has no per-controller paths: give PATH", a)
+			return nil, errorf("--cgroup %q: cgroup v2 has no per-controller paths: give PATH", a)
 		}
 		if strings.Contains(rel, ":") {
-			return nil, fmt.Errorf("--cgroup %q: want [CONTROLLER[,CONTROLLER]:]PATH", a)
+			return nil, errorf("--cgroup %q: want [CONTROLLER[,CONTROLLER]:]PATH", a)
 		}
 		for _, c := range strings.Split(ctrls, ",") {
 			base, ok := st.CgroupDirs[c]
 			if !ok || c == "" {
-				return nil, fmt.Errorf("--cgroup %q: unknown controller %q", a, c)
+				return nil, errorf("--cgroup %q: unknown controller %q", a, c)
 			}
 			if changed[c] {
-				return nil, fmt.Errorf("--cgroup %q: controller %s given twice", a, c)
+				return nil, errorf("--cgroup %q: controller %s given twice", a, c)
 			}
 			d, err := sub(a, base, rel)
 			if err != nil {

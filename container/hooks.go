@@ -23,11 +23,11 @@ func runHooks(kind string, hooks []specs.Hook, st *specs.State) error {
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("%s hooks: encode state: %w", kind, err)
+		return errorf("%s hooks: encode state: %w", kind, err)
 	}
 	for i, h := range hooks {
 		if err := runHook(h, data); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			return errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
 		}
 	}
 	return nil
@@ -56,7 +56,7 @@ func runHook(h specs.Hook, state []byte) error {
 	cmd := program.Command(h.Path)
 	if h.Timeout != nil {
 		if *h.Timeout <= 0 {
-			return fmt.Errorf("timeout %d must be positive", *h.Timeout)
+			return errorf("timeout %d must be positive", *h.Timeout)
 		}
 		cmd.Timeout = time.Duration(*h.Timeout) * time.Second
 	}
@@ -75,12 +75,12 @@ func runHook(h specs.Hook, state []byte) error {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if cmd.TimedOut {
-		return fmt.Errorf("timed out after %ds", *h.Timeout)
+		return errorf("timed out after %ds", *h.Timeout)
 	}
 	if err != nil {
 		var ee *program.ExitError
 		if errors.As(err, &ee) && out.Len() > 0 {
-			return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
+			return errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
 		}
 		return err
 	}

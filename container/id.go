@@ -1,9 +1,5 @@
 package container
 
-import (
-	"fmt"
-)
-
 // maxIDLen bounds an ID: it names a directory (NAME_MAX is 255) and shows
 // up in cgroup paths and logs.
 const maxIDLen = 255
@@ -30,13 +26,13 @@ func validID(id string) bool {
 func ValidateID(id string) error {
 	switch {
 	case id == "":
-		return fmt.Errorf("container ID is empty")
+		return errorf("container ID is empty")
 	case len(id) > maxIDLen:
-		return fmt.Errorf("container ID is %d bytes long, the limit is %d", len(id), maxIDLen)
+		return errorf("container ID is %d bytes long, the limit is %d", len(id), maxIDLen)
 	case id == "." || id == "..":
-		return fmt.Errorf("invalid container ID %q", id)
+		return errorf("invalid container ID %q", id)
 	case !validID(id):
-		return fmt.Errorf("invalid container ID %q: only letters, digits and _ + - . are allowed", id)
+		return errorf("invalid container ID %q: only letters, digits and _ + - . are allowed", id)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func validateMappings(where string, ms []specs.LinuxIDMapping) error {
 	for i, m := range ms {
 		w := fmt.Sprintf("%s[%d]", where, i)
 		if m.Size == 0 {
-			return fmt.Errorf("%s: size 0 maps nothing", w)
+			return errorf("%s: size 0 maps nothing", w)
 		}
 		last := uint64(m.Size) - 1
 		if err := process.CheckID(w+" containerID", uint64(m.ContainerID)); err != nil {
@@ -80,7 +80,7 @@ func validateMountIDOptions(where string, opts []string) error {
 		}
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("%s: option %s: %q is not a decimal id: %w", where, o, v, process.ErrIDRange)
+			return errorf("%s: option %s: %q is not a decimal id: %w", where, o, v, process.ErrIDRange)
 		}
 		if err := process.CheckID(where+" option "+k, n); err != nil {
 			return err

@@ -84,17 +84,17 @@ func openMountSources(run *step.Runner, pid int, paths []string) ([]*os.File, er
 			go func() {
 				runtime.LockOSThread() // never unlocked: the thread dies with us
 				if err := unix.Unshare(unix.CLONE_FS); err != nil {
-					done <- fmt.Errorf("unshare CLONE_FS: %w", err)
+					done <- errorf("unshare CLONE_FS: %w", err)
 					return
 				}
 				if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNS); err != nil {
-					done <- fmt.Errorf("setns %s: %w", ns.Name(), err)
+					done <- errorf("setns %s: %w", ns.Name(), err)
 					return
 				}
 				for _, p := range paths {
 					f, err := os.OpenFile(p, unix.O_PATH|unix.O_CLOEXEC, 0)
 					if err != nil {
-						done <- fmt.Errorf("bind source: %w", err)
+						done <- errorf("bind source: %w", err)
 						return
 					}
 					files = append(files, f)
@@ -139,7 +139,7 @@ func recvMountSources(sock *os.File, cfg *initConfig) error {
 			if fd >= 0 {
 				unix.Close(fd)
 			}
-			return fmt.Errorf("runtime sent %q, expected %q with an fd", m.Type, msgMountSource)
+			return errorf("runtime sent %q, expected %q with an fd", m.Type, msgMountSource)
 		}
 		cfg.mountFds[i] = os.NewFile(uintptr(fd), "mount-source")
 	}

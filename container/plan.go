@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -89,7 +88,7 @@ func NewPlan(spec *specs.Spec, o CreateOpts) (*Plan, error) {
 		return nil, err
 	}
 	if o.PreserveFds < 0 {
-		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
+		return nil, errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
 	}
 	if err := validateLater(spec); err != nil {
 		return nil, err
@@ -192,7 +191,7 @@ func NewPlan(spec *specs.Spec, o CreateOpts) (*Plan, error) {
 // personality, no root filesystem, hooks or hostname.
 func execPlan(st *State, proc *specs.Process, o ExecOpts) (*Plan, error) {
 	if o.PreserveFds < 0 {
-		return nil, fmt.Errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
+		return nil, errorf("--preserve-fds %d: must not be negative", o.PreserveFds)
 	}
 	cs, err := caps.FromSpec(proc.Capabilities)
 	if err != nil {

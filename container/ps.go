@@ -3,7 +3,6 @@ package container
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ func PsTable(w io.Writer, pids []int, psArgs []string) error {
 	}
 	out, err := program.Command("ps", psArgs...).Output()
 	if err != nil {
-		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+		return errorf("ps %s: %w", strings.Join(psArgs, " "), err)
 	}
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	col := -1
@@ -30,7 +29,7 @@ func PsTable(w io.Writer, pids []int, psArgs []string) error {
 		}
 	}
 	if col < 0 {
-		return fmt.Errorf("ps %s: no PID column in its output", strings.Join(psArgs, " "))
+		return errorf("ps %s: no PID column in its output", strings.Join(psArgs, " "))
 	}
 	in := make(map[int]bool, len(pids))
 	for _, p := range pids {

@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -36,10 +35,10 @@ func (h *Handle) saveRecord() error {
 	}
 	data, err := json.Marshal(&rec)
 	if err != nil {
-		return fmt.Errorf("encode status: %w", err)
+		return errorf("encode status: %w", err)
 	}
 	if err := writeFileAt(h.fd, statusFile, data, 0o600); err != nil {
-		return fmt.Errorf("write status: %w", err)
+		return errorf("write status: %w", err)
 	}
 	return nil
 }
@@ -60,12 +59,12 @@ func loadRecord(dir string) (*record, error) {
 		if rerr == nil && n < len(buf) {
 			var rec record
 			if err := json.Unmarshal(buf[:n], &rec); err != nil {
-				return nil, fmt.Errorf("status file %s is corrupt: %w", filepath.Join(dir, statusFile), err)
+				return nil, errorf("status file %s is corrupt: %w", filepath.Join(dir, statusFile), err)
 			}
 			return &rec, nil
 		}
 	} else if !errors.Is(err, unix.ENOENT) {
-		return nil, fmt.Errorf("read status: %w", err)
+		return nil, errorf("read status: %w", err)
 	}
 	s, err := readState(dir)
 	if err != nil {

@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 
@@ -41,7 +40,7 @@ func (r Root) Run(o RunOpts) (int, error) {
 	o.bundle = &loadedBundle{spec: spec, rootfs: rootfsPath} // read once
 	if !o.Detach && !o.NoSubreaper {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-			return 1, fmt.Errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
+			return 1, errorf("prctl PR_SET_CHILD_SUBREAPER: %w", err)
 		}
 	}
 	// The clean-up delete is not explained: --explain shows what run is

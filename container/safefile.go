@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -37,7 +36,7 @@ func openDir(dir string) (int, error) {
 func tmpName(name string) (string, error) {
 	var b [8]byte
 	if _, err := unix.Getrandom(b[:], 0); err != nil {
-		return "", fmt.Errorf("getrandom: %w", err)
+		return "", errorf("getrandom: %w", err)
 	}
 	return "." + name + "." + hex.EncodeToString(b[:]) + ".tmp", nil
 }
@@ -54,7 +53,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		dir = "."
 	}
 	if name == "" || name == "." || name == ".." {
-		return fmt.Errorf("%s: not a file name", path)
+		return errorf("%s: not a file name", path)
 	}
 	dfd, err := openDir(dir)
 	if err != nil {
@@ -174,7 +173,7 @@ func checkLink(dfd int, path, name string) error {
 	if trusted(dst.Uid) && (dst.Mode&0o022 == 0 || (dst.Mode&unix.S_ISVTX != 0 && trusted(lst.Uid))) {
 		return nil
 	}
-	return fmt.Errorf("%s: refusing to follow a symlink (owner uid %d) in %s, a directory other users can write (owner uid %d, mode %#o)",
+	return errorf("%s: refusing to follow a symlink (owner uid %d) in %s, a directory other users can write (owner uid %d, mode %#o)",
 		path, lst.Uid, filepath.Dir(path), dst.Uid, dst.Mode&0o7777)
 }
 
@@ -185,7 +184,7 @@ func checkLink(dfd int, path, name string) error {
 func OpenLogFile(path string) (*os.File, error) {
 	fd, err := openNoPlanted(path, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_SYNC, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open log file: %w", err)
+		return nil, errorf("open log file: %w", err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }

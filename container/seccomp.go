@@ -1,8 +1,6 @@
 package container
 
 import (
-	"fmt"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/ctr-lite/ctr-lite/seccomp"
@@ -23,7 +21,7 @@ func compileSeccomp(s *specs.LinuxSeccomp) (*seccomp.Filter, error) {
 	}
 	f, err := seccomp.Compile(s, native)
 	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp: %w", err)
+		return nil, errorf("linux.seccomp: %w", err)
 	}
 	f.Comments, f.Absent = nil, nil
 	return f, nil

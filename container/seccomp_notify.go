@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 
@@ -31,10 +30,10 @@ func sendListener(sock *os.File, l *os.File) error {
 	err := sendMsgFd(sock, &syncMsg{Type: msgSeccomp}, int(l.Fd()))
 	l.Close()
 	if err != nil {
-		return fmt.Errorf("send seccomp listener fd to the runtime: %w", err)
+		return errorf("send seccomp listener fd to the runtime: %w", err)
 	}
 	if err := awaitMsg(sock, msgSeccompDone); err != nil {
-		return fmt.Errorf("seccomp listener: %w", err)
+		return errorf("seccomp listener: %w", err)
 	}
 	return nil
 }
@@ -51,7 +50,7 @@ func recvSyncMsg(f *os.File, m *syncMsg) (*os.File, error) {
 	}
 	if m.Type != msgSeccomp {
 		unix.Close(fd)
-		return nil, fmt.Errorf("init sent an unexpected fd with %q", m.Type)
+		return nil, errorf("init sent an unexpected fd with %q", m.Type)
 	}
 	return os.NewFile(uintptr(fd), "seccomp-listener"), nil
 }
@@ -101,11 +100,11 @@ func sendContainerProcessState(path string, state *specs.ContainerProcessState, 
 	}
 	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("seccomp listener %s: socket: %w", path, err)
+		return errorf("seccomp listener %s: socket: %w", path, err)
 	}
 	defer unix.Close(sock)
 	if err := ignoringEINTR(func() error { return unix.Connect(sock, &unix.SockaddrUnix{Name: path}) }); err != nil {
-		return fmt.Errorf("seccomp listener %s: %w", path, err)
+		return errorf("seccomp listener %s: %w", path, err)
 	}
 	var n int
 	err = ignoringEINTR(func() (err error) {
@@ -124,7 +123,7 @@ func sendContainerProcessState(path string, state *specs.ContainerProcessState, 
 	}
 	runtime.KeepAlive(fd)
 	if err != nil {
-		return fmt.Errorf("seccomp listener %s: send state and fd: %w", path, err)
+		return errorf("seccomp listener %s: send state and fd: %w", path, err)
 	}
 	return nil
 }

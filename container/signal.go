@@ -1,7 +1,6 @@
 package container
 
 import (
-	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
@@ -24,7 +23,7 @@ const (
 func ParseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 0 || n > sigRTMax {
-			return 0, fmt.Errorf("invalid signal number %d", n)
+			return 0, errorf("invalid signal number %d", n)
 		}
 		return unix.Signal(n), nil
 	}
@@ -35,7 +34,7 @@ func ParseSignal(s string) (unix.Signal, error) {
 	if sig := unix.SignalNum("SIG" + name); sig != 0 {
 		return sig, nil
 	}
-	return 0, fmt.Errorf("unknown signal %q", s)
+	return 0, errorf("unknown signal %q", s)
 }
 
 func parseRT(name string) (unix.Signal, bool) {

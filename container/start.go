@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"time"
 
@@ -38,7 +37,7 @@ func start(r Root, h *Handle) error {
 	case specs.StateStopped:
 		return errors.New("cannot start a container that has stopped")
 	default:
-		return fmt.Errorf("cannot start a container in state %q", status)
+		return errorf("cannot start a container in state %q", status)
 	}
 	if err := releaseInit(h, r.runner("start")); err != nil {
 		return err
@@ -105,7 +104,7 @@ func readInit(fd int, h *Handle) (initErr, err error) {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(pfd, 100)
 		if err != nil && !errors.Is(err, unix.EINTR) {
-			return nil, fmt.Errorf("poll: %w", err)
+			return nil, errorf("poll: %w", err)
 		}
 		k, rerr := unix.Read(fd, buf)
 		if k > 0 {

@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -84,7 +83,7 @@ func (r Root) Sample(id string) (*Sample, error) {
 		if status == specs.StateStopped {
 			return out, nil
 		}
-		return nil, fmt.Errorf("cgroup %s does not exist", s.CgroupPath)
+		return nil, errorf("cgroup %s does not exist", s.CgroupPath)
 	}
 	st, err := m.Stats()
 	if err != nil {
@@ -148,7 +147,7 @@ func (r Root) Samples() ([]*Sample, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("container %q: %w", id, err)
+			return nil, errorf("container %q: %w", id, err)
 		}
 		out = append(out, s)
 	}

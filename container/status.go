@@ -3,7 +3,6 @@ package container
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,16 +32,16 @@ func processStart(pid int) (start uint64, state byte, err error) {
 	data := buf[:n]
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 || i+2 >= len(data) {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return 0, 0, errorf("malformed /proc/%d/stat", pid)
 	}
 	f := bytes.Fields(data[i+2:])
 	// f[0] is field 3 (state); starttime is field 22, i.e. f[19].
 	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return 0, 0, errorf("malformed /proc/%d/stat", pid)
 	}
 	start, err = strconv.ParseUint(string(f[19]), 10, 64)
 	if err != nil {
-		return 0, 0, fmt.Errorf("malformed /proc/%d/stat: %w", pid, err)
+		return 0, 0, errorf("malformed /proc/%d/stat: %w", pid, err)
 	}
 	return start, f[0][0], nil
 }
@@ -92,7 +91,7 @@ func (s *State) signalInit(sig unix.Signal) error {
 		return errors.New("container not running")
 	}
 	if err := unix.Kill(s.Pid, sig); err != nil {
-		return fmt.Errorf("kill pid %d: %w", s.Pid, err)
+		return errorf("kill pid %d: %w", s.Pid, err)
 	}
 	return nil
 }

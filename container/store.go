@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -115,7 +114,7 @@ func (r Root) Reserve(id string) (*Handle, error) {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, ErrExist
 		}
-		return nil, fmt.Errorf("state directory: %w", err)
+		return nil, errorf("state directory: %w", err)
 	}
 	h, err := openLocked(d)
 	if err != nil {
@@ -135,7 +134,7 @@ func (r Root) Reserve(id string) (*Handle, error) {
 func (r Root) check(create bool) error {
 	if create {
 		if err := os.MkdirAll(r.Dir, 0o700); err != nil {
-			return fmt.Errorf("state root %s: %w", r.Dir, err)
+			return errorf("state root %s: %w", r.Dir, err)
 		}
 	}
 	fd, err := openNoPlanted(r.Dir, unix.O_PATH|unix.O_DIRECTORY, 0)
@@ -143,15 +142,15 @@ func (r Root) check(create bool) error {
 		if !create && errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("state root: %w", err)
+		return errorf("state root: %w", err)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("state root %s: fstat: %w", r.Dir, err)
+		return errorf("state root %s: fstat: %w", r.Dir, err)
 	}
 	if (st.Uid != uint32(os.Geteuid()) && st.Uid != 0) || st.Mode&0o022 != 0 {
-		return fmt.Errorf("state root %s: owned by uid %d with mode %#o: other users could change containers' state",
+		return errorf("state root %s: owned by uid %d with mode %#o: other users could change containers' state",
 			r.Dir, st.Uid, st.Mode&0o7777)
 	}
 	return nil
@@ -209,7 +208,7 @@ func (r Root) IDs() ([]string, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("state root %s: %w", r.Dir, err)
+		return nil, errorf("state root %s: %w", r.Dir, err)
 	}
 	var ids []string
 	for _, e := range ents {
@@ -254,11 +253,11 @@ func readState(dir string) (*State, error) {
 			}
 			return nil, ErrNotExist
 		}
-		return nil, fmt.Errorf("read state: %w", err)
+		return nil, errorf("read state: %w", err)
 	}
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("state file %s is corrupt: %w", filepath.Join(dir, stateFile), err)
+		return nil, errorf("state file %s is corrupt: %w", filepath.Join(dir, stateFile), err)
 	}
 	return &s, nil
 }
@@ -267,10 +266,10 @@ func readState(dir string) (*State, error) {
 func (h *Handle) Save() error {
 	data, err := json.Marshal(&h.State)
 	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+		return errorf("encode state: %w", err)
 	}
 	if err := writeFileAt(h.fd, stateFile, data, 0o600); err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return errorf("write state: %w", err)
 	}
 	return h.saveRecord()
 }
@@ -283,7 +282,7 @@ func (h *Handle) Remove() error {
 	err := os.RemoveAll(h.Dir)
 	h.Close()
 	if err != nil {
-		return fmt.Errorf("remove state: %w", err)
+		return errorf("remove state: %w", err)
 	}
 	return nil
 }
@@ -321,5 +320,5 @@ func (r Root) openIn(id string, want ...specs.ContainerState) (*Handle, specs.Co
 		}
 	}
 	h.Close()
-	return nil, status, fmt.Errorf("container is %s", status)
+	return nil, status, errorf("container is %s", status)
 }

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"fmt"
 	"io"
 	"os"
 
@@ -14,7 +13,7 @@ import (
 func consolePair() (ours, theirs *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("socketpair: %w", err)
+		return nil, nil, errorf("socketpair: %w", err)
 	}
 	return os.NewFile(uintptr(fds[0]), "console-ours"), os.NewFile(uintptr(fds[1]), "console-theirs"), nil
 }
@@ -25,15 +24,15 @@ func recvFd(sock *os.File) (*os.File, error) {
 	oob := make([]byte, unix.CmsgSpace(4))
 	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("receive pty master: %w", err)
+		return nil, errorf("receive pty master: %w", err)
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("receive pty master: no file descriptor")
+		return nil, errorf("receive pty master: no file descriptor")
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("receive pty master: no file descriptor")
+		return nil, errorf("receive pty master: no file descriptor")
 	}
 	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
 }
@@ -54,7 +53,7 @@ func startTtyProxy(sock *os.File) (*ttyProxy, error) {
 	master, err := console.ConsoleFromFile(f)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("pty master: %w", err)
+		return nil, errorf("pty master: %w", err)
 	}
 	t := &ttyProxy{master: master, out: make(chan struct{})}
 	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {

@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -44,14 +43,14 @@ func validateNamespaces(nss []specs.LinuxNamespace) error {
 	for i, ns := range nss {
 		k, err := namespaces.ParseKind(string(ns.Type))
 		if err != nil {
-			return fmt.Errorf("linux.namespaces[%d]: %w", i, err)
+			return errorf("linux.namespaces[%d]: %w", i, err)
 		}
 		if seen[k] {
-			return fmt.Errorf("linux.namespaces[%d]: namespace type %q listed twice (config-linux.md: a type given more than once is an error)", i, ns.Type)
+			return errorf("linux.namespaces[%d]: namespace type %q listed twice (config-linux.md: a type given more than once is an error)", i, ns.Type)
 		}
 		seen[k] = true
 		if ns.Path != "" && !filepath.IsAbs(ns.Path) {
-			return fmt.Errorf("linux.namespaces[%d]: %s path %q is not absolute", i, ns.Type, ns.Path)
+			return errorf("linux.namespaces[%d]: %s path %q is not absolute", i, ns.Type, ns.Path)
 		}
 	}
 	return nil

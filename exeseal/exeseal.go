@@ -22,7 +22,7 @@ import (
 func SealedSelf(stateDir string, run *step.Runner) (f *os.File, err error) {
 	bin, err := os.Readlink("/proc/self/exe")
 	if err != nil {
-		return nil, fmt.Errorf("readlink /proc/self/exe: %w", err)
+		return nil, errorf("readlink /proc/self/exe: %w", err)
 	}
 	scratch := scratchLayer(filepath.Dir(bin), stateDir, "/run", "/tmp", "/dev")
 	f, overlayErr := overlaySelf(bin, scratch, run)
@@ -32,7 +32,7 @@ func SealedSelf(stateDir string, run *step.Runner) (f *os.File, err error) {
 	run.Note("no overlay (%v): a sealed in-memory copy of ctr-lite for the init to run instead", overlayErr)
 	f, err = memfdSelf(run)
 	if err != nil {
-		return nil, fmt.Errorf("sealed copy of ctr-lite: overlay: %v; memfd: %w", overlayErr, err)
+		return nil, errorf("sealed copy of ctr-lite: overlay: %v; memfd: %w", overlayErr, err)
 	}
 	return f, nil
 }
@@ -96,7 +96,7 @@ func overlaySelf(bin, scratch string, run *step.Runner) (*os.File, error) {
 			Why: "two lower layers and no upper one: read-only for good",
 			Do: func() error {
 				if err := unix.FsconfigSetString(ctx, "lowerdir", lower); err != nil {
-					return fmt.Errorf("lowerdir=%s: %w", lower, err)
+					return errorf("lowerdir=%s: %w", lower, err)
 				}
 				// xino would only log noise when the layers are on
 				// different file systems; failing to turn it off is

@@ -127,7 +127,7 @@ func (c *Config) validate() (*plan, error) {
 			return nil, err
 		}
 		if p.byKind[k] {
-			return nil, fmt.Errorf("namespace %s listed twice", k)
+			return nil, errorf("namespace %s listed twice", k)
 		}
 		p.byKind[k] = true
 		if ns.Path == "" {
@@ -151,7 +151,7 @@ func (c *Config) validate() (*plan, error) {
 	case newUser && (len(c.UIDMappings) == 0 || len(c.GIDMappings) == 0):
 		return nil, errors.New("a new user namespace needs uid and gid mappings")
 	case c.Hostname != "" && !p.isNew(UTS):
-		return nil, fmt.Errorf("hostname %q needs a new uts namespace", c.Hostname)
+		return nil, errorf("hostname %q needs a new uts namespace", c.Hostname)
 	case c.RootPropagation != 0 && !p.isNew(Mount):
 		return nil, errors.New("root propagation needs a new mount namespace")
 	case c.Path == "" && c.ExecFile == nil && c.Prog == nil:
@@ -159,7 +159,7 @@ func (c *Config) validate() (*plan, error) {
 	}
 	for _, m := range append(append([]specs.LinuxIDMapping{}, c.UIDMappings...), c.GIDMappings...) {
 		if m.Size == 0 {
-			return nil, fmt.Errorf("id mapping %s: size is 0", FormatIDMapping(m))
+			return nil, errorf("id mapping %s: size is 0", FormatIDMapping(m))
 		}
 	}
 	return p, nil
@@ -170,18 +170,18 @@ func (c *Config) validate() (*plan, error) {
 func ParseIDMapping(s string) (specs.LinuxIDMapping, error) {
 	f := strings.Split(s, ":")
 	if len(f) != 3 {
-		return specs.LinuxIDMapping{}, fmt.Errorf("id mapping %q: want inside:outside:count", s)
+		return specs.LinuxIDMapping{}, errorf("id mapping %q: want inside:outside:count", s)
 	}
 	var v [3]uint32
 	for i, x := range f {
 		n, err := strconv.ParseUint(x, 10, 32)
 		if err != nil {
-			return specs.LinuxIDMapping{}, fmt.Errorf("id mapping %q: %q is not a number", s, x)
+			return specs.LinuxIDMapping{}, errorf("id mapping %q: %q is not a number", s, x)
 		}
 		v[i] = uint32(n)
 	}
 	if v[2] == 0 {
-		return specs.LinuxIDMapping{}, fmt.Errorf("id mapping %q: count is 0", s)
+		return specs.LinuxIDMapping{}, errorf("id mapping %q: count is 0", s)
 	}
 	return specs.LinuxIDMapping{ContainerID: v[0], HostID: v[1], Size: v[2]}, nil
 }

@@ -89,7 +89,7 @@ func ParseKind(s string) (Kind, error) {
 			return Kind(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown namespace kind %q (want one of %s)", s, strings.Join(names(), ", "))
+	return 0, errorf("unknown namespace kind %q (want one of %s)", s, strings.Join(names(), ", "))
 }
 
 // ParseKinds parses a comma-separated list such as "mnt,uts,pid".

@@ -33,7 +33,7 @@ type Info struct {
 // with PID 1's. A kind the kernel does not have is left out.
 func Show(pid int) ([]Info, error) {
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
-		return nil, fmt.Errorf("process %d: %w", pid, err)
+		return nil, errorf("process %d: %w", pid, err)
 	}
 	ref := 1
 	if _, _, err := nsID(User.ProcPath(1)); errors.Is(err, fs.ErrPermission) {

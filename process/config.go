@@ -2,7 +2,6 @@ package process
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,7 +106,7 @@ func Validate(cfg Config) error {
 		return errors.New("process: no command (args is empty)")
 	}
 	if p.Cwd != "" && !filepath.IsAbs(p.Cwd) {
-		return fmt.Errorf("process: cwd %q is relative; the spec wants an absolute path in the container", p.Cwd)
+		return errorf("process: cwd %q is relative; the spec wants an absolute path in the container", p.Cwd)
 	}
 	if err := validateUTS(cfg); err != nil {
 		return err
@@ -119,10 +118,10 @@ func Validate(cfg Config) error {
 		return err
 	}
 	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
-		return fmt.Errorf("process: oom_score_adj %d out of range -1000..1000", *p.OOMScoreAdj)
+		return errorf("process: oom_score_adj %d out of range -1000..1000", *p.OOMScoreAdj)
 	}
 	if p.User.Umask != nil && *p.User.Umask > 0o777 {
-		return fmt.Errorf("process: umask %#o is more than 0777", *p.User.Umask)
+		return errorf("process: umask %#o is more than 0777", *p.User.Umask)
 	}
 	if err := ValidateUser("process.user", p.User); err != nil {
 		return err
@@ -132,7 +131,7 @@ func Validate(cfg Config) error {
 	}
 	for _, fd := range cfg.KeepFDs {
 		if fd < 3 {
-			return fmt.Errorf("process: keep fd %d: 0, 1 and 2 are always kept; name fds from 3", fd)
+			return errorf("process: keep fd %d: 0, 1 and 2 are always kept; name fds from 3", fd)
 		}
 	}
 	return checkArgStrlen(p.Args, p.Env)
@@ -169,7 +168,7 @@ func resolveFiles(cfg Config) (*Resolved, error) {
 		name = filepath.Join(p.Cwd, name)
 	}
 	if r.Path, err = LookPath(name, r.Env); err != nil {
-		return nil, fmt.Errorf("process: %w", err)
+		return nil, errorf("process: %w", err)
 	}
 	return r, nil
 }
@@ -182,13 +181,13 @@ func checkArgStrlen(args, env []string) error {
 	maxArgStrlen := 32*os.Getpagesize() - 1
 	for i, a := range args {
 		if len(a) > maxArgStrlen {
-			return fmt.Errorf("process: args[%d] is %d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN)", i, len(a), maxArgStrlen)
+			return errorf("process: args[%d] is %d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN)", i, len(a), maxArgStrlen)
 		}
 	}
 	for _, kv := range env {
 		if len(kv) > maxArgStrlen {
 			k, _, _ := strings.Cut(kv, "=")
-			return fmt.Errorf("process: env %s is %d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN)", k, len(kv), maxArgStrlen)
+			return errorf("process: env %s is %d bytes; execve(2) takes at most %d per string (MAX_ARG_STRLEN)", k, len(kv), maxArgStrlen)
 		}
 	}
 	return nil
@@ -202,11 +201,11 @@ func ValidateEnv(env []string) error {
 		k, v, ok := strings.Cut(kv, "=")
 		switch {
 		case !ok:
-			return fmt.Errorf("process.env %q: missing '='", kv)
+			return errorf("process.env %q: missing '='", kv)
 		case k == "":
-			return fmt.Errorf("process.env %q: empty name", kv)
+			return errorf("process.env %q: empty name", kv)
 		case strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0:
-			return fmt.Errorf("process.env %q: contains a NUL byte", k)
+			return errorf("process.env %q: contains a NUL byte", k)
 		}
 	}
 	return nil

@@ -79,13 +79,13 @@ func pathCandidates(name string, env []string) []string {
 }
 
 func executableErr(name string, err error) error {
-	return fmt.Errorf("executable %q: %w", name, err)
+	return errorf("executable %q: %w", name, err)
 }
 
 func noExecuteErr(name string) error {
-	return fmt.Errorf("executable %q: no execute permission: %w", name, os.ErrPermission)
+	return errorf("executable %q: no execute permission: %w", name, os.ErrPermission)
 }
 
 func notInPathErr(name string) error {
-	return fmt.Errorf("executable %q not found in $PATH: %w", name, program.ErrNotFound)
+	return errorf("executable %q not found in $PATH: %w", name, program.ErrNotFound)
 }

@@ -39,10 +39,10 @@ const ioprioWhoProcess = 1
 func ioPriorityStep(p *specs.LinuxIOPriority) (step.Step, uintptr, error) {
 	class, ok := ioprioClass(p.Class)
 	if !ok {
-		return step.Step{}, 0, fmt.Errorf("process.ioPriority.class %q: want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE", p.Class)
+		return step.Step{}, 0, errorf("process.ioPriority.class %q: want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE", p.Class)
 	}
 	if p.Priority < 0 || p.Priority > 7 {
-		return step.Step{}, 0, fmt.Errorf("process.ioPriority.priority %d: want 0 to 7", p.Priority)
+		return step.Step{}, 0, errorf("process.ioPriority.priority %d: want 0 to 7", p.Priority)
 	}
 	val := class<<ioprioClassShift | uintptr(p.Priority)
 	return step.Step{

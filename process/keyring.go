@@ -42,15 +42,15 @@ func SessionKeyringStep(id string) step.Step {
 func addKeyPerm(kid int, bits uint32) error {
 	desc, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, kid)
 	if err != nil {
-		return fmt.Errorf("describe session keyring: %w", err)
+		return errorf("describe session keyring: %w", err)
 	}
 	f := strings.Split(desc, ";")
 	if len(f) < 5 {
-		return fmt.Errorf("describe session keyring: unexpected %q", desc)
+		return errorf("describe session keyring: unexpected %q", desc)
 	}
 	perm, err := strconv.ParseUint(f[3], 16, 32)
 	if err != nil {
-		return fmt.Errorf("describe session keyring: %w", err)
+		return errorf("describe session keyring: %w", err)
 	}
 	if err := unix.KeyctlSetperm(kid, uint32(perm)|bits); err != nil {
 		return setpermKeyringErr(err)
@@ -58,10 +58,10 @@ func addKeyPerm(kid int, bits uint32) error {
 	return nil
 }
 
-func joinKeyringErr(err error) error { return fmt.Errorf("join session keyring: %w", err) }
+func joinKeyringErr(err error) error { return errorf("join session keyring: %w", err) }
 
 func setpermKeyringErr(err error) error {
-	return fmt.Errorf("set session keyring permissions: %w", err)
+	return errorf("set session keyring permissions: %w", err)
 }
 
 // keyUsrSearch is KEY_USR_SEARCH (<linux/key.h>): the key's user may

@@ -35,10 +35,10 @@ func SELinuxEnabled() bool {
 // when a profile was asked for would be silently weaker.
 func CheckLSM(p *specs.Process) error {
 	if p.ApparmorProfile != "" && !AppArmorEnabled() {
-		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", p.ApparmorProfile)
+		return errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", p.ApparmorProfile)
 	}
 	if p.SelinuxLabel != "" && !SELinuxEnabled() {
-		return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", p.SelinuxLabel)
+		return errorf("process.selinuxLabel %q: SELinux is not enabled on this host", p.SelinuxLabel)
 	}
 	return nil
 }

@@ -1,8 +1,6 @@
 package process
 
 import (
-	"fmt"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -33,10 +31,10 @@ func personalityStep(p *specs.LinuxPersonality) (step.Step, uintptr, error) {
 	case specs.PerLinux32:
 		dom = perLinux32
 	default:
-		return step.Step{}, 0, fmt.Errorf("linux.personality.domain %q: want LINUX or LINUX32", p.Domain)
+		return step.Step{}, 0, errorf("linux.personality.domain %q: want LINUX or LINUX32", p.Domain)
 	}
 	if len(p.Flags) > 0 {
-		return step.Step{}, 0, fmt.Errorf("linux.personality.flags %v: not supported", p.Flags)
+		return step.Step{}, 0, errorf("linux.personality.flags %v: not supported", p.Flags)
 	}
 	return step.Step{
 		Op: "personality", Args: string(p.Domain),

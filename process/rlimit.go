@@ -65,24 +65,24 @@ const Infinity = math.MaxUint64
 func ParseRlimit(s string) (specs.POSIXRlimit, error) {
 	name, val, ok := strings.Cut(s, "=")
 	if !ok || val == "" {
-		return specs.POSIXRlimit{}, fmt.Errorf("rlimit %q: want NAME=SOFT[:HARD]", s)
+		return specs.POSIXRlimit{}, errorf("rlimit %q: want NAME=SOFT[:HARD]", s)
 	}
 	name = strings.ToUpper(name)
 	if !strings.HasPrefix(name, "RLIMIT_") {
 		name = "RLIMIT_" + name
 	}
 	if _, ok := rlimitResource(name); !ok {
-		return specs.POSIXRlimit{}, fmt.Errorf("rlimit %q: unknown resource %s (known: %s)", s, name, strings.Join(RlimitNames(), " "))
+		return specs.POSIXRlimit{}, errorf("rlimit %q: unknown resource %s (known: %s)", s, name, strings.Join(RlimitNames(), " "))
 	}
 	softS, hardS, hasHard := strings.Cut(val, ":")
 	soft, err := parseRlimitValue(softS)
 	if err != nil {
-		return specs.POSIXRlimit{}, fmt.Errorf("rlimit %q: soft: %w", s, err)
+		return specs.POSIXRlimit{}, errorf("rlimit %q: soft: %w", s, err)
 	}
 	hard := soft
 	if hasHard {
 		if hard, err = parseRlimitValue(hardS); err != nil {
-			return specs.POSIXRlimit{}, fmt.Errorf("rlimit %q: hard: %w", s, err)
+			return specs.POSIXRlimit{}, errorf("rlimit %q: hard: %w", s, err)
 		}
 	}
 	r := specs.POSIXRlimit{Type: name, Soft: soft, Hard: hard}
@@ -95,7 +95,7 @@ func parseRlimitValue(s string) (uint64, error) {
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number or \"unlimited\"", s)
+		return 0, errorf("%q is not a number or \"unlimited\"", s)
 	}
 	return v, nil
 }
@@ -107,14 +107,14 @@ func ValidateRlimits(rl []specs.POSIXRlimit) error {
 	seen := map[string]bool{}
 	for _, r := range rl {
 		if _, ok := rlimitResource(r.Type); !ok {
-			return fmt.Errorf("rlimit %s: unknown resource (known: %s)", r.Type, strings.Join(RlimitNames(), " "))
+			return errorf("rlimit %s: unknown resource (known: %s)", r.Type, strings.Join(RlimitNames(), " "))
 		}
 		if seen[r.Type] {
-			return fmt.Errorf("rlimit %s: given twice", r.Type)
+			return errorf("rlimit %s: given twice", r.Type)
 		}
 		seen[r.Type] = true
 		if r.Soft > r.Hard {
-			return fmt.Errorf("rlimit %s: soft limit %s is above hard limit %s", r.Type, fmtLimit(r.Soft), fmtLimit(r.Hard))
+			return errorf("rlimit %s: soft limit %s is above hard limit %s", r.Type, fmtLimit(r.Soft), fmtLimit(r.Hard))
 		}
 	}
 	return nil
@@ -164,7 +164,7 @@ func setRlimit(res int, r specs.POSIXRlimit) error {
 // oldMax.
 func rlimitErr(oldMax uint64, r specs.POSIXRlimit, err error) error {
 	if errors.Is(err, unix.EPERM) && r.Hard > oldMax {
-		return fmt.Errorf("raising the hard limit from %s to %s needs CAP_SYS_RESOURCE, which this process lacks: %w",
+		return errorf("raising the hard limit from %s to %s needs CAP_SYS_RESOURCE, which this process lacks: %w",
 			fmtLimit(oldMax), fmtLimit(r.Hard), err)
 	}
 	return err

@@ -55,7 +55,7 @@ func oomScoreAdjStepAt(proc, rel string, v int) step.Step {
 // oomScoreAdjErr explains err, the failed write of v over old.
 func oomScoreAdjErr(old string, v int, err error) error {
 	if n, perr := strconv.Atoi(old); errors.Is(err, unix.EACCES) && perr == nil && v < n {
-		return fmt.Errorf("lowering oom_score_adj from %d to %d needs CAP_SYS_RESOURCE, which this process lacks: %w", n, v, err)
+		return errorf("lowering oom_score_adj from %d to %d needs CAP_SYS_RESOURCE, which this process lacks: %w", n, v, err)
 	}
 	return err
 }
@@ -88,7 +88,7 @@ func markCloexec(keep []int) error {
 	}
 	for _, fd := range keep {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-			return fmt.Errorf("keep fd %d: %w", fd, err)
+			return errorf("keep fd %d: %w", fd, err)
 		}
 	}
 	return nil
@@ -128,7 +128,7 @@ func cloexecByProc(kept map[int]bool) error {
 	defer d.Close()
 	names, err := d.Readdirnames(-1)
 	if err != nil {
-		return fmt.Errorf("read /proc/self/fd: %w", err)
+		return errorf("read /proc/self/fd: %w", err)
 	}
 	for _, n := range names {
 		fd, err := strconv.Atoi(n)
@@ -194,7 +194,7 @@ func chdirInRoot(path string) error {
 }
 
 func outsideRootErr(path string, err error) error {
-	return fmt.Errorf("cwd %q is outside the root directory: %w", path, err)
+	return errorf("cwd %q is outside the root directory: %w", path, err)
 }
 
 // stdioOwnerStep is runc's fixStdioPermissions: fchown(2) of fds 0, 1
@@ -215,7 +215,7 @@ func stdioOwnerStep(uid uint32) step.Step {
 					if errors.Is(err, unix.EBADF) {
 						continue
 					}
-					return fmt.Errorf("fstat fd %d: %w", fd, err)
+					return errorf("fstat fd %d: %w", fd, err)
 				}
 				null := st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3)
 				if st.Uid == uid || null {
@@ -232,7 +232,7 @@ func stdioOwnerStep(uid uint32) step.Step {
 }
 
 func fchownErr(fd int, uid uint32, err error) error {
-	return fmt.Errorf("fchown fd %d to uid %d: %w", fd, uid, err)
+	return errorf("fchown fd %d to uid %d: %w", fd, uid, err)
 }
 
 // userSteps change the credentials: groups, then gid, then uid, since
@@ -284,7 +284,7 @@ func userSteps(r *Resolved) []step.Step {
 }
 
 func setgroupsDeniedErr(groups []int) error {
-	return fmt.Errorf("supplementary groups %v: setgroups(2) is denied in this user namespace (a rootless container)", groups)
+	return errorf("supplementary groups %v: setgroups(2) is denied in this user namespace (a rootless container)", groups)
 }
 
 func umaskStep(mask uint32) step.Step {
@@ -339,7 +339,7 @@ func OwnNamespaces(proc string) ([]specs.LinuxNamespace, error) {
 		}
 		host, err := os.Readlink(ref + t.file)
 		if err != nil {
-			return nil, fmt.Errorf("read %s%s to compare: %w", ref, t.file, err)
+			return nil, errorf("read %s%s to compare: %w", ref, t.file, err)
 		}
 		if host != self {
 			out = append(out, specs.LinuxNamespace{Type: t.typ, Path: proc + "/self/ns/" + t.file})

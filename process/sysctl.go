@@ -26,7 +26,7 @@ func ValidateSysctls(sysctl map[string]string, nss []specs.LinuxNamespace) error
 			return err
 		}
 		if strings.ContainsRune(sysctl[name], 0) {
-			return fmt.Errorf("sysctl %s: value contains a NUL byte", name)
+			return errorf("sysctl %s: value contains a NUL byte", name)
 		}
 	}
 	return nil
@@ -47,10 +47,10 @@ func ValidateSysctl(name string, nss []specs.LinuxNamespace) error {
 	case name == "kernel.hostname", name == "kernel.domainname":
 		need = specs.UTSNamespace
 	default:
-		return fmt.Errorf("sysctl %s is not namespaced: setting it in a container would change the host", name)
+		return errorf("sysctl %s is not namespaced: setting it in a container would change the host", name)
 	}
 	if !hasNamespace(nss, need) {
-		return fmt.Errorf("sysctl %s needs a %s namespace of its own: in the host's it would change the host", name, need)
+		return errorf("sysctl %s needs a %s namespace of its own: in the host's it would change the host", name, need)
 	}
 	return nil
 }

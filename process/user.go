@@ -26,13 +26,13 @@ const MaxID = 1<<31 - 1
 const maxID = MaxID
 
 // ErrIDRange is wrapped by every error about an id outside 0..MaxID.
-var ErrIDRange = fmt.Errorf("out of range 0..%d", MaxID)
+var ErrIDRange = errorf("out of range 0..%d", MaxID)
 
 // CheckID returns an error naming what (e.g. "process.user.uid") if id
 // is above MaxID.
 func CheckID(what string, id uint64) error {
 	if id > MaxID {
-		return fmt.Errorf("%s %d: %w", what, id, ErrIDRange)
+		return errorf("%s %d: %w", what, id, ErrIDRange)
 	}
 	return nil
 }
@@ -174,16 +174,16 @@ func lookupUser(passwd []passwdEntry, s string) (*passwdEntry, uint32, error) {
 	}
 	if id, ok, err := parseID(s); ok || err != nil {
 		if err != nil {
-			return nil, 0, fmt.Errorf("user %q: %w", s, err)
+			return nil, 0, errorf("user %q: %w", s, err)
 		}
 		return findPasswd(passwd, "", id, true), id, nil
 	}
 	pw := findPasswd(passwd, s, 0, false)
 	if pw == nil {
-		return nil, 0, fmt.Errorf("user %q: no such user in the container's /etc/passwd", s)
+		return nil, 0, errorf("user %q: no such user in the container's /etc/passwd", s)
 	}
 	if pw.Err != nil {
-		return nil, 0, fmt.Errorf("user %q: /etc/passwd: %w", s, pw.Err)
+		return nil, 0, errorf("user %q: /etc/passwd: %w", s, pw.Err)
 	}
 	return pw, pw.UID, nil
 }
@@ -194,19 +194,19 @@ func lookupGroup(group []groupEntry, s string) (uint32, error) {
 	}
 	if id, ok, err := parseID(s); ok || err != nil {
 		if err != nil {
-			return 0, fmt.Errorf("group %q: %w", s, err)
+			return 0, errorf("group %q: %w", s, err)
 		}
 		return id, nil
 	}
 	for _, g := range group {
 		if g.Name == s {
 			if g.Err != nil {
-				return 0, fmt.Errorf("group %q: /etc/group: %w", s, g.Err)
+				return 0, errorf("group %q: /etc/group: %w", s, g.Err)
 			}
 			return g.GID, nil
 		}
 	}
-	return 0, fmt.Errorf("group %q: no such group in the container's /etc/group", s)
+	return 0, errorf("group %q: no such group in the container's /etc/group", s)
 }
 
 // parseID: ok is false for a name; err is set for a number out of range.
@@ -218,7 +218,7 @@ func parseID(s string) (id uint32, ok bool, err error) {
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || n > maxID {
-		return 0, true, fmt.Errorf("id %s: %w", s, ErrIDRange)
+		return 0, true, errorf("id %s: %w", s, ErrIDRange)
 	}
 	return uint32(n), true, nil
 }
@@ -316,10 +316,10 @@ func parseGroup(data []byte) ([]groupEntry, error) {
 func entryID(what, s string) (uint32, error) {
 	id, ok, err := parseID(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", what, err)
+		return 0, errorf("%s: %w", what, err)
 	}
 	if !ok || s == "" {
-		return 0, fmt.Errorf("%s %q is not a number", what, s)
+		return 0, errorf("%s %q is not a number", what, s)
 	}
 	return id, nil
 }
@@ -361,7 +361,7 @@ func readEtcFile(root, name string) ([]byte, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", name, err)
+			return nil, errorf("open %s: %w", name, err)
 		}
 		// O_NONBLOCK only kept the open of a FIFO from waiting (which
 		// checkEtcFile refuses before any read); without it os.NewFile
@@ -369,7 +369,7 @@ func readEtcFile(root, name string) ([]byte, error) {
 		// up for one read of a regular file).
 		if err := unix.SetNonblock(fd, false); err != nil {
 			unix.Close(fd)
-			return nil, fmt.Errorf("open %s: %w", name, err)
+			return nil, errorf("open %s: %w", name, err)
 		}
 		f = os.NewFile(uintptr(fd), name)
 	} else {
@@ -378,7 +378,7 @@ func readEtcFile(root, name string) ([]byte, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+			return nil, errorf("open %s in %s: %w", name, root, err)
 		}
 		defer h.Close()
 		if err := checkEtcFile(h, name); err != nil {
@@ -390,7 +390,7 @@ func readEtcFile(root, name string) ([]byte, error) {
 			// whose user namespace may not mount one): open the name in
 			// its in-root parent, never following a symlink.
 			if f, err = openInParent(root, name); err != nil {
-				return nil, fmt.Errorf("open %s: %w", name, err)
+				return nil, errorf("open %s: %w", name, err)
 			}
 		}
 	}
@@ -400,10 +400,10 @@ func readEtcFile(root, name string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxEtcFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, errorf("read %s: %w", name, err)
 	}
 	if len(data) > maxEtcFile {
-		return nil, fmt.Errorf("read %s: larger than %d bytes", name, maxEtcFile)
+		return nil, errorf("read %s: larger than %d bytes", name, maxEtcFile)
 	}
 	return data, nil
 }
@@ -427,13 +427,13 @@ func openInParent(root, name string) (*os.File, error) {
 func checkEtcFile(f *os.File, name string) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return fmt.Errorf("fstat %s: %w", name, err)
+		return errorf("fstat %s: %w", name, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%s is not a regular file (mode %#o): refused", name, st.Mode&unix.S_IFMT)
+		return errorf("%s is not a regular file (mode %#o): refused", name, st.Mode&unix.S_IFMT)
 	}
 	if st.Size > maxEtcFile {
-		return fmt.Errorf("%s is %d bytes, more than the %d read: refused", name, st.Size, maxEtcFile)
+		return errorf("%s is %d bytes, more than the %d read: refused", name, st.Size, maxEtcFile)
 	}
 	return nil
 }

@@ -25,7 +25,6 @@ package procfs
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
@@ -43,10 +42,10 @@ func Check(f *os.File) error {
 func check(fd int, name string) error {
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(fd, &st); err != nil {
-		return fmt.Errorf("fstatfs %s: %w", name, err)
+		return errorf("fstatfs %s: %w", name, err)
 	}
 	if st.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("%s is not on a procfs (f_type %#x, want PROC_SUPER_MAGIC %#x): refusing to write through it",
+		return errorf("%s is not on a procfs (f_type %#x, want PROC_SUPER_MAGIC %#x): refusing to write through it",
 			name, st.Type, unix.PROC_SUPER_MAGIC)
 	}
 	return nil
@@ -60,7 +59,7 @@ func check(fd int, name string) error {
 func Open(proc, rel string, flags int) (*os.File, error) {
 	fd, err := unix.Open(proc, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", proc, err)
+		return nil, errorf("open %s: %w", proc, err)
 	}
 	dir := os.NewFile(uintptr(fd), proc)
 	defer dir.Close()
@@ -83,7 +82,7 @@ func OpenAt(dir *os.File, rel string, flags int) (*os.File, error) {
 	}
 	name := strings.TrimSuffix(dir.Name(), "/") + "/" + rel
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, errorf("open %s: %w", name, err)
 	}
 	if err := check(fd, name); err != nil {
 		unix.Close(fd)
@@ -98,7 +97,7 @@ func openNoFollow(dir int, rel string, flags int) (int, error) {
 	cur := dir
 	for i, p := range parts {
 		if p == "" || p == "." || p == ".." {
-			return -1, fmt.Errorf("component %q: %w", p, unix.EINVAL)
+			return -1, errorf("component %q: %w", p, unix.EINVAL)
 		}
 		fl := unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 		if i == len(parts)-1 {

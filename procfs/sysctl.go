@@ -1,7 +1,6 @@
 package procfs
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -28,7 +27,7 @@ func Sysctls(m map[string]string) ([]Sysctl, error) {
 			return nil, err
 		}
 		if strings.ContainsRune(m[name], 0) {
-			return nil, fmt.Errorf("sysctl %s: value contains a NUL byte", name)
+			return nil, errorf("sysctl %s: value contains a NUL byte", name)
 		}
 		out = append(out, Sysctl{Name: name, Path: p, Value: m[name]})
 	}
@@ -39,15 +38,15 @@ func Sysctls(m map[string]string) ([]Sysctl, error) {
 // procfs root). A name that could walk out of /proc/sys is refused.
 func SysctlPath(name string) (string, error) {
 	if strings.Contains(name, "..") {
-		return "", fmt.Errorf("sysctl %q: name contains \"..\"", name)
+		return "", errorf("sysctl %q: name contains \"..\"", name)
 	}
 	if name == "" || strings.ContainsAny(name, "/\x00") {
-		return "", fmt.Errorf("sysctl %q: want a dotted name like net.ipv4.ip_forward", name)
+		return "", errorf("sysctl %q: want a dotted name like net.ipv4.ip_forward", name)
 	}
 	parts := strings.Split(name, ".")
 	for _, p := range parts {
 		if p == "" {
-			return "", fmt.Errorf("sysctl %q: empty component", name)
+			return "", errorf("sysctl %q: empty component", name)
 		}
 	}
 	return "sys/" + strings.Join(parts, "/"), nil

@@ -153,12 +153,12 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 			}
 			for _, h := range v1 {
 				if err := each(path.Join(dest, h.name), h, "cgroup"); err != nil {
-					return fmt.Errorf("cgroup %s: %w", h.opts, err)
+					return errorf("cgroup %s: %w", h.opts, err)
 				}
 			}
 			if v2.mnt != "" {
 				if err := each(path.Join(dest, "unified"), v2, "cgroup2"); err != nil {
-					return fmt.Errorf("cgroup2: %w", err)
+					return errorf("cgroup2: %w", err)
 				}
 			}
 			return nil
@@ -249,7 +249,7 @@ func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (boo
 	defer src.Close()
 	s.pin(dest, nil)
 	if err := s.bindFrom(src, dest, unix.MS_BIND); err != nil {
-		return true, fmt.Errorf("bind own group %s of %s: %w", own, h.mnt, err)
+		return true, errorf("bind own group %s of %s: %w", own, h.mnt, err)
 	}
 	top, err := s.mountAt(dest)
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (boo
 	}
 	defer top.Close()
 	if err := unix.Mount("", fdPath(top), "", unix.MS_PRIVATE, ""); err != nil {
-		return true, fmt.Errorf("make the bind of %s private: %w", own, err)
+		return true, errorf("make the bind of %s private: %w", own, err)
 	}
 	if flags&^unix.MS_REC == 0 {
 		return true, nil
@@ -279,7 +279,7 @@ func (s *setup) mountOwnCgroup(dest, fstype, data, hostMnt, own string, flags ui
 		return err
 	}
 	if berr := s.bindHostCgroup(dest, hostMnt, own, flags); berr != nil {
-		return fmt.Errorf("mount: %w; bind of the host's %s instead: %w", err, hostMnt, berr)
+		return errorf("mount: %w; bind of the host's %s instead: %w", err, hostMnt, berr)
 	}
 	return nil
 }
@@ -316,7 +316,7 @@ func (s *setup) cgroup2Fallback(dest string, flags uintptr, mountErr error) erro
 		return mountErr
 	}
 	if err := s.bindHostCgroup(dest, v2, "/", flags); err != nil {
-		return fmt.Errorf("%w; bind of the host's %s instead: %w", mountErr, v2, err)
+		return errorf("%w; bind of the host's %s instead: %w", mountErr, v2, err)
 	}
 	return nil
 }
@@ -365,13 +365,13 @@ func (s *setup) bindOwnCgroup(dest, own string, flags uintptr) error {
 	defer root.Close()
 	fd, err := unix.Openat(int(root.Fd()), rel, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open own group %s: %w", own, err)
+		return errorf("open own group %s: %w", own, err)
 	}
 	group := os.NewFile(uintptr(fd), own)
 	defer group.Close()
 	top, err := bindTree(group, root, false)
 	if err != nil {
-		return fmt.Errorf("bind own group %s: %w", own, err)
+		return errorf("bind own group %s: %w", own, err)
 	}
 	s.pin(dest, top)
 	if flags&^unix.MS_REC == 0 {

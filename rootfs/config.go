@@ -194,41 +194,41 @@ func (c *Config) Validate() error {
 		return errors.New("rootfs: no path given")
 	}
 	if !filepath.IsAbs(c.Rootfs) {
-		return fmt.Errorf("rootfs %s: path is not absolute", c.Rootfs)
+		return errorf("rootfs %s: path is not absolute", c.Rootfs)
 	}
 	fi, err := os.Stat(c.Rootfs)
 	if err != nil {
-		return fmt.Errorf("rootfs: %w", err)
+		return errorf("rootfs: %w", err)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("rootfs %s: not a directory", c.Rootfs)
+		return errorf("rootfs %s: not a directory", c.Rootfs)
 	}
 	prop, err := ParsePropagation(c.Propagation)
 	if err != nil {
-		return fmt.Errorf("rootfs propagation: %w", err)
+		return errorf("rootfs propagation: %w", err)
 	}
 	if c.NoPivot && prop&unix.MS_PRIVATE != 0 {
 		// runc 1.1 refuses the same (libcontainer/specconv).
-		return fmt.Errorf("rootfsPropagation %s is not safe without pivot_root (--no-pivot)", c.Propagation)
+		return errorf("rootfsPropagation %s is not safe without pivot_root (--no-pivot)", c.Propagation)
 	}
 	for i, m := range c.Mounts {
 		if err := validateMount(m, c.MountSources[i] != nil); err != nil {
-			return fmt.Errorf("mount %d (%s on %s): %w", i+1, m.Type, m.Destination, err)
+			return errorf("mount %d (%s on %s): %w", i+1, m.Type, m.Destination, err)
 		}
 	}
 	for _, p := range c.MaskedPaths {
 		if err := inRootPath(p); err != nil {
-			return fmt.Errorf("masked path: %w", err)
+			return errorf("masked path: %w", err)
 		}
 	}
 	for _, p := range c.ReadonlyPaths {
 		if err := inRootPath(p); err != nil {
-			return fmt.Errorf("readonly path: %w", err)
+			return errorf("readonly path: %w", err)
 		}
 	}
 	for _, d := range c.Devices {
 		if err := validateDevice(d); err != nil {
-			return fmt.Errorf("device %s: %w", d.Path, err)
+			return errorf("device %s: %w", d.Path, err)
 		}
 	}
 	return nil
@@ -238,10 +238,10 @@ func (c *Config) Validate() error {
 // the root itself.
 func inRootPath(p string) error {
 	if !path.IsAbs(p) {
-		return fmt.Errorf("%q is not an absolute path", p)
+		return errorf("%q is not an absolute path", p)
 	}
 	if path.Clean(p) == "/" {
-		return fmt.Errorf("%q is the root itself", p)
+		return errorf("%q is the root itself", p)
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func validateMount(m specs.Mount, haveSource bool) error {
 		return errors.New("no destination")
 	}
 	if !path.IsAbs(m.Destination) {
-		return fmt.Errorf("destination %q is not absolute", m.Destination)
+		return errorf("destination %q is not absolute", m.Destination)
 	}
 	if path.Clean(m.Destination) == "/" {
 		return errors.New("cannot mount over the root (it is root.path)")
@@ -264,25 +264,25 @@ func validateMount(m specs.Mount, haveSource bool) error {
 	}
 	if opts.bind() {
 		if m.Source == "" || !filepath.IsAbs(m.Source) {
-			return fmt.Errorf("bind source %q is not an absolute host path", m.Source)
+			return errorf("bind source %q is not an absolute host path", m.Source)
 		}
 		if haveSource {
 			return nil
 		}
 		if _, err := os.Stat(m.Source); err != nil {
-			return fmt.Errorf("bind source: %w", err)
+			return errorf("bind source: %w", err)
 		}
 		return nil
 	}
 	switch {
 	case m.Type == "" || m.Type == "none":
-		return fmt.Errorf("no filesystem type (and not a bind mount)")
+		return errorf("no filesystem type (and not a bind mount)")
 	case m.Type == "bind":
 		return errors.New("type bind needs a bind or rbind option")
 	case knownType(m.Type) || kernelHasFilesystem(m.Type):
 		return nil
 	}
-	return fmt.Errorf("unknown filesystem type %q (not in /proc/filesystems)", m.Type)
+	return errorf("unknown filesystem type %q (not in /proc/filesystems)", m.Type)
 }
 
 // kernelHasFilesystem reads /proc/filesystems ("nodev\tproc" lines).
@@ -307,10 +307,10 @@ func validateDevice(d specs.LinuxDevice) error {
 	switch d.Type {
 	case "c", "u", "b", "p":
 	default:
-		return fmt.Errorf("unknown device type %q (want c, u, b or p)", d.Type)
+		return errorf("unknown device type %q (want c, u, b or p)", d.Type)
 	}
 	if d.Type != "p" && (d.Major < 0 || d.Minor < 0) {
-		return fmt.Errorf("bad device number %d:%d", d.Major, d.Minor)
+		return errorf("bad device number %d:%d", d.Major, d.Minor)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -30,7 +29,7 @@ func ConsoleStep(pty func() *os.File) step.Step {
 func BindConsole(src *os.File) error {
 	dev, err := unix.Open("/dev", unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open /dev: %w", err)
+		return errorf("open /dev: %w", err)
 	}
 	defer unix.Close(dev)
 	dst, err := unix.Openat(dev, "console", unix.O_CREAT|unix.O_NOFOLLOW|unix.O_PATH|unix.O_CLOEXEC, 0o600)
@@ -38,7 +37,7 @@ func BindConsole(src *os.File) error {
 		// O_CREAT with O_PATH is refused: create, then open.
 		fd, cerr := unix.Openat(dev, "console", unix.O_CREAT|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o600)
 		if cerr != nil {
-			return fmt.Errorf("create /dev/console: %w", cerr)
+			return errorf("create /dev/console: %w", cerr)
 		}
 		dst = fd
 	}
@@ -46,13 +45,13 @@ func BindConsole(src *os.File) error {
 	defer target.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(target.Fd()), &st); err != nil {
-		return fmt.Errorf("stat /dev/console: %w", err)
+		return errorf("stat /dev/console: %w", err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG && st.Mode&unix.S_IFMT != unix.S_IFCHR {
-		return fmt.Errorf("/dev/console is neither a file nor a device")
+		return errorf("/dev/console is neither a file nor a device")
 	}
 	if err := BindFile(src, target); err != nil {
-		return fmt.Errorf("bind %s onto /dev/console: %w", src.Name(), err)
+		return errorf("bind %s onto /dev/console: %w", src.Name(), err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"fmt"
 	"io"
 	"os"
 
@@ -16,7 +15,7 @@ import (
 func copyTree(src, dst *os.File) error {
 	names, err := src.Readdirnames(-1)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", src.Name(), err)
+		return errorf("read %s: %w", src.Name(), err)
 	}
 	for _, name := range names {
 		if err := copyEntry(src, dst, name); err != nil {
@@ -30,13 +29,13 @@ func copyEntry(src, dst *os.File, name string) error {
 	sfd, dfd := int(src.Fd()), int(dst.Fd())
 	var st unix.Stat_t
 	if err := unix.Fstatat(sfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("stat %s: %w", name, err)
+		return errorf("stat %s: %w", name, err)
 	}
 	perm := st.Mode & 0o7777
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		if err := unix.Mkdirat(dfd, name, 0o700); err != nil {
-			return fmt.Errorf("mkdir %s: %w", name, err)
+			return errorf("mkdir %s: %w", name, err)
 		}
 		from, err := openAt(sfd, name, unix.O_RDONLY|unix.O_DIRECTORY)
 		if err != nil {
@@ -61,10 +60,10 @@ func copyEntry(src, dst *os.File, name string) error {
 		defer from.Close()
 		var now unix.Stat_t
 		if err := unix.Fstat(int(from.Fd()), &now); err != nil {
-			return fmt.Errorf("fstat %s: %w", name, err)
+			return errorf("fstat %s: %w", name, err)
 		}
 		if now.Mode&unix.S_IFMT != unix.S_IFREG {
-			return fmt.Errorf("copy %s: no longer a regular file", name)
+			return errorf("copy %s: no longer a regular file", name)
 		}
 		to, err := openAt(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL)
 		if err != nil {
@@ -75,34 +74,34 @@ func copyEntry(src, dst *os.File, name string) error {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("copy %s: %w", name, err)
+			return errorf("copy %s: %w", name, err)
 		}
 	case unix.S_IFLNK:
 		buf := make([]byte, unix.PathMax)
 		n, err := unix.Readlinkat(sfd, name, buf)
 		if err != nil {
-			return fmt.Errorf("readlink %s: %w", name, err)
+			return errorf("readlink %s: %w", name, err)
 		}
 		if err := unix.Symlinkat(string(buf[:n]), dfd, name); err != nil {
-			return fmt.Errorf("symlink %s: %w", name, err)
+			return errorf("symlink %s: %w", name, err)
 		}
 	default: // device nodes, FIFOs, sockets
 		if err := unix.Mknodat(dfd, name, st.Mode, int(st.Rdev)); err != nil {
-			return fmt.Errorf("mknod %s: %w", name, err)
+			return errorf("mknod %s: %w", name, err)
 		}
 	}
 	if err := unix.Fchownat(dfd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("chown %s: %w", name, err)
+		return errorf("chown %s: %w", name, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		// After chown, which clears set-user-ID and set-group-ID.
 		if err := unix.Fchmodat(dfd, name, perm, 0); err != nil {
-			return fmt.Errorf("chmod %s: %w", name, err)
+			return errorf("chmod %s: %w", name, err)
 		}
 	}
 	ts := []unix.Timespec{st.Atim, st.Mtim}
 	if err := unix.UtimesNanoAt(dfd, name, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("set times of %s: %w", name, err)
+		return errorf("set times of %s: %w", name, err)
 	}
 	return nil
 }
@@ -110,7 +109,7 @@ func copyEntry(src, dst *os.File, name string) error {
 func openAt(dirfd int, name string, flags int) (*os.File, error) {
 	fd, err := unix.Openat(dirfd, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, errorf("open %s: %w", name, err)
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }

@@ -110,13 +110,13 @@ func (s *setup) makeDevice(d specs.LinuxDevice, mode uint32, rdev uint64) error 
 	// chown first: it clears set-user-ID, which the chmod then sets
 	// again if the config asks for it.
 	if err := unix.Fchownat(int(node.Fd()), "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
-		return fmt.Errorf("chown %s: %w", p, err)
+		return errorf("chown %s: %w", p, err)
 	}
 	// mknod's mode went through the umask; set what the config says.
 	// fchmod(2) refuses an O_PATH fd: chmod the magic link, which leads
 	// to exactly that inode (/proc was checked to be a procfs).
 	if err := unix.Chmod(fdPath(node), mode&0o7777); err != nil {
-		return fmt.Errorf("chmod %s: %w", p, err)
+		return errorf("chmod %s: %w", p, err)
 	}
 	return nil
 }
@@ -128,17 +128,17 @@ func (s *setup) makeDevice(d specs.LinuxDevice, mode uint32, rdev uint64) error 
 func openNode(dfd int, name string, mode uint32, rdev uint64) (*os.File, error) {
 	fd, err := unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open %s after mknod: %w", name, err)
+		return nil, errorf("open %s after mknod: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), name)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("fstat %s: %w", name, err)
+		return nil, errorf("fstat %s: %w", name, err)
 	}
 	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || (mode&unix.S_IFMT != unix.S_IFIFO && st.Rdev != rdev) {
 		f.Close()
-		return nil, fmt.Errorf("%s was replaced by something else right after mknod (mode %#o): refusing to touch it", name, st.Mode)
+		return nil, errorf("%s was replaced by something else right after mknod (mode %#o): refusing to touch it", name, st.Mode)
 	}
 	return f, nil
 }
@@ -151,7 +151,7 @@ func sameDevice(dfd int, name string, mode uint32, rdev uint64) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || (mode&unix.S_IFMT != unix.S_IFIFO && st.Rdev != rdev) {
-		return fmt.Errorf("%s exists and is not that device", name)
+		return errorf("%s exists and is not that device", name)
 	}
 	return nil
 }
@@ -162,15 +162,15 @@ func (s *setup) bindDevice(p string, mode uint32, rdev uint64) error {
 	// Opened once: the node checked is the node bound.
 	src, err := os.OpenFile(p, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("mknod not allowed, and host %s: %w", p, err)
+		return errorf("mknod not allowed, and host %s: %w", p, err)
 	}
 	defer src.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
-		return fmt.Errorf("mknod not allowed, and host %s: fstat: %w", p, err)
+		return errorf("mknod not allowed, and host %s: fstat: %w", p, err)
 	}
 	if st.Mode&unix.S_IFMT != mode&unix.S_IFMT || st.Rdev != rdev {
-		return fmt.Errorf("mknod not allowed, and host %s is another device", p)
+		return errorf("mknod not allowed, and host %s is another device", p)
 	}
 	return s.bindFrom(src, p, unix.MS_BIND)
 }
@@ -191,7 +191,7 @@ func (s *setup) linkStep(name, target string) step.Step {
 			dfd := int(dir.Fd())
 			if name == "ptmx" {
 				if err := unix.Unlinkat(dfd, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-					return fmt.Errorf("unlink /dev/ptmx: %w", err)
+					return errorf("unlink /dev/ptmx: %w", err)
 				}
 			}
 			if err := unix.Symlinkat(target, dfd, name); err != nil && !errors.Is(err, os.ErrExist) {

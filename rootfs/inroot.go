@@ -2,7 +2,6 @@ package rootfs
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path"
 	"strconv"
@@ -31,12 +30,12 @@ func (s *setup) open(p string) (*os.File, error) {
 	if errors.Is(err, errNoOpenat2) {
 		f, err := pathrs.OpenatInRoot(s.root, p)
 		if err != nil {
-			return nil, fmt.Errorf("open %s in rootfs: %w", p, err)
+			return nil, errorf("open %s in rootfs: %w", p, err)
 		}
 		return s.checked(f)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s in rootfs: %w", p, err)
+		return nil, errorf("open %s in rootfs: %w", p, err)
 	}
 	return os.NewFile(uintptr(fd), p), nil
 }
@@ -46,7 +45,7 @@ func (s *setup) open(p string) (*os.File, error) {
 func (s *setup) mkdirAll(p string) (*os.File, error) {
 	f, err := s.mkdirAllIn(s.root, p)
 	if err != nil {
-		return nil, fmt.Errorf("mkdir %s in rootfs: %w", p, err)
+		return nil, errorf("mkdir %s in rootfs: %w", p, err)
 	}
 	return f, nil
 }
@@ -129,18 +128,18 @@ func (s *setup) mkdirAllIn(root *os.File, p string) (*os.File, error) {
 		case "", ".":
 			continue
 		case "..":
-			return nil, fmt.Errorf("%w: %q: '..' in the part to make", unix.ENOENT, p)
+			return nil, errorf("%w: %q: '..' in the part to make", unix.ENOENT, p)
 		}
 		// EEXIST: made meanwhile, or not a directory (the open fails).
 		if err := unix.Mkdirat(dir, part, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
-			return nil, fmt.Errorf("mkdirat %s: %w", part, err)
+			return nil, errorf("mkdirat %s: %w", part, err)
 		}
 		fd, err := unix.Openat2(dir, part, &unix.OpenHow{
 			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_XDEV,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("open %s after mkdirat: %w", part, err)
+			return nil, errorf("open %s after mkdirat: %w", part, err)
 		}
 		if made != nil {
 			made.Close()
@@ -150,7 +149,7 @@ func (s *setup) mkdirAllIn(root *os.File, p string) (*os.File, error) {
 	}
 	if made == nil {
 		// Only "." left: p was found missing, then was there.
-		return nil, fmt.Errorf("%q: %w", p, unix.ENOENT)
+		return nil, errorf("%q: %w", p, unix.ENOENT)
 	}
 	return made, nil
 }
@@ -178,7 +177,7 @@ func (s *setup) createFile(p string) (*os.File, error) {
 		return f, nil
 	}
 	if !errors.Is(err, unix.EEXIST) {
-		return nil, fmt.Errorf("create %s in rootfs: %w", p, err)
+		return nil, errorf("create %s in rootfs: %w", p, err)
 	}
 	return s.open(p)
 }
@@ -191,11 +190,11 @@ func (s *setup) checked(f *os.File) (*os.File, error) {
 	got, err := os.Readlink(fdPath(f))
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("readlink %s: %w", fdPath(f), err)
+		return nil, errorf("readlink %s: %w", fdPath(f), err)
 	}
 	if s.rootReal != "/" && got != s.rootReal && !strings.HasPrefix(got, s.rootReal+"/") {
 		f.Close()
-		return nil, fmt.Errorf("%s resolved to %s, outside the rootfs %s", f.Name(), got, s.rootReal)
+		return nil, errorf("%s resolved to %s, outside the rootfs %s", f.Name(), got, s.rootReal)
 	}
 	return f, nil
 }
@@ -205,7 +204,7 @@ func (s *setup) checked(f *os.File) (*os.File, error) {
 func isDir(f *os.File) (bool, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return false, fmt.Errorf("fstat %s: %w", f.Name(), err)
+		return false, errorf("fstat %s: %w", f.Name(), err)
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
 }
@@ -217,7 +216,7 @@ func isDir(f *os.File) (bool, error) {
 func keptFlags(f *os.File) (uintptr, error) {
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return 0, fmt.Errorf("fstatfs %s: %w", f.Name(), err)
+		return 0, errorf("fstatfs %s: %w", f.Name(), err)
 	}
 	var fl uintptr
 	for _, m := range []struct {

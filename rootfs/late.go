@@ -98,7 +98,7 @@ func (s *setup) pinStep(l *lateMount) step.Step {
 func setattr(f *os.File, flags int, attr unix.MountAttr) error {
 	err := unix.MountSetattr(int(f.Fd()), "", uint(unix.AT_EMPTY_PATH|flags), &attr)
 	if err != nil {
-		return fmt.Errorf("mount_setattr: %w", err)
+		return errorf("mount_setattr: %w", err)
 	}
 	return nil
 }

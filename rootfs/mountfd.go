@@ -2,7 +2,6 @@ package rootfs
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path"
 	"strings"
@@ -36,12 +35,12 @@ func bindTree(src, target *os.File, rec bool) (*os.File, error) {
 		return nil, unix.Mount(fdPath(src), fdPath(target), "", ms, "")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open_tree %s: %w", src.Name(), err)
+		return nil, errorf("open_tree %s: %w", src.Name(), err)
 	}
 	top := os.NewFile(uintptr(tree), src.Name())
 	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		top.Close()
-		return nil, fmt.Errorf("move_mount onto %s: %w", target.Name(), err)
+		return nil, errorf("move_mount onto %s: %w", target.Name(), err)
 	}
 	return top, nil
 }
@@ -79,7 +78,7 @@ func (s *setup) mountAt(dest string) (*os.File, error) {
 	if top := s.tops[dest]; top != nil {
 		fd, err := unix.FcntlInt(top.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
-			return nil, fmt.Errorf("dup handle on %s: %w", dest, err)
+			return nil, errorf("dup handle on %s: %w", dest, err)
 		}
 		return os.NewFile(uintptr(fd), top.Name()), nil
 	}
@@ -117,11 +116,11 @@ func BindFile(src, target *os.File) error {
 		return unix.Mount(fdPath(src), fdPath(target), "", unix.MS_BIND, "")
 	}
 	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", src.Name(), err)
+		return errorf("open_tree %s: %w", src.Name(), err)
 	}
 	defer unix.Close(tree)
 	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount onto %s: %w", target.Name(), err)
+		return errorf("move_mount onto %s: %w", target.Name(), err)
 	}
 	return nil
 }
@@ -169,7 +168,7 @@ func newFs(fstype, source string, data []string, attrs uint64) (*os.File, error)
 	}
 	defer unix.Close(fsfd)
 	if err := unix.FsconfigSetString(fsfd, "source", source); err != nil {
-		return nil, fmt.Errorf("fsconfig source=%s: %w", source, err)
+		return nil, errorf("fsconfig source=%s: %w", source, err)
 	}
 	for _, o := range data {
 		if o == "" {
@@ -182,15 +181,15 @@ func newFs(fstype, source string, data []string, attrs uint64) (*os.File, error)
 			err = unix.FsconfigSetFlag(fsfd, k)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s option %q: %w", fstype, o, err)
+			return nil, errorf("%s option %q: %w", fstype, o, err)
 		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return nil, fmt.Errorf("fsconfig create %s: %w", fstype, err)
+		return nil, errorf("fsconfig create %s: %w", fstype, err)
 	}
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, int(attrs))
 	if err != nil {
-		return nil, fmt.Errorf("fsmount %s: %w", fstype, err)
+		return nil, errorf("fsmount %s: %w", fstype, err)
 	}
 	return os.NewFile(uintptr(mfd), fstype), nil
 }
@@ -200,7 +199,7 @@ func newFs(fstype, source string, data []string, attrs uint64) (*os.File, error)
 func (s *setup) attach(top, target *os.File, dest string) error {
 	if err := unix.MoveMount(int(top.Fd()), "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		top.Close()
-		return fmt.Errorf("move_mount %s onto %s: %w", top.Name(), dest, err)
+		return errorf("move_mount %s onto %s: %w", top.Name(), dest, err)
 	}
 	s.pin(dest, top)
 	return nil
@@ -216,7 +215,7 @@ func (s *setup) mkdirUnder(dest, sub string) (*os.File, error) {
 	}
 	f, err := s.mkdirAllIn(top, sub)
 	if err != nil {
-		return nil, fmt.Errorf("mkdir %s in %s: %w", sub, dest, err)
+		return nil, errorf("mkdir %s in %s: %w", sub, dest, err)
 	}
 	return f, nil
 }

@@ -210,7 +210,7 @@ func ParsePropagation(s string) (uintptr, error) {
 	}
 	f, ok := lookupPropagation(s)
 	if !ok {
-		return 0, fmt.Errorf("unknown propagation %q (want one of private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable)", s)
+		return 0, errorf("unknown propagation %q (want one of private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable)", s)
 	}
 	return f, nil
 }
@@ -255,11 +255,11 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 			continue
 		}
 		if opt == "idmap" || opt == "ridmap" {
-			return o, fmt.Errorf("mount option %s: idmapped mounts are not supported", opt)
+			return o, errorf("mount option %s: idmapped mounts are not supported", opt)
 		}
 		if opt == "tmpcopyup" {
 			if m.Type != "tmpfs" {
-				return o, fmt.Errorf("mount option tmpcopyup is for tmpfs, not %s", plain(m.Type))
+				return o, errorf("mount option tmpcopyup is for tmpfs, not %s", plain(m.Type))
 			}
 			o.copyUp = true
 			continue
@@ -273,13 +273,13 @@ func parseOptions(m specs.Mount) (mountOptions, error) {
 	known, listed := lookupBareData(typ)
 	for _, d := range o.data {
 		if d == "" {
-			return o, fmt.Errorf("empty mount option")
+			return o, errorf("empty mount option")
 		}
 		if strings.Contains(d, "=") && typ != "bind" {
 			continue
 		}
 		if listed && !contains(known, d) {
-			return o, fmt.Errorf("unknown mount option %q for %s", d, plain(typ))
+			return o, errorf("unknown mount option %q for %s", d, plain(typ))
 		}
 	}
 	return o, nil
@@ -362,11 +362,11 @@ func FormatFlags(flags uintptr) string {
 func ParseMountSpec(s string) (specs.Mount, error) {
 	parts := strings.SplitN(s, ":", 4)
 	if len(parts) < 3 {
-		return specs.Mount{}, fmt.Errorf("mount %q: want TYPE:SOURCE:DEST[:OPTIONS]", s)
+		return specs.Mount{}, errorf("mount %q: want TYPE:SOURCE:DEST[:OPTIONS]", s)
 	}
 	m := specs.Mount{Type: parts[0], Source: parts[1], Destination: parts[2]}
 	if m.Type == "" {
-		return specs.Mount{}, fmt.Errorf("mount %q: empty type", s)
+		return specs.Mount{}, errorf("mount %q: empty type", s)
 	}
 	if len(parts) == 4 && parts[3] != "" {
 		m.Options = strings.Split(parts[3], ",")

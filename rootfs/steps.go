@@ -60,7 +60,7 @@ func Steps(c Config) ([]step.Step, error) {
 func ValidatedSteps(c Config) ([]step.Step, error) {
 	real, err := filepath.EvalSymlinks(c.Rootfs)
 	if err != nil {
-		return nil, fmt.Errorf("rootfs: %w", err)
+		return nil, errorf("rootfs: %w", err)
 	}
 	s := &setup{cfg: c, rootReal: real}
 	var steps []step.Step
@@ -155,7 +155,7 @@ func (s *setup) openDevNullStep() step.Step {
 			var st unix.Stat_t
 			if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 				f.Close()
-				return fmt.Errorf("fstat: %w", err)
+				return errorf("fstat: %w", err)
 			}
 			if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
 				f.Close()
@@ -352,7 +352,7 @@ func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.
 func (s *setup) mountCopyUp(t *os.File, dest, source, fstype string, flags uintptr, data string) error {
 	below, err := os.OpenFile(fdPath(t), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open %s for tmpcopyup: %w", dest, err)
+		return errorf("open %s for tmpcopyup: %w", dest, err)
 	}
 	defer below.Close()
 	if attrs, ok := mountAttrs(flags); ok {
@@ -383,15 +383,15 @@ func (s *setup) mountCopyUp(t *os.File, dest, source, fstype string, flags uintp
 	}
 	defer dir.Close()
 	if err := copyTree(below, dir); err != nil {
-		return fmt.Errorf("tmpcopyup %s: %w", dest, err)
+		return errorf("tmpcopyup %s: %w", dest, err)
 	}
 	// The tmpfs root takes the covered directory's mode, as in runc.
 	var st unix.Stat_t
 	if err := unix.Fstat(int(below.Fd()), &st); err != nil {
-		return fmt.Errorf("tmpcopyup %s: fstat: %w", dest, err)
+		return errorf("tmpcopyup %s: fstat: %w", dest, err)
 	}
 	if err := unix.Fchmod(int(dir.Fd()), st.Mode&0o7777); err != nil {
-		return fmt.Errorf("tmpcopyup %s: chmod: %w", dest, err)
+		return errorf("tmpcopyup %s: chmod: %w", dest, err)
 	}
 	if flags&unix.MS_RDONLY != 0 {
 		return unix.Mount("", fdPath(top), "", unix.MS_REMOUNT|flags, data)
@@ -408,7 +408,7 @@ func (s *setup) fillAndAttach(top, below, t *os.File, dest string, rdonly bool) 
 	fd, err := unix.Openat(int(top.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		top.Close()
-		return fmt.Errorf("tmpcopyup %s: open the new tmpfs: %w", dest, err)
+		return errorf("tmpcopyup %s: open the new tmpfs: %w", dest, err)
 	}
 	dir := os.NewFile(uintptr(fd), dest)
 	defer dir.Close()
@@ -429,7 +429,7 @@ func (s *setup) fillAndAttach(top, below, t *os.File, dest string, rdonly bool) 
 	}
 	if err != nil {
 		top.Close()
-		return fmt.Errorf("tmpcopyup %s: %w", dest, err)
+		return errorf("tmpcopyup %s: %w", dest, err)
 	}
 	s.pin(dest, top)
 	return nil
@@ -468,7 +468,7 @@ func (s *setup) bindFrom(src *os.File, dest string, flags uintptr) error {
 		return err
 	}
 	if srcDir != dstDir {
-		return fmt.Errorf("%s in rootfs: source and destination are not both directories", dest)
+		return errorf("%s in rootfs: source and destination are not both directories", dest)
 	}
 	top, err := bindTree(src, t, flags&unix.MS_REC != 0)
 	if err != nil {
@@ -510,7 +510,7 @@ func (s *setup) remount(t *os.File, want, clear uintptr) error {
 		err := unix.MountSetattr(int(t.Fd()), "", unix.AT_EMPTY_PATH, &attr)
 		if !errors.Is(err, unix.ENOSYS) {
 			if err != nil {
-				return fmt.Errorf("mount_setattr %s: %w", t.Name(), err)
+				return errorf("mount_setattr %s: %w", t.Name(), err)
 			}
 			return nil
 		}
@@ -699,17 +699,17 @@ func rootPropagation(p string) (uintptr, string) {
 func parentPrivate(dir string) error {
 	var st unix.Statx_t
 	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
-		return fmt.Errorf("statx %s: %w", dir, err)
+		return errorf("statx %s: %w", dir, err)
 	}
 	if st.Mask&unix.STATX_MNT_ID == 0 {
-		return fmt.Errorf("statx %s: the kernel gave no mount ID", dir)
+		return errorf("statx %s: the kernel gave no mount ID", dir)
 	}
 	mp, err := mountRootAbove(dir, st)
 	if err != nil {
 		return err
 	}
 	if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", mp, err)
+		return errorf("make %s private: %w", mp, err)
 	}
 	return nil
 }
@@ -734,7 +734,7 @@ func mountRootAbove(dir string, st unix.Statx_t) (string, error) {
 		}
 		d = path.Dir(d)
 		if err := unix.Statx(unix.AT_FDCWD, d, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
-			return "", fmt.Errorf("statx %s: %w", d, err)
+			return "", errorf("statx %s: %w", d, err)
 		}
 	}
 }
@@ -749,7 +749,7 @@ func mountPointOf(id uint64) (string, error) {
 		return "", err
 	}
 	if len(mounts) == 0 {
-		return "", fmt.Errorf("mount %d is not in /proc/thread-self/mountinfo", id)
+		return "", errorf("mount %d is not in /proc/thread-self/mountinfo", id)
 	}
 	return mounts[0].Mountpoint, nil
 }
@@ -781,7 +781,7 @@ func (s *setup) procWriteStep(w ProcWrite) step.Step {
 			}
 			defer proc.Close()
 			if err := procfs.WriteAt(proc, w.Path, w.Value); err != nil {
-				return fmt.Errorf("write %s: %w", p, err)
+				return errorf("write %s: %w", p, err)
 			}
 			return nil
 		},

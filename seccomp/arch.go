@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"fmt"
 	"runtime"
 	"sort"
 	"strings"
@@ -117,9 +116,9 @@ func LookupArch(name string) (Arch, error) {
 		}
 	}
 	if specOnly(n) {
-		return Arch{}, fmt.Errorf("architecture %s is not supported by ctr-lite (supported: %s)", name, supportedNames())
+		return Arch{}, errorf("architecture %s is not supported by ctr-lite (supported: %s)", name, supportedNames())
 	}
-	return Arch{}, fmt.Errorf("unknown architecture %q (supported: %s)", name, supportedNames())
+	return Arch{}, errorf("unknown architecture %q (supported: %s)", name, supportedNames())
 }
 
 // NativeArch is the ABI this binary runs as: the one every filter it

@@ -77,7 +77,7 @@ func (b *builder) assemble() ([]unix.SockFilter, []string, error) {
 	n := len(b.insns)
 	for l, at := range b.labels[1:] {
 		if at < 0 || at >= n {
-			return nil, nil, fmt.Errorf("internal error: label %d is not bound to an instruction", l+1)
+			return nil, nil, errorf("internal error: label %d is not bound to an instruction", l+1)
 		}
 	}
 	far := make([]uint8, n)
@@ -132,7 +132,7 @@ func (b *builder) assemble() ([]unix.SockFilter, []string, error) {
 				jf = b.target(pos, i, in.jf) - (at + 1)
 			}
 			if jt < 0 || jf < 0 {
-				return nil, nil, fmt.Errorf("internal error: backward jump at instruction %d", at)
+				return nil, nil, errorf("internal error: backward jump at instruction %d", at)
 			}
 			emit(unix.SockFilter{Code: in.code, Jt: uint8(jt), Jf: uint8(jf), K: in.k}, in.comment)
 			if far[i]&farTrue != 0 {
@@ -146,7 +146,7 @@ func (b *builder) assemble() ([]unix.SockFilter, []string, error) {
 		case in.code == unix.BPF_JMP|unix.BPF_JA:
 			off := b.target(pos, i, in.jt) - (at + 1)
 			if off < 0 {
-				return nil, nil, fmt.Errorf("internal error: backward jump at instruction %d", at)
+				return nil, nil, errorf("internal error: backward jump at instruction %d", at)
 			}
 			emit(unix.SockFilter{Code: in.code, K: uint32(off)}, in.comment)
 		default:

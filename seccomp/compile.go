@@ -68,16 +68,16 @@ const (
 // there (see Filter.Absent), as libseccomp does.
 func Compile(cfg *specs.LinuxSeccomp, native Arch) (*Filter, error) {
 	if cfg == nil {
-		return nil, fmt.Errorf("no seccomp profile")
+		return nil, errorf("no seccomp profile")
 	}
 	if cfg.DefaultAction == specs.ActNotify {
 		// As runc: the init's own write to the runtime, which carries
 		// the listener fd, would wait for a listener that has no fd yet.
-		return nil, fmt.Errorf("defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
+		return nil, errorf("defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
 	}
 	def, err := action(cfg.DefaultAction, cfg.DefaultErrnoRet)
 	if err != nil {
-		return nil, fmt.Errorf("defaultAction: %w", err)
+		return nil, errorf("defaultAction: %w", err)
 	}
 	f := &Filter{Arch: native, Default: def, Rules: map[specs.Arch]int{}, Absent: map[specs.Arch][]string{}}
 	if f.Arches, err = profileArches(native, cfg.Architectures); err != nil {
@@ -93,12 +93,12 @@ func Compile(cfg *specs.LinuxSeccomp, native Arch) (*Filter, error) {
 	}
 	if cfg.ListenerMetadata != "" && cfg.ListenerPath == "" {
 		// config-linux.md: listenerMetadata MUST NOT be set without it.
-		return nil, fmt.Errorf("listenerMetadata is set but listenerPath is not")
+		return nil, errorf("listenerMetadata is set but listenerPath is not")
 	}
 	if notify && cfg.ListenerPath == "" {
 		// config-linux.md: the listener fd goes to listenerPath; runc
 		// fails the same profile ("listenerPath is not set").
-		return nil, fmt.Errorf("SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the socket the runtime sends the listener fd to)")
+		return nil, errorf("SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the socket the runtime sends the listener fd to)")
 	}
 	if f.Flags, f.FlagNames, err = filterFlags(cfg.Flags, notify); err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func Compile(cfg *specs.LinuxSeccomp, native Arch) (*Filter, error) {
 		return nil, err
 	}
 	if len(f.Program) > maxInsns {
-		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d (BPF_MAXINSNS)", len(f.Program), maxInsns)
+		return nil, errorf("the compiled filter has %d instructions, more than the kernel's limit of %d (BPF_MAXINSNS)", len(f.Program), maxInsns)
 	}
 	return f, nil
 }
@@ -130,16 +130,16 @@ func checkRules(calls []specs.LinuxSyscall) ([]rule, error) {
 	for i, c := range calls {
 		where := fmt.Sprintf("syscalls[%d]", i)
 		if len(c.Names) == 0 {
-			return nil, fmt.Errorf("%s: no names", where)
+			return nil, errorf("%s: no names", where)
 		}
 		for _, n := range c.Names {
 			if !KnownSyscall(n) {
-				return nil, fmt.Errorf("%s: unknown syscall %q (not a syscall on any supported architecture)", where, n)
+				return nil, errorf("%s: unknown syscall %q (not a syscall on any supported architecture)", where, n)
 			}
 		}
 		act, err := action(c.Action, c.ErrnoRet)
 		if err != nil {
-			return nil, fmt.Errorf("%s (%s): %w", where, c.Names[0], err)
+			return nil, errorf("%s (%s): %w", where, c.Names[0], err)
 		}
 		for _, n := range c.Names {
 			if act == unix.SECCOMP_RET_USER_NOTIF && (n == "write" || n == "sendmsg") {
@@ -147,15 +147,15 @@ func checkRules(calls []specs.LinuxSyscall) ([]rule, error) {
 				// the runtime with sendmsg and its messages with write
 				// after loading the filter; notified, they would wait
 				// forever for a listener that never gets the fd.
-				return nil, fmt.Errorf("%s: SCMP_ACT_NOTIFY cannot be used for the %s syscall", where, n)
+				return nil, errorf("%s: SCMP_ACT_NOTIFY cannot be used for the %s syscall", where, n)
 			}
 		}
 		for j, a := range c.Args {
 			if a.Index > 5 {
-				return nil, fmt.Errorf("%s.args[%d]: index %d out of range: a syscall has 6 arguments (0-5)", where, j, a.Index)
+				return nil, errorf("%s.args[%d]: index %d out of range: a syscall has 6 arguments (0-5)", where, j, a.Index)
 			}
 			if _, ok := opSymbol(a.Op); !ok {
-				return nil, fmt.Errorf("%s.args[%d]: unknown operator %q", where, j, a.Op)
+				return nil, errorf("%s.args[%d]: unknown operator %q", where, j, a.Op)
 			}
 		}
 		if !repeatsIndex(c.Args) {
@@ -191,7 +191,7 @@ func profileArches(native Arch, names []specs.Arch) ([]Arch, error) {
 	for i, n := range names {
 		a, err := LookupArch(string(n))
 		if err != nil {
-			return nil, fmt.Errorf("architectures[%d]: %w", i, err)
+			return nil, errorf("architectures[%d]: %w", i, err)
 		}
 		dup := false
 		for _, o := range out {
@@ -221,13 +221,13 @@ func filterFlags(names []specs.LinuxSeccompFlag, notify bool) (uint, []string, e
 		case specs.LinuxSeccompFlagWaitKillableRecv, "SECCOMP_FILTER_FLAG_NEW_LISTENER":
 			// Both only mean something with a notification listener.
 			if !notify {
-				return 0, nil, fmt.Errorf("flag %s needs a SCMP_ACT_NOTIFY rule", n)
+				return 0, nil, errorf("flag %s needs a SCMP_ACT_NOTIFY rule", n)
 			}
 			if n == specs.LinuxSeccompFlagWaitKillableRecv {
 				bits |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 			}
 		default:
-			return 0, nil, fmt.Errorf("unknown seccomp flag %q", n)
+			return 0, nil, errorf("unknown seccomp flag %q", n)
 		}
 		out = append(out, string(n))
 	}
@@ -258,7 +258,7 @@ func contains(list []string, s string) bool {
 // returns (seccomp(2), "Filter return values").
 func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 	if errnoRet != nil && a != specs.ActErrno && a != specs.ActTrace {
-		return 0, fmt.Errorf("errnoRet %d given for %s: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take one", *errnoRet, a)
+		return 0, errorf("errnoRet %d given for %s: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take one", *errnoRet, a)
 	}
 	data := uint(unix.EPERM) // runc's default for ERRNO and TRACE
 	if errnoRet != nil {
@@ -273,12 +273,12 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 		return unix.SECCOMP_RET_TRAP, nil
 	case specs.ActErrno:
 		if data > 4095 { // MAX_ERRNO: larger values are not errors to libc
-			return 0, fmt.Errorf("errnoRet %d out of range (0-4095)", data)
+			return 0, errorf("errnoRet %d out of range (0-4095)", data)
 		}
 		return unix.SECCOMP_RET_ERRNO | uint32(data), nil
 	case specs.ActTrace:
 		if data > unix.SECCOMP_RET_DATA {
-			return 0, fmt.Errorf("errnoRet %d out of range for SCMP_ACT_TRACE (0-65535)", data)
+			return 0, errorf("errnoRet %d out of range for SCMP_ACT_TRACE (0-65535)", data)
 		}
 		return unix.SECCOMP_RET_TRACE | uint32(data), nil
 	case specs.ActLog:
@@ -290,9 +290,9 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 		// answers through SECCOMP_IOCTL_NOTIF_SEND.
 		return unix.SECCOMP_RET_USER_NOTIF, nil
 	case "":
-		return 0, fmt.Errorf("missing action")
+		return 0, errorf("missing action")
 	}
-	return 0, fmt.Errorf("unknown action %q", a)
+	return 0, errorf("unknown action %q", a)
 }
 
 // ActionString names a SECCOMP_RET_* value: "ALLOW", "ERRNO(1)".

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -53,7 +52,7 @@ func jsonError(data []byte, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
-		return fmt.Errorf("malformed JSON at line %d: %w", line, err)
+		return errorf("malformed JSON at line %d: %w", line, err)
 	}
-	return fmt.Errorf("malformed JSON: %w", err)
+	return errorf("malformed JSON: %w", err)
 }

@@ -47,7 +47,7 @@ func Load(f *Filter) (*os.File, error) {
 	case f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
 		return os.NewFile(r, "seccomp-listener"), nil
 	case r != 0 && f.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0:
-		return nil, fmt.Errorf("SECCOMP_FILTER_FLAG_TSYNC: thread %d could not be synchronized", r)
+		return nil, errorf("SECCOMP_FILTER_FLAG_TSYNC: thread %d could not be synchronized", r)
 	}
 	return nil, nil
 }
@@ -56,9 +56,9 @@ func Load(f *Filter) (*os.File, error) {
 func loadErr(f *Filter, errno unix.Errno) error {
 	switch {
 	case errno == unix.EACCES:
-		return fmt.Errorf("%w: set no_new_privs first or hold CAP_SYS_ADMIN", errno)
+		return errorf("%w: set no_new_privs first or hold CAP_SYS_ADMIN", errno)
 	case errno == unix.EINVAL && f.Flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0:
-		return fmt.Errorf("%w: the kernel may lack seccomp user notification (Linux 5.0) or a flag asked for", errno)
+		return errorf("%w: the kernel may lack seccomp user notification (Linux 5.0) or a flag asked for", errno)
 	}
 	return errno
 }

@@ -233,7 +233,7 @@ func capsRun(g *globals, flags map[string]string, args []string) error {
 func capsList(v, name string) ([]string, error) {
 	l, err := caps.ParseList(v)
 	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", name, err)
+		return nil, errorf("--%s: %w", name, err)
 	}
 	return l, nil
 }

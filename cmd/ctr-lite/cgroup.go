@@ -390,12 +390,12 @@ func (l *limitFlags) resources() (*specs.LinuxResources, error) {
 			data, err = os.ReadFile(l.file)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("--resources: %w", err)
+			return nil, errorf("--resources: %w", err)
 		}
 		dec := json.NewDecoder(strings.NewReader(string(data)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(r); err != nil {
-			return nil, fmt.Errorf("--resources %s: malformed specs.LinuxResources JSON: %w", l.file, err)
+			return nil, errorf("--resources %s: malformed specs.LinuxResources JSON: %w", l.file, err)
 		}
 	}
 	var err error

@@ -40,7 +40,7 @@ func runCheck(g *globals, format string, args []string) error {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("check: write json: %w", err)
+			return errorf("check: write json: %w", err)
 		}
 	} else {
 		printReport(g, rep)
@@ -50,7 +50,7 @@ func runCheck(g *globals, format string, args []string) error {
 		for i, it := range m {
 			names[i] = it.What
 		}
-		return fmt.Errorf("check: this host lacks what a container needs: %s", strings.Join(names, ", "))
+		return errorf("check: this host lacks what a container needs: %s", strings.Join(names, ", "))
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 )
 
 var checkpointCommand = criuCommand("checkpoint")
@@ -60,7 +59,7 @@ func criuCommand(name string) *command {
 					return opError(name, id, err)
 				}
 			}
-			return opError(name, id, fmt.Errorf("needs CRIU (--criu %q), which ctr-lite does not support", g.criu))
+			return opError(name, id, errorf("needs CRIU (--criu %q), which ctr-lite does not support", g.criu))
 		},
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -128,10 +127,10 @@ func parseExecUser(s string) (*specs.User, error) {
 func parseExecID(what, s string) (uint32, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q: not a number", what, s)
+		return 0, errorf("%s %q: not a number", what, s)
 	}
 	if n < 0 || n > process.MaxID {
-		return 0, fmt.Errorf("%s %d: %w", what, n, process.ErrIDRange)
+		return 0, errorf("%s %d: %w", what, n, process.ErrIDRange)
 	}
 	return uint32(n), nil
 }

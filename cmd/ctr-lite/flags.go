@@ -25,7 +25,7 @@ func (f *intFlag) String() string { return "" }
 func (f *intFlag) Set(s string) error {
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return fmt.Errorf("%q is not an integer", s)
+		return errorf("%q is not an integer", s)
 	}
 	f.v, f.set = v, true
 	return nil

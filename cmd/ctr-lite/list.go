@@ -41,13 +41,13 @@ var listCommand = &command{
 			// Only the IDs: no container's state is read.
 			ids, err := rootOf(g).IDs()
 			if err != nil {
-				return fmt.Errorf("list: %w", err)
+				return errorf("list: %w", err)
 			}
 			for _, id := range ids {
 				reps = append(reps, &container.Report{ID: id})
 			}
 		} else if reps, err = rootOf(g).List(); err != nil {
-			return fmt.Errorf("list: %w", err)
+			return errorf("list: %w", err)
 		}
 		return printList(g, reps, listOpts.format, listOpts.quiet)
 	},

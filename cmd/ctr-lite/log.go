@@ -28,7 +28,7 @@ func newLogger(path, format string, debug bool, stderr io.Writer) (*logger, erro
 	case "json":
 		l.json = true
 	default:
-		return nil, fmt.Errorf("--log-format %q: must be text or json", format)
+		return nil, errorf("--log-format %q: must be text or json", format)
 	}
 	if path == "" {
 		return l, nil

@@ -366,7 +366,7 @@ func checkRootless(v string) error {
 	case "true", "false", "auto":
 		return nil
 	}
-	return fmt.Errorf("--rootless %q: must be true, false or auto", v)
+	return errorf("--rootless %q: must be true, false or auto", v)
 }
 
 // usageError is a mistake in how the command was called.

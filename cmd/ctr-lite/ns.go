@@ -135,7 +135,7 @@ func (o *nsOptions) run(g *globals, fs *flag.FlagSet, args []string) error {
 	}()
 	st, err := p.Wait()
 	if err != nil {
-		return fmt.Errorf("wait for %s (pid %d): %w", cfg.Path, p.Pid, err)
+		return errorf("wait for %s (pid %d): %w", cfg.Path, p.Pid, err)
 	}
 	if code := container.ExitCode(st); code != 0 {
 		return exitError{code}
@@ -151,7 +151,7 @@ func (o *nsOptions) config(args []string) (*namespaces.Config, error) {
 	for _, list := range o.newKinds {
 		ks, err := namespaces.ParseKinds(list)
 		if err != nil {
-			return nil, fmt.Errorf("--new: %w", err)
+			return nil, errorf("--new: %w", err)
 		}
 		for _, k := range ks {
 			cfg.Namespaces = append(cfg.Namespaces, specs.LinuxNamespace{Type: k.SpecType()})
@@ -167,7 +167,7 @@ func (o *nsOptions) config(args []string) (*namespaces.Config, error) {
 		}
 		k, err := namespaces.ParseKind(name)
 		if err != nil {
-			return nil, fmt.Errorf("--join: %w", err)
+			return nil, errorf("--join: %w", err)
 		}
 		joinsMnt = joinsMnt || k == namespaces.Mount
 		cfg.Namespaces = append(cfg.Namespaces, specs.LinuxNamespace{Type: k.SpecType(), Path: path})
@@ -208,7 +208,7 @@ func parseMaps(flagName string, vals []string) ([]specs.LinuxIDMapping, error) {
 	for _, v := range vals {
 		m, err := namespaces.ParseIDMapping(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", flagName, err)
+			return nil, errorf("%s: %w", flagName, err)
 		}
 		ms = append(ms, m)
 	}

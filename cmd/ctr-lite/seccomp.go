@@ -88,19 +88,19 @@ func seccompCompile(file, arch string) (*seccomp.Filter, error) {
 		native, err = seccomp.LookupArch(arch)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--arch: %w", err)
+		return nil, errorf("--arch: %w", err)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp profile: %w", err)
+		return nil, errorf("seccomp profile: %w", err)
 	}
 	cfg, err := seccomp.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp profile %s: %w", file, err)
+		return nil, errorf("seccomp profile %s: %w", file, err)
 	}
 	f, err := seccomp.Compile(cfg, native)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp profile %s: %w", file, err)
+		return nil, errorf("seccomp profile %s: %w", file, err)
 	}
 	return f, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 
 	"github.com/ctr-lite/ctr-lite/container"
@@ -42,13 +41,13 @@ var specCommand = &command{
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			if errors.Is(err, os.ErrExist) {
-				return fmt.Errorf("spec: %s exists: remove it first", path)
+				return errorf("spec: %s exists: remove it first", path)
 			}
-			return fmt.Errorf("spec: %w", err)
+			return errorf("spec: %w", err)
 		}
 		defer f.Close()
 		if _, err := f.Write(append(data, '\n')); err != nil {
-			return fmt.Errorf("spec: write %s: %w", path, err)
+			return errorf("spec: write %s: %w", path, err)
 		}
 		return nil
 	},

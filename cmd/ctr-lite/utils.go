@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/ctr-lite/ctr-lite/container"
 )
@@ -26,12 +25,12 @@ func opError(op, id string, err error) error {
 		return nil
 	}
 	if errors.Is(err, container.ErrNotExist) {
-		return fmt.Errorf("%s %q: container does not exist", op, id)
+		return errorf("%s %q: container does not exist", op, id)
 	}
 	if errors.Is(err, container.ErrExist) {
-		return fmt.Errorf("%s %q: container with this ID already exists", op, id)
+		return errorf("%s %q: container with this ID already exists", op, id)
 	}
-	return fmt.Errorf("%s %q: %w", op, id, err)
+	return errorf("%s %q: %w", op, id, err)
 }
 
 func rootOf(g *globals) container.Root {
