@@ -347,7 +347,9 @@ func eachLine(data []byte, fn func([]string)) error {
 // reopened through its fd (the inode already checked, no path walked
 // again; O_NOFOLLOW would refuse the /proc fd link itself), O_NONBLOCK
 // all the same, and read up to maxEtcFile bytes. A missing file reads
-// as empty.
+// as empty. With openat2(2) the same is done without pathrs-lite's
+// private procfs (openEtcInRoot): a runtime resolving the user before it
+// forks (ResolveForRaw) pays ~0.1 ms instead of ~0.4.
 //
 // The host's own file (root "/", list's owner names, as runc's
 // user.LookupUid reads it) is opened by its path: nothing lies outside
@@ -372,6 +374,11 @@ func readEtcFile(root, name string) ([]byte, error) {
 			return nil, errorf("open %s: %w", name, err)
 		}
 		f = os.NewFile(uintptr(fd), name)
+	} else if ff, err := openEtcInRoot(root, name); err == nil || !errors.Is(err, errNoFastPath) {
+		if err != nil || ff == nil {
+			return nil, err // nil, nil: missing
+		}
+		f = ff
 	} else {
 		h, err := pathrs.OpenInRoot(root, name)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -406,6 +413,68 @@ func readEtcFile(root, name string) ([]byte, error) {
 		return nil, errorf("read %s: larger than %d bytes", name, maxEtcFile)
 	}
 	return data, nil
+}
+
+// errNoFastPath: openEtcInRoot cannot tell, ask pathrs-lite.
+var errNoFastPath = errors.New("no openat2 fast path")
+
+// noEtcFastPath makes readEtcFile use pathrs-lite only (tests).
+var noEtcFastPath = false
+
+// openEtcInRoot is readEtcFile's open of name in root (not "/") with
+// openat2(2) RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS, as pathrs-lite
+// resolves it, without its private procfs (a new procfs mount costs a
+// runtime 1.5-7 ms here, more than the whole raw child's setup): the
+// O_PATH handle is fstat'ed (only a regular file is opened, as
+// checkEtcFile says), then reopened through the runtime's own
+// /proc/self/fd, and the file opened must be the inode checked (same
+// st_dev and st_ino), so a /proc that is not the kernel's cannot hand
+// back another file. nil, nil: name is missing. errNoFastPath: the
+// kernel lacks openat2 (5.6), or the reopen did not work: use pathrs.
+func openEtcInRoot(root, name string) (*os.File, error) {
+	if noEtcFastPath {
+		return nil, errNoFastPath
+	}
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+	}
+	defer unix.Close(rfd)
+	h, err := unix.Openat2(rfd, name, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return nil, nil
+	case errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EXDEV):
+		return nil, errNoFastPath // no openat2, a rename race, or a magic link: pathrs-lite decides
+	case err != nil:
+		return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+	}
+	hf := os.NewFile(uintptr(h), name)
+	defer hf.Close()
+	if err := checkEtcFile(hf, name); err != nil {
+		return nil, err
+	}
+	var hst, fst unix.Stat_t
+	if err := unix.Fstat(h, &hst); err != nil {
+		return nil, fmt.Errorf("fstat %s: %w", name, err)
+	}
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(h), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, errNoFastPath
+	}
+	if err := unix.Fstat(fd, &fst); err != nil || fst.Dev != hst.Dev || fst.Ino != hst.Ino {
+		unix.Close(fd)
+		return nil, errNoFastPath
+	}
+	// Not in the runtime's netpoller: one read of a regular file.
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // openInParent opens name's last component with openat(2) in its

@@ -223,3 +223,48 @@ func TestOpenInParentRefusesSymlinkAndFIFOWithoutBlocking(t *testing.T) {
 		t.Errorf("FIFO: %v", err)
 	}
 }
+
+// readEtcFile's openat2 fast path reads what pathrs-lite reads, and
+// refuses what it refuses, with the same words.
+func TestReadEtcFileFastPathAsPathrs(t *testing.T) {
+	fixtures := map[string]func(root string){
+		"plain":   func(string) {},
+		"missing": func(root string) { os.Remove(filepath.Join(root, "etc", "passwd")) },
+		"fifo": func(root string) {
+			os.Remove(filepath.Join(root, "etc", "passwd"))
+			unix.Mkfifo(filepath.Join(root, "etc", "passwd"), 0o644)
+		},
+		"dir": func(root string) {
+			os.Remove(filepath.Join(root, "etc", "passwd"))
+			os.Mkdir(filepath.Join(root, "etc", "passwd"), 0o755)
+		},
+		"huge": func(root string) { os.Truncate(filepath.Join(root, "etc", "passwd"), 1<<30) },
+		"symlink out": func(root string) {
+			os.Remove(filepath.Join(root, "etc", "passwd"))
+			os.MkdirAll(filepath.Join(root, "lib"), 0o755)
+			os.WriteFile(filepath.Join(root, "lib", "passwd"), []byte("in:x:1:1::/:/bin/sh\n"), 0o644)
+			os.Symlink("../../../../../../../lib/passwd", filepath.Join(root, "etc", "passwd"))
+		},
+		"etc symlink": func(root string) {
+			os.Rename(filepath.Join(root, "etc"), filepath.Join(root, "etc2"))
+			os.Symlink("/etc2", filepath.Join(root, "etc"))
+		},
+	}
+	defer func() { noEtcFastPath = false }()
+	for name, fix := range fixtures {
+		root := etcRoot(t, "", "")
+		fix(root)
+		var data [2][]byte
+		var errs [2]error
+		for i, slow := range []bool{false, true} {
+			noEtcFastPath = slow
+			data[i], errs[i] = readEtcFile(root, "/etc/passwd")
+		}
+		if string(data[0]) != string(data[1]) || (errs[0] == nil) != (errs[1] == nil) {
+			t.Errorf("%s: fast path %q, %v; pathrs-lite %q, %v", name, data[0], errs[0], data[1], errs[1])
+		}
+		if errs[0] != nil && strings.Contains(errs[1].Error(), "refused") && errs[0].Error() != errs[1].Error() {
+			t.Errorf("%s: fast path %v; pathrs-lite %v", name, errs[0], errs[1])
+		}
+	}
+}
