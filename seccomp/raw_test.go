@@ -2,9 +2,11 @@ package seccomp
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -86,5 +88,38 @@ func TestLoadRaw(t *testing.T) {
 	notify.Flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER // as Compile sets it for SCMP_ACT_NOTIFY
 	if err := LoadRaw(&raw.Prog{}, notify); !errors.As(err, &ng) {
 		t.Errorf("a listener: %v", err)
+	}
+	// With a listener: seccomp into a register, stored into the message,
+	// sent, closed, the answer read and compared a word at a time.
+	p := &raw.Prog{Explain: true}
+	sock := p.Reg()
+	if err := LoadRawListener(p, notify, RawListener{Sock: sock, Msg: []byte("m"), Ack: []byte("0123456789")}); err != nil {
+		t.Fatal(err)
+	}
+	word := int(unsafe.Sizeof(uintptr(0)))
+	want := []uintptr{unix.SYS_SECCOMP, raw.Store, unix.SYS_SENDMSG, unix.SYS_CLOSE, unix.SYS_RECVFROM}
+	for i := 0; i < 10/word+10%word; i++ {
+		want = append(want, raw.Eq)
+	}
+	var traps []uintptr
+	for _, o := range p.Ops {
+		traps = append(traps, o.Trap)
+	}
+	if fmt.Sprint(traps) != fmt.Sprint(want) {
+		t.Errorf("listener ops %v, want %v", traps, want)
+	}
+	lfd := p.Ops[0].Out
+	if lfd == 0 || p.Ops[1].In[1] != lfd || p.Ops[3].In[0] != lfd || p.Ops[2].In[0] != sock || p.Ops[4].In[0] != sock ||
+		!p.Ops[2].Check || p.Ops[2].Want != 1 || p.Ops[4].Want != 10 || p.Ops[5].Args[3] != uintptr(word) {
+		t.Errorf("listener ops %+v", p.Ops)
+	}
+	if p.Steps[0].String() != LoadStep(notify, nil).String() || p.Ops[0].SayLen == 0 || p.Ops[1].SayLen != 0 {
+		t.Errorf("described as %q", p.Steps[0])
+	}
+	if got := p.Error(2, unix.EPIPE).Error(); !strings.HasSuffix(got, ": send seccomp listener fd to the runtime: broken pipe") {
+		t.Errorf("sendmsg error %s", got)
+	}
+	if err := LoadRawListener(&raw.Prog{}, compile(nil, specs.ActErrno), RawListener{Sock: sock, Msg: []byte("m"), Ack: []byte("a")}); err == nil {
+		t.Error("a filter without a listener is taken")
 	}
 }
