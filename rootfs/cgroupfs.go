@@ -87,7 +87,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 	steps := []step.Step{{
 		Op:   "mount",
 		Args: fmt.Sprintf("\"tmpfs\", %q, \"tmpfs\", %s, \"mode=755\"", s.host(dest), FormatFlags(flags)),
-		Why:  "cgroup v1: a tmpfs holds one mount per hierarchy, as on the host",
+		Why:  whyCgroupTmpfs,
 		Do: func() error {
 			s.pin(dest, nil) // a mount over an earlier one at dest
 			t, err := s.mkdirAll(dest)
@@ -113,7 +113,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 	why := "each v1 hierarchy of mountinfo, by its controllers"
 	if s.cfg.CgroupView != nil {
 		args = fmt.Sprintf("<host hierarchy>/<own group>, %q/<hierarchy>, \"\", MS_BIND, then MS_PRIVATE and %s", s.host(dest), FormatFlags(opts.flags))
-		why = "each v1 hierarchy of mountinfo: our own group bound from the host's mount, what a new mount in our cgroup namespace shows, without the wait of a new v1 mount for removed groups to go offline"
+		why = whyCgroupView
 	}
 	var bound, mounted []string // hierarchy names, for the read-back
 	steps = append(steps, step.Step{
@@ -168,7 +168,7 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 		},
 	})
 	if opts.flags&unix.MS_RDONLY != 0 && !lateRO {
-		steps = append(steps, s.remountStep(dest, opts.flags, 0, "the tmpfs becomes read-only once filled"))
+		steps = append(steps, s.remountStep(dest, opts.flags, 0, whyCgroupTmpfsRO))
 	}
 	return steps
 }
@@ -236,20 +236,18 @@ func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (boo
 	if cv == nil {
 		return false, nil
 	}
-	own, found := cv.own[controllerKey(h.opts)]
-	root := path.Clean("/" + h.root)
-	if !found || root != h.root || strings.Contains(own, "/..") || !strings.HasPrefix(path.Clean("/"+own)+"/", strings.TrimSuffix(root, "/")+"/") {
+	dir, ok := cv.ownGroupDir(h)
+	if !ok {
 		return false, nil
 	}
-	rel := strings.TrimPrefix(path.Clean("/"+own), root)
-	src, err := os.OpenFile(path.Join(h.mnt, rel), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	src, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false, nil // not reachable here: mount anew
 	}
 	defer src.Close()
 	s.pin(dest, nil)
 	if err := s.bindFrom(src, dest, unix.MS_BIND); err != nil {
-		return true, errorf("bind own group %s of %s: %w", own, h.mnt, err)
+		return true, errorf("bind own group %s: %w", dir, err)
 	}
 	top, err := s.mountAt(dest)
 	if err != nil {
@@ -257,12 +255,26 @@ func (s *setup) bindOwnHierarchy(dest string, h v1Hierarchy, flags uintptr) (boo
 	}
 	defer top.Close()
 	if err := unix.Mount("", fdPath(top), "", unix.MS_PRIVATE, ""); err != nil {
-		return true, errorf("make the bind of %s private: %w", own, err)
+		return true, errorf("make the bind of %s private: %w", dir, err)
 	}
 	if flags&^unix.MS_REC == 0 {
 		return true, nil
 	}
 	return true, s.remount(top, flags&^unix.MS_REC, 0)
+}
+
+// ownGroupDir is the host directory of the view's own group in hierarchy
+// h (one of cv.mounts): below h's mount point, by the group's path
+// relative to the mount's root. ok is false when the mount does not show
+// the group (a mount rooted elsewhere) or the view has no group there.
+func (cv *CgroupView) ownGroupDir(h v1Hierarchy) (dir string, ok bool) {
+	own, found := cv.own[controllerKey(h.opts)]
+	root := path.Clean("/" + h.root)
+	if !found || root != h.root || strings.Contains(own, "/..") || !strings.HasPrefix(path.Clean("/"+own)+"/", strings.TrimSuffix(root, "/")+"/") {
+		return "", false
+	}
+	rel := strings.TrimPrefix(path.Clean("/"+own), root)
+	return path.Join(h.mnt, rel), true
 }
 
 // mountOwnCgroup mounts a hierarchy (fstype with data) at dest showing

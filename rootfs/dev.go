@@ -56,7 +56,7 @@ func (s *setup) deviceStep(d specs.LinuxDevice) step.Step {
 	return step.Step{
 		Op:   "mknod",
 		Args: fmt.Sprintf("%q, %s|%#o, %d:%d", s.host(d.Path), fileType(mode), mode&0o7777, d.Major, d.Minor),
-		Why:  "a device the container may use (bound from the host where mknod is not allowed)",
+		Why:  whyDevice,
 		Do:   func() error { return s.makeDevice(d, mode, rdev) },
 	}
 }
@@ -181,7 +181,7 @@ func (s *setup) linkStep(name, target string) step.Step {
 	return step.Step{
 		Op:   "symlink",
 		Args: fmt.Sprintf("%q, %q", target, s.host("/dev/"+name)),
-		Why:  "the links programs expect in /dev",
+		Why:  whyDevLinks,
 		Do: func() error {
 			dir, err := s.mkdirAll("/dev")
 			if err != nil {

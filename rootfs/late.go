@@ -79,7 +79,7 @@ func (s *setup) pinStep(l *lateMount) step.Step {
 	return step.Step{
 		Op:   "open",
 		Args: fmt.Sprintf("%q, O_PATH", s.host(l.dest)),
-		Why:  "pin this mount: it is made read-only at the end, after what goes below it (runc's finalizeRootfs)",
+		Why:  whyPin,
 		Do: func() error {
 			f, err := s.mountAt(l.dest) // the handle the mount step kept, if it could
 			if err != nil {
@@ -110,7 +110,7 @@ func (s *setup) recAttrStep(dest string, a unix.MountAttr) step.Step {
 	return step.Step{
 		Op:   "mount_setattr",
 		Args: fmt.Sprintf(`%q, "", AT_EMPTY_PATH|AT_RECURSIVE, %s`, s.host(dest), FormatAttr(a)),
-		Why:  "recursive mount options: this mount and every mount below it",
+		Why:  whyRecAttrs,
 		Do: func() error {
 			t, err := s.mountAt(dest)
 			if err != nil {
@@ -135,7 +135,7 @@ func (s *setup) finalSteps() []step.Step {
 			steps = append(steps, step.Step{
 				Op:   "mount_setattr",
 				Args: fmt.Sprintf(`<pinned %s>, "", AT_EMPTY_PATH, %s`, l.dest, FormatAttr(ro)),
-				Why:  "the mount is read-only as asked, now that what goes below it is made",
+				Why:  whyLateRO,
 				Do:   func() error { return setattr(l.pin, 0, ro) },
 			})
 		}
@@ -143,7 +143,7 @@ func (s *setup) finalSteps() []step.Step {
 			steps = append(steps, step.Step{
 				Op:   "mount_setattr",
 				Args: fmt.Sprintf(`<pinned %s>, "", AT_EMPTY_PATH|AT_RECURSIVE, %s`, l.dest, FormatAttr(l.rec)),
-				Why:  "recursive mount options, now that what goes below it is made",
+				Why:  whyLateRec,
 				Do:   func() error { return setattr(l.pin, unix.AT_RECURSIVE, l.rec) },
 			})
 		}
@@ -160,7 +160,7 @@ func (s *setup) finalSteps() []step.Step {
 		steps = append(steps, step.Step{
 			Op:   "mount_setattr",
 			Args: fmt.Sprintf(`<rootfs %s>, "", AT_EMPTY_PATH, %s`, s.rootReal, FormatAttr(ro)),
-			Why:  "root.readonly: the rootfs mount read-only (its submounts keep their own flags)",
+			Why:  whyRootReadonly,
 			Do:   func() error { return setattr(s.root, 0, ro) },
 		})
 	}

@@ -109,7 +109,7 @@ func (s *setup) cwdStep(p string) step.Step {
 	return step.Step{
 		Op:   "mkdirat",
 		Args: s.host(p) + ", 0755 (and missing parents)",
-		Why:  "process.cwd is created when the rootfs lacks it, as runc does",
+		Why:  whyCwd,
 		Do: func() error {
 			f, err := s.mkdirAll(p)
 			if err != nil {
@@ -146,7 +146,7 @@ func (s *setup) openDevNullStep() step.Step {
 	return step.Step{
 		Op:   "open",
 		Args: `"/dev/null", O_PATH`,
-		Why:  "what masks a file: the host's own /dev/null, checked to be char 1:3 (CVE-2025-31133)",
+		Why:  whyDevNull,
 		Do: func() error {
 			f, err := os.OpenFile("/dev/null", unix.O_PATH|unix.O_CLOEXEC, 0)
 			if err != nil {
@@ -189,13 +189,13 @@ func (s *setup) prepareSteps() []step.Step {
 		{
 			Op:   "mount",
 			Args: fmt.Sprintf(`"", <mount holding %q>, "", MS_PRIVATE`, s.rootReal),
-			Why:  "the rootfs's own bind must not propagate anywhere, and pivot_root(2) refuses a shared parent",
+			Why:  whyRootPrivate,
 			Do:   func() error { return parentPrivate(s.rootReal) },
 		},
 		{
 			Op:   "mount",
 			Args: fmt.Sprintf("%q, %q, \"\", MS_BIND|MS_REC", s.rootReal, s.rootReal),
-			Why:  "the new root must be a mount point (for pivot_root(2) or MS_MOVE)",
+			Why:  whyRootBind,
 			Do: func() error {
 				return unix.Mount(s.rootReal, s.rootReal, "", unix.MS_BIND|unix.MS_REC, "")
 			},
@@ -203,7 +203,7 @@ func (s *setup) prepareSteps() []step.Step {
 		{
 			Op:   "open",
 			Args: fmt.Sprintf("%q, O_PATH|O_DIRECTORY", s.rootReal),
-			Why:  "every later path is resolved inside this fd and never leaves it (RESOLVE_IN_ROOT)",
+			Why:  whyRootOpen,
 			Do: func() error {
 				f, err := os.OpenFile(s.rootReal, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 				if err != nil {
@@ -235,7 +235,7 @@ func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 	var steps []step.Step
 	if opts.bind() {
 		flags := opts.flags & (unix.MS_BIND | unix.MS_REC)
-		why := "bind mount; the target is opened in-root and mounted on by fd"
+		why := whyBind
 		if src != nil {
 			why = "bind mount from the source the runtime opened outside the user namespace; the target is opened in-root"
 		}
@@ -251,8 +251,7 @@ func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 			},
 		})
 		if rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC); rest != 0 || opts.clear != 0 {
-			steps = append(steps, s.remountStep(dest, rest, opts.clear,
-				"a bind mount takes no ro/nosuid/... flags of its own: they are set on the new mount after"))
+			steps = append(steps, s.remountStep(dest, rest, opts.clear, whyBindFlags))
 		}
 	} else if m.Type == "cgroup" && !hostUnified() {
 		steps = append(steps, s.cgroupV1Steps(m, dest, opts, lm != nil && lm.ro)...)
@@ -264,7 +263,7 @@ func (s *setup) mountSteps(m specs.Mount, src *os.File, late bool) []step.Step {
 		steps = append(steps, step.Step{
 			Op:   "mount",
 			Args: fmt.Sprintf(`"", %q, "", %s`, s.host(dest), FormatFlags(p)),
-			Why:  "propagation type of this mount (mount_namespaces(7))",
+			Why:  whyPropagation,
 			Do: func() error {
 				t, err := s.mountAt(dest)
 				if err != nil {
@@ -307,7 +306,7 @@ func (s *setup) fsMountStep(m specs.Mount, dest string, opts mountOptions) step.
 		source = fstype
 	}
 	data := strings.Join(opts.data, ",")
-	why := "a new " + fstype + " instance; the target directory is made and pinned in-root"
+	why := whyFs(fstype)
 	if opts.copyUp {
 		why += "; tmpcopyup: then what the rootfs had there is copied in, read through a handle opened before the mount"
 	}
@@ -551,7 +550,7 @@ func (s *setup) maskStep(p string) step.Step {
 	return step.Step{
 		Op:   "mount",
 		Args: fmt.Sprintf(`"/dev/null" (file) or "tmpfs" ro (directory), %q`, s.host(p)),
-		Why:  "masked path: reads give nothing",
+		Why:  whyMask,
 		Do: func() error {
 			s.pin(path.Clean(p), nil) // masked: later steps see the mask
 			t, err := s.open(p)
@@ -580,7 +579,7 @@ func (s *setup) readonlySteps(p string) []step.Step {
 	bind := step.Step{
 		Op:   "mount",
 		Args: fmt.Sprintf(`%q, %q, "", MS_BIND|MS_REC`, s.host(p), s.host(p)),
-		Why:  "readonly path: a mount of its own, so it can be made read-only alone",
+		Why:  whyReadonlyBind,
 		Do: func() error {
 			t, err := s.open(p)
 			if errors.Is(err, unix.ENOENT) {
@@ -598,7 +597,7 @@ func (s *setup) readonlySteps(p string) []step.Step {
 			return nil
 		},
 	}
-	ro := s.remountStep(path.Clean(p), unix.MS_RDONLY, 0, "readonly path: read-only, nosuid/nodev/noexec kept as they were")
+	ro := s.remountStep(path.Clean(p), unix.MS_RDONLY, 0, whyReadonlyRO)
 	do := ro.Do
 	ro.Do = func() error {
 		if err := do(); !errors.Is(err, unix.ENOENT) {
@@ -617,26 +616,26 @@ func (s *setup) readonlySteps(p string) []step.Step {
 func (s *setup) pivotSteps() []step.Step {
 	var oldRoot *os.File
 	return []step.Step{
-		{Op: "open", Args: `"/", O_DIRECTORY`, Why: "a handle on the old root, to unmount it after the pivot",
+		{Op: "open", Args: `"/", O_DIRECTORY`, Why: whyPivotOldRoot,
 			Do: func() error {
 				f, err := os.OpenFile("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 				oldRoot = f
 				return err
 			}},
-		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: "pivot_root(\".\", \".\") works on the cwd",
+		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: whyPivotChdir,
 			Do: func() error { return unix.Fchdir(int(s.root.Fd())) }},
-		{Op: "pivot_root", Args: `".", "."`, Why: "the rootfs becomes /; the old root now sits on top of it",
+		{Op: "pivot_root", Args: `".", "."`, Why: whyPivot,
 			Do: func() error { return unix.PivotRoot(".", ".") }},
-		{Op: "fchdir", Args: `old root`, Why: "stand on the old root to unmount it",
+		{Op: "fchdir", Args: `old root`, Why: whyPivotToOld,
 			Do: func() error {
 				defer oldRoot.Close()
 				return unix.Fchdir(int(oldRoot.Fd()))
 			}},
-		{Op: "mount", Args: `"", ".", "", MS_SLAVE|MS_REC`, Why: "the old root: our unmount must not propagate anywhere",
+		{Op: "mount", Args: `"", ".", "", MS_SLAVE|MS_REC`, Why: whyPivotOldSlave,
 			Do: func() error { return unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, "") }},
-		{Op: "umount2", Args: `".", MNT_DETACH`, Why: "drop the old root: the host's mounts are gone from this namespace",
+		{Op: "umount2", Args: `".", MNT_DETACH`, Why: whyPivotUmount,
 			Do: func() error { return unix.Unmount(".", unix.MNT_DETACH) }},
-		{Op: "chdir", Args: `"/"`, Why: "start in the new root",
+		{Op: "chdir", Args: `"/"`, Why: whyStartInRoot,
 			Do: s.chdirRoot},
 	}
 }
@@ -646,13 +645,13 @@ func (s *setup) pivotSteps() []step.Step {
 // --no-pivot).
 func (s *setup) chrootSteps() []step.Step {
 	return []step.Step{
-		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: "work from inside the rootfs",
+		{Op: "fchdir", Args: fmt.Sprintf("%q", s.rootReal), Why: whyChrootChdir,
 			Do: func() error { return unix.Fchdir(int(s.root.Fd())) }},
-		{Op: "mount", Args: `".", "/", "", MS_MOVE`, Why: "move the rootfs mount over the old /",
+		{Op: "mount", Args: `".", "/", "", MS_MOVE`, Why: whyChrootMove,
 			Do: func() error { return unix.Mount(".", "/", "", unix.MS_MOVE, "") }},
-		{Op: "chroot", Args: `"."`, Why: "make it this thread's root directory",
+		{Op: "chroot", Args: `"."`, Why: whyChroot,
 			Do: func() error { return unix.Chroot(".") }},
-		{Op: "chdir", Args: `"/"`, Why: "start in the new root",
+		{Op: "chdir", Args: `"/"`, Why: whyStartInRoot,
 			Do: s.chdirRoot},
 	}
 }
@@ -697,14 +696,7 @@ func rootPropagation(p string) (uintptr, string) {
 // ID is looked up in /proc/thread-self/mountinfo: this thread's mount
 // namespace, which only this thread may have unshared.
 func parentPrivate(dir string) error {
-	var st unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
-		return errorf("statx %s: %w", dir, err)
-	}
-	if st.Mask&unix.STATX_MNT_ID == 0 {
-		return errorf("statx %s: the kernel gave no mount ID", dir)
-	}
-	mp, err := mountRootAbove(dir, st)
+	mp, err := mountPointHolding(dir)
 	if err != nil {
 		return err
 	}
@@ -712,6 +704,19 @@ func parentPrivate(dir string) error {
 		return errorf("make %s private: %w", mp, err)
 	}
 	return nil
+}
+
+// mountPointHolding is the mount point of the mount dir is on (dir
+// itself if it is a mount point); see parentPrivate.
+func mountPointHolding(dir string) (string, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+		return "", errorf("statx %s: %w", dir, err)
+	}
+	if st.Mask&unix.STATX_MNT_ID == 0 {
+		return "", errorf("statx %s: the kernel gave no mount ID", dir)
+	}
+	return mountRootAbove(dir, st)
 }
 
 // mountRootAbove walks from dir (st is its statx) up to the root of its
@@ -759,7 +764,7 @@ func (s *setup) propagationStep() step.Step {
 	return step.Step{
 		Op:   "mount",
 		Args: fmt.Sprintf(`"", "/", "", %s`, FormatFlags(p)),
-		Why:  "rootfsPropagation, set on the new root once it is /",
+		Why:  whyPropagateRoot,
 		Do:   func() error { return unix.Mount("", "/", "", p, "") },
 	}
 }
@@ -773,7 +778,7 @@ func (s *setup) procWriteStep(w ProcWrite) step.Step {
 	return step.Step{
 		Op:   "write " + s.host(p),
 		Args: fmt.Sprintf("%q", w.Value),
-		Why:  w.Why + ", before readonlyPaths make /proc/sys read-only (runc's order)",
+		Why:  w.Why + whyProcWrite,
 		Do: func() error {
 			proc, err := s.open("/proc")
 			if err != nil {

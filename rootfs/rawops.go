@@ -1,0 +1,277 @@
+package rootfs
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/raw"
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// rawBuilder appends RawSteps' ops to a raw.Prog. Its registers hold the
+// fds the child opens; each is closed once its last op ran, so a config
+// with hundreds of mounts never holds more than a handful at once.
+type rawBuilder struct {
+	p   *raw.Prog
+	s   *setup
+	pl  *rawPlan
+	err error // the first string that could not be passed (a NUL in it)
+
+	root raw.Reg // the rootfs bind, every path is resolved below it
+	t    raw.Reg // the mount target (or the directory a step works in)
+	top  raw.Reg // the mount just made, for its flags and propagation
+	fs   raw.Reg // a filesystem context (fsopen), the container's /proc
+	walk raw.Reg // mkdir -p: the parent of the component made
+	dir  raw.Reg // the directory a file or node is made in
+	x    raw.Reg // scratch: a type check, a /proc file, the old root
+	null raw.Reg // the host's /dev/null, what masks a file
+	cg   raw.Reg // the cgroup v1 tmpfs, the hierarchies are bound below it
+
+	late []rawLate // pinned until the final steps, in mount order
+
+	statx, statfs uintptr // buffers the child's statx(2), fstatfs(2) fill
+	hows          map[[2]uint64]uintptr
+	strs          map[string]uintptr
+}
+
+// rawLate is a late mount (see lateMount) pinned in a register of its own.
+type rawLate struct {
+	lm  *lateMount
+	reg raw.Reg
+}
+
+func newRawBuilder(s *setup, pl *rawPlan, p *raw.Prog) *rawBuilder {
+	b := &rawBuilder{p: p, s: s, pl: pl, hows: map[[2]uint64]uintptr{}, strs: map[string]uintptr{}}
+	for _, r := range []*raw.Reg{&b.root, &b.t, &b.top, &b.fs, &b.walk, &b.dir, &b.x} {
+		*r = p.Reg()
+	}
+	if len(s.cfg.MaskedPaths) > 0 {
+		b.null = p.Reg()
+	}
+	if len(pl.cgroups) > 0 {
+		b.cg = p.Reg()
+	}
+	b.statx = p.Bytes(make([]byte, unsafe.Sizeof(unix.Statx_t{})))
+	b.statfs = p.Bytes(make([]byte, unsafe.Sizeof(unix.Statfs_t{})))
+	return b
+}
+
+// atFdcwd is AT_FDCWD as a word: a path relative to the cwd (an absolute
+// host path, before the pivot).
+var atFdcwd = func() uintptr { v := unix.AT_FDCWD; return uintptr(v) }()
+
+// str is a NUL-terminated copy of v the child can pass, one per string.
+func (b *rawBuilder) str(v string) uintptr {
+	if p, ok := b.strs[v]; ok {
+		return p
+	}
+	p, err := b.p.Str(v)
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+	b.strs[v] = p
+	return p
+}
+
+// how is a struct open_how the child passes to openat2(2).
+func (b *rawBuilder) how(flags int, resolve uint64) uintptr {
+	k := [2]uint64{uint64(flags | unix.O_CLOEXEC), resolve}
+	if p, ok := b.hows[k]; ok {
+		return p
+	}
+	h := unix.OpenHow{Flags: k[0], Resolve: resolve}
+	p := b.p.Bytes(unsafe.Slice((*byte)(unsafe.Pointer(&h)), unsafe.Sizeof(h)))
+	b.hows[k] = p
+	return p
+}
+
+// attr is a struct mount_attr the child passes to mount_setattr(2).
+func (b *rawBuilder) attr(a unix.MountAttr) uintptr {
+	return b.p.Bytes(unsafe.Slice((*byte)(unsafe.Pointer(&a)), unsafe.Sizeof(a)))
+}
+
+// op appends trap(args) described by st; in[i], if set, replaces args[i]
+// by a register's value; out, if set, gets the result.
+func (b *rawBuilder) op(st step.Step, out raw.Reg, trap uintptr, args []uintptr, in ...raw.Reg) int {
+	o := raw.Op{Trap: trap, Out: out}
+	copy(o.Args[:], args)
+	copy(o.In[:], in)
+	return b.p.Add(o, st)
+}
+
+// orElse makes op i continue at the op Jump names (set with JumpHere)
+// when it fails with one of errs.
+func (b *rawBuilder) orElse(i int, errs ...syscall.Errno) int {
+	copy(b.p.Ops[i].Else[:], errs)
+	return i
+}
+
+// jumpTo makes op i (an Else or Goto) continue at op target.
+func (b *rawBuilder) jumpTo(i int, target int32) { b.p.Ops[i].Jump = target }
+
+// goTo appends a jump, its target set later (JumpHere).
+func (b *rawBuilder) goTo() int { return b.p.Add(raw.Op{Trap: raw.Goto}, step.Step{}) }
+
+func (b *rawBuilder) close(r raw.Reg, what string) {
+	b.op(step.Step{Op: "close", Args: what}, 0, unix.SYS_CLOSE, nil, r)
+}
+
+// Flags of the in-root opens (openInRoot's).
+const inRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+
+// openIn opens rel below the directory in base, in-root (RESOLVE_IN_ROOT:
+// ".." and symlinks stop at base), into out.
+func (b *rawBuilder) openIn(base raw.Reg, rel string, flags int, out raw.Reg, st step.Step) int {
+	return b.op(st, out, unix.SYS_OPENAT2, []uintptr{0, b.str(rel), b.how(flags, inRoot), unsafe.Sizeof(unix.OpenHow{})}, base)
+}
+
+// openInStep describes an in-root open of host path name.
+func openInStep(name, flags, why string) step.Step {
+	return step.Step{Op: "openat2", Args: fmt.Sprintf("%q, %s, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS", name, flags), Why: why}
+}
+
+// mkdirAll leaves in out an O_PATH handle on directory rel below base,
+// made with its missing parents, as mkdirAllIn does: one in-root
+// openat2(2) when it is there; else each component made by mkdirat(2) in
+// its parent, opened in-root (EEXIST: there already), then rel opened
+// in-root. name gives the host path of a path below base, for
+// --explain.
+func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(string) string, why string) {
+	clean := strings.TrimLeft(path.Clean("/"+rel), "/")
+	if clean == "" {
+		clean = "."
+	}
+	fast := b.orElse(b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out,
+		openInStep(name(clean), "O_PATH|O_DIRECTORY", why+" (ENOENT: made below)")), unix.ENOENT)
+	done := b.goTo()
+	b.p.JumpHere(fast)
+	parts := strings.Split(clean, "/")
+	for i, part := range parts {
+		parent, made := base, strings.Join(parts[:i+1], "/")
+		if i > 0 {
+			parent = b.walk
+			b.openIn(base, strings.Join(parts[:i], "/"), unix.O_PATH|unix.O_DIRECTORY, b.walk,
+				openInStep(name(strings.Join(parts[:i], "/")), "O_PATH|O_DIRECTORY", "the parent of the next directory to make"))
+		}
+		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: fmt.Sprintf("%q, 0755", name(made)),
+			Why: "a missing directory, made in its parent's fd (EEXIST: there already)"},
+			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(part), 0o755}, parent), unix.EEXIST)
+		b.p.JumpHere(mk)
+		if i > 0 {
+			b.close(b.walk, "<parent>")
+		}
+	}
+	b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", "the directory made"))
+	b.p.JumpHere(done)
+}
+
+// mkdirRoot is mkdirAll below the rootfs.
+func (b *rawBuilder) mkdirRoot(p string, out raw.Reg, why string) {
+	b.mkdirAll(b.root, p, out, b.s.host, why)
+}
+
+// createFile leaves in out a handle on file p in the rootfs, made empty
+// if missing (createFile's ops): the parent made in-root, the file
+// created there with O_CREAT|O_EXCL|O_NOFOLLOW (never through a
+// symlink), or, if it exists, opened in-root.
+func (b *rawBuilder) createFile(p string, out raw.Reg, why string) {
+	p = path.Clean(p)
+	b.mkdirRoot(path.Dir(p), b.dir, "the directory the file goes in")
+	b.createIn(b.dir, p, out, why)
+	b.close(b.dir, "<parent>")
+}
+
+// moveMount attaches the detached mount in from onto the target in to.
+func (b *rawBuilder) moveMount(from, to raw.Reg, st step.Step) int {
+	e := b.str("")
+	return b.op(st, 0, unix.SYS_MOVE_MOUNT, []uintptr{0, e, 0, e, unix.MOVE_MOUNT_F_EMPTY_PATH | unix.MOVE_MOUNT_T_EMPTY_PATH}, from, 0, to)
+}
+
+// setattr is mount_setattr(2) on the mount whose root r is.
+func (b *rawBuilder) setattr(r raw.Reg, flags int, a unix.MountAttr, st step.Step) int {
+	return b.op(st, 0, unix.SYS_MOUNT_SETATTR, []uintptr{0, b.str(""), uintptr(unix.AT_EMPTY_PATH | flags), b.attr(a), unsafe.Sizeof(a)}, r)
+}
+
+// propagate sets propagation type p (MS_SHARED, MS_SLAVE|MS_REC, ...)
+// on the mount in r, as mount(2) does with p alone.
+func (b *rawBuilder) propagate(r raw.Reg, p uintptr, name, why string) {
+	flags := 0
+	if p&unix.MS_REC != 0 {
+		flags = unix.AT_RECURSIVE
+	}
+	b.setattr(r, flags, unix.MountAttr{Propagation: uint64(p &^ unix.MS_REC)}, step.Step{Op: "mount_setattr",
+		Args: fmt.Sprintf(`%s, "", AT_EMPTY_PATH%s, propagation %s`, name, recName(flags), FormatFlags(p&^unix.MS_REC)), Why: why})
+}
+
+func recName(flags int) string {
+	if flags&unix.AT_RECURSIVE != 0 {
+		return "|AT_RECURSIVE"
+	}
+	return ""
+}
+
+// openTree clones the mount tree at host path src (a bind's source)
+// into out, detached: OPEN_TREE_CLONE, with its submounts if rec.
+func (b *rawBuilder) openTree(src string, rec, nofollow bool, out raw.Reg, why string) int {
+	flags, names := uintptr(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC), "OPEN_TREE_CLONE"
+	if rec {
+		flags, names = flags|unix.AT_RECURSIVE, names+"|AT_RECURSIVE"
+	}
+	if nofollow {
+		flags, names = flags|unix.AT_SYMLINK_NOFOLLOW, names+"|AT_SYMLINK_NOFOLLOW"
+	}
+	return b.op(step.Step{Op: "open_tree", Args: fmt.Sprintf("%q, %s", src, names), Why: why},
+		out, unix.SYS_OPEN_TREE, []uintptr{atFdcwd, b.str(src), flags})
+}
+
+// openTreeFd is openTree of the mount fd r holds (AT_EMPTY_PATH).
+func (b *rawBuilder) openTreeFd(r raw.Reg, rec bool, out raw.Reg, st step.Step) int {
+	flags := uintptr(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC | unix.AT_EMPTY_PATH)
+	if rec {
+		flags |= unix.AT_RECURSIVE
+	}
+	return b.op(st, out, unix.SYS_OPEN_TREE, []uintptr{0, b.str(""), flags}, r)
+}
+
+// isDir checks the handle in r is a directory: openat(r, ".") with
+// O_DIRECTORY fails ENOTDIR on anything else. The index returned is
+// that op (give it an Else); the handle it opens is closed after.
+func (b *rawBuilder) isDir(r raw.Reg, name string) int {
+	i := b.op(step.Step{Op: "openat", Args: fmt.Sprintf("%s, \".\", O_PATH|O_DIRECTORY", name),
+		Why: "a directory? (ENOTDIR: no)"}, b.x, unix.SYS_OPENAT, []uintptr{0, b.str("."), unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC}, r)
+	b.close(b.x, "<directory check>")
+	return i
+}
+
+// statxRdev checks the node in r (a handle, AT_EMPTY_PATH) has device
+// number rdev; else the child fails with errno e.
+func (b *rawBuilder) statxRdev(r raw.Reg, rdev uint64, name string, e syscall.Errno) {
+	b.op(step.Step{Op: "statx", Args: name + `, "", AT_EMPTY_PATH, STATX_TYPE`, Why: "the device number of what is there"},
+		0, unix.SYS_STATX, []uintptr{0, b.str(""), unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, b.statx}, r)
+	b.rdevIs(rdev, name, e)
+}
+
+// rdevIs checks the statx(2) the child made last says device rdev; else
+// the child fails with errno e.
+func (b *rawBuilder) rdevIs(rdev uint64, name string, e syscall.Errno) {
+	var st unix.Statx_t
+	major, minor := uintptr(unix.Major(rdev)), uintptr(unix.Minor(rdev))
+	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_major), major, uintptr(e), 4}},
+		step.Step{Op: "check", Args: fmt.Sprintf("%s is device %d:%d", name, major, minor), Why: "nothing else may stand there"})
+	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_minor), minor, uintptr(e), 4}},
+		step.Step{Op: "check", Args: fmt.Sprintf("%s is device %d:%d", name, major, minor), Why: "nothing else may stand there"})
+}
+
+// isProc checks the handle in r is on a procfs (fstatfs(2) f_type
+// PROC_SUPER_MAGIC, procfs.Check); else the child fails EXDEV.
+func (b *rawBuilder) isProc(r raw.Reg, name string) {
+	b.op(step.Step{Op: "fstatfs", Args: name, Why: "what filesystem it is on"}, 0, sysFstatfs, fstatfsArgs(b.statfs), r)
+	var st unix.Statfs_t
+	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statfs + unsafe.Offsetof(st.Type), unix.PROC_SUPER_MAGIC, uintptr(unix.EXDEV), unsafe.Sizeof(st.Type)}},
+		step.Step{Op: "check", Args: name + " f_type == PROC_SUPER_MAGIC", Why: "a write meant for the kernel must not land in another filesystem (CVE-2025-52881)"})
+}
