@@ -85,12 +85,11 @@ func planRaw(s *setup) (pl *rawPlan, why string) {
 		return nil, fmt.Sprintf("%d read-only mounts with mounts below them, more than the %d a raw program pins", late, maxLate)
 	}
 	if c.SetupDev {
+		// devMode keeps only the permission bits: no set-user-ID bit for
+		// the chown to clear.
 		for _, d := range c.devices() {
-			switch {
-			case d.Type == "p":
+			if d.Type == "p" {
 				return nil, "device " + d.Path + ": a FIFO found in place is checked by its type, which needs Go"
-			case devMode(d)&(unix.S_ISUID|unix.S_ISGID) != 0:
-				return nil, "device " + d.Path + ": set-user-ID/set-group-ID bits are set again after the chown by the Go init"
 			}
 		}
 	}
