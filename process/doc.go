@@ -48,4 +48,33 @@
 // runtime.LockOSThread from the first step to execve. (setuid, setgid and
 // setgroups go through Go's AllThreadsSyscall, so no thread of this
 // process keeps root, as POSIX wants; cgo must be off, which it is.)
+//
+// # Without a second Go runtime
+//
+// RawSteps builds the same stage as a raw.Prog, the ops a raw-forked
+// child runs with no Go runtime (package raw): the runtime resolves the
+// user and the environment before the fork (ResolveForRaw, from the
+// rootfs's files, read in-root), fstat's the stdio it passes
+// (StatStdio), and the child does the rest with one system call per
+// step, or a group of them described by the Go step (the --explain lines
+// and the error texts are the Go steps'). The program is looked up by
+// the child after pivot_root (LookPathRaw) and executed by ExecRaw;
+// caps.Set.BoundingRaw/ApplyRaw and seccomp.LoadRaw plug into
+// Config.Raw as the Go steps plug into BeforeUser, AfterUser and Last.
+// Where they differ from the Go steps:
+//
+//   - oom_score_adj and the LSM attr files are written through
+//     /proc/self and /proc/thread-self (the child cannot put its pid in
+//     a path): symlinks, not magic links, so RESOLVE_NO_MAGICLINKS holds;
+//     the procfs checks are the same;
+//   - a $PATH candidate is tested with faccessat(2) X_OK as root (any
+//     execute bit, and not on a noexec mount: such a file is skipped,
+//     where LookPath picks it and execve fails) and skipped if it is a
+//     directory; a device or FIFO with an execute bit is not skipped;
+//   - all signals are set to SIG_DFL without reading them first (the
+//     child's handlers are already SIG_DFL or SIG_IGN);
+//   - the session keyring gets the new keyring's mask plus search, not
+//     its current mask plus search (KEYCTL_DESCRIBE is text);
+//   - setgroups(2) denied must be said (Config.SetgroupsDenied): with
+//     supplementary groups that is a *raw.NeedsGo, the Go init's error.
 package process

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -55,8 +56,10 @@ grep " _ses.rawproc-$CASE:" /proc/keys | awk '{print "keyring", $4, $5, $6, $8, 
 
 // rawCase is one process config run both ways.
 type rawCase struct {
-	cfg     process.Config
-	caps    *caps.Set
+	cfg  process.Config
+	caps *caps.Set
+	// prelude, run first: the sets root has when its chdir is refused.
+	prelude *caps.Set
 	filter  *seccomp.Filter
 	pers    *specs.LinuxPersonality
 	io      *specs.LinuxIOPriority
@@ -110,6 +113,13 @@ func rawCaseNamed(name, cwd string) (rawCase, error) {
 		io:   &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 3}}
 	switch name {
 	case "full":
+	case "retry": // root may not search cwd, the user may: chdir again as the user
+		st, err := caps.ReadStatus(0)
+		if err != nil {
+			return rawCase{}, err
+		}
+		dac := caps.MaskOf(capability.CAP_DAC_OVERRIDE, capability.CAP_DAC_READ_SEARCH)
+		c.prelude = &caps.Set{Effective: st.Permitted &^ dac, Permitted: st.Permitted, Last: set.Last}
 	case "plain": // no caps, no filter, no user, nothing kept
 		c.caps, c.filter, c.pers, c.io, c.keyring = nil, nil, nil, nil, ""
 		c.cfg.Process.User = specs.User{}
@@ -149,6 +159,7 @@ func goInit(name string) error {
 	if c.keyring != "" {
 		steps = append([]step.Step{process.SessionKeyringStep(c.keyring)}, steps...)
 	}
+	steps = append(c.prelude.ApplySteps(), steps...)
 	return (&step.Runner{}).Run(steps...)
 }
 
@@ -185,6 +196,9 @@ func rawProg(t *testing.T, c rawCase, stdio [3]*os.File) (*raw.Prog, error) {
 		t.Fatal(err)
 	}
 	p := &raw.Prog{}
+	if err := c.prelude.ApplyRaw(p); err != nil {
+		t.Fatal(err)
+	}
 	if c.keyring != "" {
 		if err := process.SessionKeyringRaw(p, c.keyring); err != nil {
 			t.Fatal(err)
@@ -264,8 +278,19 @@ func TestRawStepsMatchGoSteps(t *testing.T) {
 	signal.Ignore(syscall.SIGHUP)
 	defer signal.Reset(syscall.SIGHUP)
 	cwd := t.TempDir()
-	for _, name := range []string{"full", "plain"} {
+	userOnly := t.TempDir() + "/user-only" // 0700, the user's
+	if err := os.Mkdir(userOnly, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(userOnly, 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"full", "plain", "retry"} {
 		t.Run(name, func(t *testing.T) {
+			cwd := cwd
+			if name == "retry" {
+				cwd = userOnly
+			}
 			want, err := runCase(t, name, cwd, false)
 			if err != nil {
 				t.Fatalf("Go init: %v\n%s", err, want)
@@ -280,6 +305,9 @@ func TestRawStepsMatchGoSteps(t *testing.T) {
 			// SIGHUP (bit 0) was ignored here; sh ignores others itself.
 			if i := strings.Index(got, "SigIgn:\t"); i < 0 || !strings.ContainsAny(got[i+23:i+24], "02468ace") {
 				t.Errorf("SIGHUP still ignored:\n%s", got)
+			}
+			if name == "retry" && !strings.Contains(got, "cwd "+userOnly+"\n") {
+				t.Errorf("not in %s:\n%s", userOnly, got)
 			}
 			if name != "full" {
 				return
