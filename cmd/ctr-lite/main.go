@@ -21,7 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -389,7 +389,9 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 			shown = append(shown, c)
 		}
 	}
-	sort.Slice(shown, func(i, j int) bool { return shown[i].name < shown[j].name })
+	// slices.SortFunc of pointers, not sort.Slice: the binary has that
+	// sort already (flag's), sort.Slice's swapper and sort are 12 KiB more.
+	slices.SortFunc(shown, func(a, b *command) int { return strings.Compare(a.name, b.name) })
 	for _, c := range shown {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
 	}
