@@ -1,6 +1,7 @@
 package container
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,20 +15,25 @@ import (
 // What state and list print comes from the small status record when it
 // is there and from state.json otherwise (a container made by an older
 // ctr-lite, a record too large for one read, a create that got no
-// further than the directory), and is the same either way.
+// further than the directory), and is the same either way. A container
+// whose create has not ended does not exist for them (runc 1.1 has no
+// state.json yet), whichever file is read.
 func TestRecordMatchesState(t *testing.T) {
 	big := map[string]string{"k": strings.Repeat("v", maxRecord)}
 	tests := []struct {
-		name    string
-		ann     map[string]string
-		noSave  bool // the directory only, as a create just begun
-		dropRec bool // no status.json, as from an older ctr-lite
+		name     string
+		ann      map[string]string
+		noSave   bool // the directory only, as a create just begun
+		creating bool // saved with Creating, as during create's hooks
+		dropRec  bool // no status.json, as from an older ctr-lite
 	}{
 		{name: "record"},
 		{name: "annotations", ann: map[string]string{"org.example/a": "1", "b": "two"}},
 		{name: "no record", ann: map[string]string{"a": "1"}, dropRec: true},
 		{name: "record larger than one read", ann: big},
 		{name: "being created", noSave: true},
+		{name: "creating", creating: true},
+		{name: "creating without record", creating: true, dropRec: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,11 +43,12 @@ func TestRecordMatchesState(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer h.Close()
-			want := &Report{Version: specs.Version, ID: "c1", Status: string(specs.StateCreating)}
+			var want *Report
 			if !tc.noSave {
 				h.State = State{ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs", Pid: 1 << 30, PidStart: 7,
 					Created: time.Date(2026, 11, 30, 1, 2, 3, 4, time.UTC),
-					Config:  &specs.Spec{Version: specs.Version, Annotations: tc.ann}, CgroupPath: "c1"}
+					Config:  &specs.Spec{Version: specs.Version, Annotations: tc.ann}, CgroupPath: "c1",
+					Creating: tc.creating}
 				if err := h.Save(); err != nil {
 					t.Fatal(err)
 				}
@@ -53,6 +60,25 @@ func TestRecordMatchesState(t *testing.T) {
 				if err := os.Remove(filepath.Join(h.Dir, statusFile)); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tc.noSave || tc.creating {
+				if got, err := r.Describe("c1"); err != ErrNotExist {
+					t.Errorf("Describe = %+v, %v; want ErrNotExist", got, err)
+				}
+				if got, err := r.Load("c1"); err != ErrNotExist {
+					t.Errorf("Load = %+v, %v; want ErrNotExist", got, err)
+				}
+				var warned []string
+				r.Warn = func(f string, a ...any) { warned = append(warned, fmt.Sprintf(f, a...)) }
+				list, err := r.List()
+				ids, ierr := r.ListIDs()
+				if err != nil || len(list) != 0 || ierr != nil || len(ids) != 0 {
+					t.Errorf("List = %+v, %v; ListIDs = %q, %v; want none", list, err, ids, ierr)
+				}
+				if w := "load container c1: container does not exist"; len(warned) != 2 || warned[0] != w || warned[1] != w {
+					t.Errorf("warnings %q, want runc's %q from List and ListIDs", warned, w)
+				}
+				return
 			}
 			got, err := r.Describe("c1")
 			if err != nil {
@@ -67,6 +93,9 @@ func TestRecordMatchesState(t *testing.T) {
 			list, err := r.List()
 			if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], &owned) {
 				t.Errorf("List = %+v, %v; want [%+v]", list, err, &owned)
+			}
+			if ids, err := r.ListIDs(); err != nil || len(ids) != 1 || ids[0] != "c1" {
+				t.Errorf("ListIDs = %q, %v; want [c1]", ids, err)
 			}
 		})
 	}

@@ -1,6 +1,9 @@
 package container
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -47,6 +50,9 @@ func (r Root) describe(id string) (*Report, error) {
 		return nil, err
 	}
 	s := &rec.State
+	if !s.loaded() {
+		return nil, ErrNotExist // being created (see Load)
+	}
 	status := s.Status(r.dir(id), r.frozenFunc(s))
 	rep := &Report{
 		Version:     specs.Version,
@@ -65,9 +71,10 @@ func (r Root) describe(id string) (*Report, error) {
 
 // List describes every container under the root, each with its Owner as
 // runc's `list` gives it: the name of the user owning its state
-// directory, from the host's /etc/passwd, or "#UID". A container whose
-// state vanished between listing and reading (deleted meanwhile) is
-// skipped.
+// directory, from the host's /etc/passwd, or "#UID". As runc 1.1's list,
+// a container whose state does not load (being created, see Load, or
+// unreadable) is left out with a warning ("load container ID: ..."); one
+// deleted meanwhile is left out silently.
 func (r Root) List() ([]*Report, error) {
 	ids, err := r.IDs()
 	if err != nil {
@@ -103,11 +110,9 @@ func (r Root) List() ([]*Report, error) {
 	reps := make([]*Report, 0, len(ids))
 	names := map[int64]string{} // /etc/passwd is read once per owner
 	for i, rep := range all {
-		if errs[i] == ErrNotExist {
-			continue
-		}
 		if errs[i] != nil {
-			return nil, errs[i]
+			r.warnSkipped(ids[i], errs[i])
+			continue
 		}
 		name, ok := names[uids[i]]
 		if !ok {
@@ -118,6 +123,37 @@ func (r Root) List() ([]*Report, error) {
 		reps = append(reps, rep)
 	}
 	return reps, nil
+}
+
+// ListIDs is List's IDs only (runc list --quiet): each container's small
+// status record is read to leave out those List leaves out, not /proc.
+func (r Root) ListIDs() ([]string, error) {
+	ids, err := r.IDs()
+	if err != nil {
+		return nil, err
+	}
+	out := ids[:0]
+	for _, id := range ids {
+		rec, err := loadRecord(r.dir(id))
+		if err == nil && !rec.State.loaded() {
+			err = ErrNotExist
+		}
+		if err != nil {
+			r.warnSkipped(id, err)
+			continue
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// warnSkipped gives runc's line for a container list leaves out, unless
+// its state directory is gone (deleted since it was listed).
+func (r Root) warnSkipped(id string, err error) {
+	if _, serr := os.Lstat(r.dir(id)); errors.Is(serr, fs.ErrNotExist) {
+		return
+	}
+	r.warnf("load container %s: %v", id, err)
 }
 
 // listChunk is how many containers make another goroutine worth it.

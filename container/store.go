@@ -181,6 +181,10 @@ func (r Root) Open(id string) (*Handle, error) {
 
 // Load reads ROOT/ID's state without locking: state.json is only ever
 // replaced by rename(2), so a reader sees the old or the new file whole.
+// A container whose create has not finished (it runs, or was killed) is
+// ErrNotExist, as for runc 1.1, whose state.json is written when create
+// ends: what reads a container (state, list, ps, events, stats,
+// inspect) sees it once create is done; delete --force removes it.
 func (r Root) Load(id string) (*State, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -188,8 +192,18 @@ func (r Root) Load(id string) (*State, error) {
 	if err := r.check(false); err != nil {
 		return nil, err
 	}
-	return readState(r.dir(id))
+	s, err := readState(r.dir(id))
+	if err != nil {
+		return nil, err
+	}
+	if !s.loaded() {
+		return nil, ErrNotExist
+	}
+	return s, nil
 }
+
+// loaded: create finished, so the state is whole (see Load).
+func (s *State) loaded() bool { return !s.Creating && s.Pid != 0 }
 
 // IDs lists the containers under the root, sorted.
 func (r Root) IDs() ([]string, error) {

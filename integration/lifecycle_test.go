@@ -365,8 +365,9 @@ func TestUserListsContainers(t *testing.T) {
 	for _, id := range ids {
 		b.must("delete", id) // a created container can be deleted
 	}
-	if r = b.must("list", "--format", "json"); strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("list --format json of none = %q", r.stdout)
+	// runc 1.1 encodes its nil slice: null, not [].
+	if r = b.must("list", "--format", "json"); r.stdout != "null\n" {
+		t.Errorf("list --format json of none = %q, want runc's \"null\\n\"", r.stdout)
 	}
 }
 
@@ -1183,4 +1184,55 @@ func TestOrchestratorCreateWithTakenCgroupLeavesItAlone(t *testing.T) {
 			t.Errorf("%s left a container behind:\n%s", args[0], r)
 		}
 	}
+}
+
+// TestUserListsContainerBeingCreated: while create runs a createRuntime
+// hook, runc 1.1 has no state.json yet: list leaves the container out in
+// every format with "load container ID: container does not exist" on
+// stderr, and state, ps, events and stats say it does not exist. Once
+// create ends, it is there, created.
+func TestUserListsContainerBeingCreated(t *testing.T) {
+	b := newBundle(t, "listcreating", "sleep", "1000")
+	dir := t.TempDir()
+	b.spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{blockingHook(t, dir)}}
+	b.write()
+	cmd := startCtr(t, b, nil, "create", "--bundle", b.dir, b.id)
+	waitFile(t, filepath.Join(dir, "pids"))
+	b.pids = append(b.pids, descendants(cmd.Process.Pid)...)
+	warning := "ctr-lite: warning: load container " + b.id + ": container does not exist\n"
+	for _, tc := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"list"}, "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n"},
+		{[]string{"list", "-q"}, ""},
+		{[]string{"list", "--format", "json"}, "null\n"},
+	} {
+		if r := b.ctr(tc.args...); r.code != 0 || r.stdout != tc.out || r.stderr != warning {
+			t.Errorf("%v during create: want exit 0, %q and runc's warning %q:\n%s", tc.args, tc.out, warning, r)
+		}
+	}
+	for _, args := range [][]string{{"state"}, {"ps"}, {"events", "--stats"}, {"inspect"}} {
+		b.fail(append(args, b.id), args[0]+` "`+b.id+`": container does not exist`)
+	}
+	if r := b.must("stats", "--no-stream"); strings.Contains(r.stdout, b.id) {
+		t.Errorf("stats lists the container being created:\n%s", r)
+	}
+	// Let the hook end (EOF on its FIFO): create finishes.
+	w, err := os.OpenFile(filepath.Join(dir, "fifo"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if r := b.must("list", "-q"); r.stdout != b.id+"\n" || r.stderr != "" {
+		t.Errorf("list -q after create: %s", r)
+	}
+	if s := b.state(b.id); s.Status != "created" {
+		t.Errorf("state after create: %+v", s)
+	}
+	b.must("delete", "--force", b.id)
+	b.wantNothingLeft()
 }

@@ -38,8 +38,8 @@ var listCommand = &command{
 		var reps []*container.Report
 		var err error
 		if listOpts.quiet {
-			// Only the IDs: no container's state is read.
-			ids, err := rootOf(g).IDs()
+			// Only the IDs: each container's status record is read, /proc not.
+			ids, err := rootOf(g).ListIDs()
 			if err != nil {
 				return errorf("list: %w", err)
 			}
@@ -62,8 +62,8 @@ func printList(g *globals, reps []*container.Report, format string, quiet bool) 
 		return out.Flush()
 	}
 	if format == "json" {
-		if reps == nil {
-			reps = []*container.Report{}
+		if len(reps) == 0 {
+			reps = nil // null, as runc 1.1 encodes its nil slice
 		}
 		return json.NewEncoder(g.stdout).Encode(reps)
 	}
