@@ -196,13 +196,18 @@ func TestRawStepsBranches(t *testing.T) {
 		t.Fatalf("no %s %s after op %d", op, args, from)
 		return -1
 	}
-	// The cwd: a fast in-root open, else each missing component made.
+	// The cwd: a fast in-root open; else its parent opened and the last
+	// component made; else each component made from the root.
 	fast := find(0, "openat2", "/a/b")
-	if e := p.Ops[fast].Else; e[0] != unix.ENOENT || p.Steps[p.Ops[fast].Jump].Op != "mkdirat" {
-		t.Errorf("cwd open: else %v -> %s, want ENOENT -> mkdirat", e, p.Steps[p.Ops[fast].Jump].Op)
+	parent := int(p.Ops[fast].Jump)
+	if e := p.Ops[fast].Else; e[0] != unix.ENOENT || p.Steps[parent].Op != "openat2" || !strings.HasSuffix(p.Steps[parent].Args, `/a", O_PATH|O_DIRECTORY, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS`) {
+		t.Errorf("cwd open: else %v -> %s %s, want ENOENT -> open of /a", e, p.Steps[parent].Op, p.Steps[parent].Args)
+	}
+	if e, j := p.Ops[parent].Else, p.Ops[parent].Jump; e[0] != unix.ENOENT || p.Steps[j].Op != "mkdirat" || !strings.Contains(p.Steps[j].Args, `/a"`) {
+		t.Errorf("cwd parent open: else %v -> %s %s, want ENOENT -> mkdirat /a", e, p.Steps[j].Op, p.Steps[j].Args)
 	}
 	for _, part := range []string{"/a\"", "/a/b\""} {
-		mk := find(fast, "mkdirat", part)
+		mk := find(parent, "mkdirat", part)
 		if p.Ops[mk].Else[0] != unix.EEXIST || int(p.Ops[mk].Jump) != mk+1 {
 			t.Errorf("mkdirat %s: else %v -> %d, want EEXIST -> next", part, p.Ops[mk].Else, p.Ops[mk].Jump)
 		}

@@ -66,7 +66,7 @@ func rootfsHelper(mode string) int {
 			return 3
 		}
 	case "raw":
-		var p raw.Prog
+		p := raw.Prog{Explain: os.Getenv("RAWROOT_EXPLAIN") != ""}
 		if err := RawSteps(c, &p); err != nil {
 			fmt.Fprintln(os.Stderr, "helper: RawSteps:", err)
 			return 3
@@ -250,6 +250,8 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 			specs.Mount{Destination: "/mnt/shared", Type: "bind", Source: filepath.Join(host, "shared"), Options: []string{"rbind", "rshared"}}),
 			ReadonlyPaths: []string{"/etc"}}},
 		{"rootfsPropagation private", Config{Propagation: "private", Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev", "ro"}}}}},
+		{"cgroup2", Config{Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, {Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "ro"}},
+			{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

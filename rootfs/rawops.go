@@ -151,6 +151,22 @@ func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(s
 	done := b.goTo()
 	b.p.JumpHere(fast)
 	parts := strings.Split(clean, "/")
+	var dones []int
+	if n := len(parts); n > 1 {
+		// Most often only the last component is missing (/dev/pts in
+		// the new /dev): its parent opened in-root, it made there.
+		parent := strings.Join(parts[:n-1], "/")
+		up := b.orElse(b.openIn(base, parent, unix.O_PATH|unix.O_DIRECTORY, b.walk,
+			openInStep(name(parent), "O_PATH|O_DIRECTORY", "the parent (ENOENT: made too)")), unix.ENOENT)
+		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: fmt.Sprintf("%q, 0755", name(clean)),
+			Why: "the missing directory, made in its parent's fd (EEXIST: there already)"},
+			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(parts[n-1]), 0o755}, b.walk), unix.EEXIST)
+		b.p.JumpHere(mk)
+		b.close(b.walk, "<parent>")
+		b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", "the directory made"))
+		dones = append(dones, b.goTo())
+		b.p.JumpHere(up)
+	}
 	for i, part := range parts {
 		parent, made := base, strings.Join(parts[:i+1], "/")
 		if i > 0 {
@@ -167,7 +183,7 @@ func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(s
 		}
 	}
 	b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", "the directory made"))
-	b.p.JumpHere(done)
+	b.p.JumpHere(append(dones, done)...)
 }
 
 // mkdirRoot is mkdirAll below the rootfs.

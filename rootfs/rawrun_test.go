@@ -18,6 +18,9 @@ func runProg(p *raw.Prog) (int, syscall.Errno) {
 		if o.If != 0 && regs[o.If] == 0 {
 			continue
 		}
+		if o.SayLen != 0 {
+			syscall.RawSyscall(syscall.SYS_WRITE, 2, o.Say, o.SayLen) // --explain
+		}
 		switch o.Trap {
 		case raw.Goto:
 			i = int(o.Jump) - 1
