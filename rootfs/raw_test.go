@@ -175,7 +175,7 @@ func TestRawStepsOrder(t *testing.T) {
 	// register until the final mount_setattr.
 	for i, st := range p.Steps {
 		if st.Op == "fsmount" && strings.Contains(p.Steps[i+2].Args, "/sys>") && !strings.Contains(p.Steps[i+2].Args, "/sys/x") {
-			if st.Args != "<fs context>, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV" {
+			if !strings.HasSuffix(st.Args, ">, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV") {
 				t.Errorf("late /sys mounted %s, want it writable until the end", st.Args)
 			}
 		}
@@ -225,7 +225,7 @@ func TestRawStepsBranches(t *testing.T) {
 	if i := find(open, "fsconfig", `FSCONFIG_SET_FLAG, "ro"`); i > int(p.Ops[dirCheck].Jump) {
 		t.Errorf("the read-only tmpfs is not on the directory branch")
 	}
-	if i := find(open, "fsmount", ""); p.Steps[i].Args != "<fs context>, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY" {
+	if i := find(open, "fsmount", ""); !strings.HasSuffix(p.Steps[i].Args, ">, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY") {
 		t.Errorf("mask tmpfs: %s", p.Steps[i].Args)
 	}
 	// The readonly path: missing skips it, else a recursive clone made
@@ -335,8 +335,9 @@ func TestRawStepsExplain(t *testing.T) {
 		if o.Trap == raw.Goto {
 			continue
 		}
-		if o.SayLen == 0 {
-			t.Errorf("op %d (%s) has no explain line", i, p.Steps[i].Op)
+		quiet := o.Trap == unix.SYS_CLOSE || i > 0 && o.Trap == raw.Eq && p.Ops[i-1].Trap == raw.Eq
+		if (o.SayLen == 0) != quiet {
+			t.Errorf("op %d (%s): explain line %d bytes", i, p.Steps[i].Op, o.SayLen)
 		}
 		if st := p.Steps[i]; st.Op != "close" && st.Why == "" {
 			t.Errorf("op %d (%s %s) says no why", i, st.Op, st.Args)

@@ -89,7 +89,7 @@ func (b *rawBuilder) fsMount(m specs.Mount, rm rawMount, top raw.Reg, name strin
 			data = append(data, strings.Split(d, ",")...) // as mount(2) splits its data
 		}
 	}
-	open, create := b.newFs(fstype, source, rm.opts.flags, data, top, name)
+	open, create := b.newFs(fstype, source, rm.opts.flags, data, top, b.s.host(rm.dest))
 	if fstype != "cgroup2" || b.pl.v2mnt == "" {
 		b.moveMount(top, b.t, step.Step{Op: "move_mount", Args: fmt.Sprintf("%s, %q", name, b.s.host(rm.dest)), Why: whyFs(fstype)})
 		b.close(b.t, "<target>")
@@ -99,7 +99,7 @@ func (b *rawBuilder) fsMount(m specs.Mount, rm rawMount, top raw.Reg, name strin
 	b.orElse(create, unix.EPERM, unix.EBUSY)
 	attach := b.goTo()
 	b.p.JumpHere(create)
-	b.close(b.fs, "<fs context>")
+	b.close(b.fs, "<cgroup2 context>")
 	b.p.JumpHere(open)
 	b.openTree(b.pl.v2mnt, true, false, top, "a new cgroup2 mount was refused (a user namespace without its own cgroup namespace): bind the host's, as runc does")
 	b.moveMount(top, b.t, step.Step{Op: "move_mount", Args: fmt.Sprintf("%q, %q", b.pl.v2mnt, b.s.host(rm.dest)), Why: "the host's cgroup2 instead"})
@@ -115,16 +115,17 @@ func (b *rawBuilder) fsMount(m specs.Mount, rm rawMount, top raw.Reg, name strin
 }
 
 // newFs appends fsopen, fsconfig and fsmount of a new fstype instance
-// into top (newFs's calls; the filesystem flags of mount(2), sbFlags,
-// as fsconfig flags). It returns the fsopen and the create ops, for an
-// Else.
-func (b *rawBuilder) newFs(fstype, source string, flags uintptr, data []string, top raw.Reg, name string) (open, create int) {
+// for the mount at host path dest into top (newFs's calls; the
+// filesystem flags of mount(2), sbFlags, as fsconfig flags). It returns
+// the fsopen and the create ops, for an Else.
+func (b *rawBuilder) newFs(fstype, source string, flags uintptr, data []string, top raw.Reg, dest string) (open, create int) {
+	ctx := fmt.Sprintf("<%s for %s>", fstype, dest)
 	open = b.op(step.Step{Op: "fsopen", Args: fmt.Sprintf("%q, FSOPEN_CLOEXEC", fstype), Why: "a new " + fstype + " instance, configured before it is mounted"},
 		b.fs, unix.SYS_FSOPEN, []uintptr{b.str(fstype), unix.FSOPEN_CLOEXEC})
-	b.fsconfig(unix.FSCONFIG_SET_STRING, "source", source, "")
+	b.fsconfig(ctx, unix.FSCONFIG_SET_STRING, "source", source, "")
 	for _, f := range sbFlags {
 		if flags&f.flag != 0 {
-			b.fsconfig(unix.FSCONFIG_SET_FLAG, f.name, "", "a flag of the filesystem itself, as mount(2) sets it")
+			b.fsconfig(ctx, unix.FSCONFIG_SET_FLAG, f.name, "", "a flag of the filesystem itself, as mount(2) sets it")
 		}
 	}
 	for _, d := range data {
@@ -132,31 +133,31 @@ func (b *rawBuilder) newFs(fstype, source string, flags uintptr, data []string, 
 			continue
 		}
 		if k, v, ok := strings.Cut(d, "="); ok {
-			b.fsconfig(unix.FSCONFIG_SET_STRING, k, v, "")
+			b.fsconfig(ctx, unix.FSCONFIG_SET_STRING, k, v, "")
 		} else {
-			b.fsconfig(unix.FSCONFIG_SET_FLAG, k, "", "")
+			b.fsconfig(ctx, unix.FSCONFIG_SET_FLAG, k, "", "")
 		}
 	}
-	create = b.op(step.Step{Op: "fsconfig", Args: "<fs context>, FSCONFIG_CMD_CREATE", Why: "make the " + fstype + " instance"},
+	create = b.op(step.Step{Op: "fsconfig", Args: ctx + ", FSCONFIG_CMD_CREATE", Why: "make the " + fstype + " instance"},
 		0, unix.SYS_FSCONFIG, []uintptr{0, unix.FSCONFIG_CMD_CREATE, 0, 0, 0}, b.fs)
 	attrs, _ := fsAttrs(flags)
-	b.op(step.Step{Op: "fsmount", Args: fmt.Sprintf("<fs context>, FSMOUNT_CLOEXEC, %s", formatAttrBits(attrs)), Why: "a detached mount of it, with the mount's flags"},
+	b.op(step.Step{Op: "fsmount", Args: fmt.Sprintf("%s, FSMOUNT_CLOEXEC, %s", ctx, formatAttrBits(attrs)), Why: "a detached mount of it, with the mount's flags"},
 		top, unix.SYS_FSMOUNT, []uintptr{0, unix.FSMOUNT_CLOEXEC, uintptr(attrs)}, b.fs)
-	b.close(b.fs, "<fs context>")
+	b.close(b.fs, ctx)
 	return open, create
 }
 
-// fsconfig sets one option of the filesystem context in b.fs.
-func (b *rawBuilder) fsconfig(cmd uintptr, key, value, why string) {
+// fsconfig sets one option of the filesystem context in b.fs, named ctx.
+func (b *rawBuilder) fsconfig(ctx string, cmd uintptr, key, value, why string) {
 	if why == "" {
 		why = "an option of the filesystem"
 	}
 	if cmd == unix.FSCONFIG_SET_FLAG {
-		b.op(step.Step{Op: "fsconfig", Args: fmt.Sprintf("<fs context>, FSCONFIG_SET_FLAG, %q", key), Why: why},
+		b.op(step.Step{Op: "fsconfig", Args: fmt.Sprintf("%s, FSCONFIG_SET_FLAG, %q", ctx, key), Why: why},
 			0, unix.SYS_FSCONFIG, []uintptr{0, cmd, b.str(key), 0, 0}, b.fs)
 		return
 	}
-	b.op(step.Step{Op: "fsconfig", Args: fmt.Sprintf("<fs context>, FSCONFIG_SET_STRING, %q, %q", key, value), Why: why},
+	b.op(step.Step{Op: "fsconfig", Args: fmt.Sprintf("%s, FSCONFIG_SET_STRING, %q, %q", ctx, key, value), Why: why},
 		0, unix.SYS_FSCONFIG, []uintptr{0, cmd, b.str(key), b.str(value), 0}, b.fs)
 }
 
@@ -167,7 +168,7 @@ func (b *rawBuilder) fsconfig(cmd uintptr, key, value, why string) {
 func (b *rawBuilder) cgroupV1(rm rawMount, top raw.Reg, name string) {
 	flags := rm.opts.flags &^ unix.MS_RDONLY
 	b.mkdirRoot(rm.dest, b.t, whyCgroupTmpfs)
-	b.newFs("tmpfs", "tmpfs", flags, []string{"mode=755"}, top, name)
+	b.newFs("tmpfs", "tmpfs", flags, []string{"mode=755"}, top, b.s.host(rm.dest))
 	b.moveMount(top, b.t, step.Step{Op: "move_mount", Args: fmt.Sprintf("%s, %q", name, b.s.host(rm.dest)), Why: whyCgroupTmpfs})
 	b.close(b.t, "<target>")
 	hflags := rm.cgroupFlags() &^ unix.MS_REC

@@ -117,8 +117,12 @@ func (b *rawBuilder) jumpTo(i int, target int32) { b.p.Ops[i].Jump = target }
 // goTo appends a jump, its target set later (JumpHere).
 func (b *rawBuilder) goTo() int { return b.p.Add(raw.Op{Trap: raw.Goto}, step.Step{}) }
 
+// close closes the fd in r; --explain leaves it out (hygiene, not a
+// step of the container's setup).
 func (b *rawBuilder) close(r raw.Reg, what string) {
-	b.op(step.Step{Op: "close", Args: what}, 0, unix.SYS_CLOSE, nil, r)
+	o := raw.Op{Trap: unix.SYS_CLOSE}
+	o.In[0] = r
+	b.p.AddQuiet(o, step.Step{Op: "close", Args: what})
 }
 
 // Flags of the in-root opens (openInRoot's).
@@ -279,7 +283,7 @@ func (b *rawBuilder) rdevIs(rdev uint64, name string, e syscall.Errno) {
 	major, minor := uintptr(unix.Major(rdev)), uintptr(unix.Minor(rdev))
 	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_major), major, uintptr(e), 4}},
 		step.Step{Op: "check", Args: fmt.Sprintf("%s is device %d:%d", name, major, minor), Why: "nothing else may stand there"})
-	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_minor), minor, uintptr(e), 4}},
+	b.p.AddQuiet(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_minor), minor, uintptr(e), 4}},
 		step.Step{Op: "check", Args: fmt.Sprintf("%s is device %d:%d", name, major, minor), Why: "nothing else may stand there"})
 }
 

@@ -54,7 +54,7 @@ func (b *rawBuilder) masks() error {
 		name := "<" + host + ">"
 		missing := b.orElse(b.openIn(b.root, p, unix.O_PATH, b.t, openInStep(host, "O_PATH", whyMask+" (ENOENT: nothing to hide)")), unix.ENOENT)
 		file := b.orElse(b.isDir(b.t, name), unix.ENOTDIR)
-		b.newFs("tmpfs", "tmpfs", unix.MS_RDONLY, nil, b.top, "<tmpfs>")
+		b.newFs("tmpfs", "tmpfs", unix.MS_RDONLY, nil, b.top, host)
 		b.moveMount(b.top, b.t, step.Step{Op: "move_mount", Args: fmt.Sprintf("<read-only tmpfs>, %q", host), Why: whyMask + ": an empty read-only tmpfs over a directory"})
 		done := b.goTo()
 		b.p.JumpHere(file)
