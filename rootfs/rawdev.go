@@ -83,7 +83,7 @@ func (b *rawBuilder) device(d specs.LinuxDevice, umask raw.Reg) {
 	b.p.JumpHere(mk)
 	b.op(restore, 0, unix.SYS_UMASK, nil, umask)
 	st := b.orElse(b.op(step.Step{Op: "statx", Args: fmt.Sprintf("%q, AT_SYMLINK_NOFOLLOW, STATX_TYPE", host), Why: "what is there (ENOENT: mknod was not allowed)"},
-		0, unix.SYS_STATX, []uintptr{0, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, b.statx}, b.dir), unix.ENOENT)
+		0, unix.SYS_STATX, []uintptr{0, base, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, addr(b.statx)}, b.dir), unix.ENOENT)
 	b.rdevIs(rdev, fmt.Sprintf("%q", host), unix.EEXIST)
 	done2 := b.goTo()
 

@@ -34,7 +34,7 @@ type rawBuilder struct {
 
 	late []rawLate // pinned until the final steps, in mount order
 
-	statx, statfs uintptr // buffers the child's statx(2), fstatfs(2) fill
+	statx, statfs []byte // buffers the child's statx(2), fstatfs(2) fill
 	hows          map[[2]uint64]uintptr
 	strs          map[string]uintptr
 }
@@ -56,10 +56,17 @@ func newRawBuilder(s *setup, pl *rawPlan, p *raw.Prog) *rawBuilder {
 	if len(pl.cgroups) > 0 {
 		b.cg = p.Reg()
 	}
-	b.statx = p.Bytes(make([]byte, unsafe.Sizeof(unix.Statx_t{})))
-	b.statfs = p.Bytes(make([]byte, unsafe.Sizeof(unix.Statfs_t{})))
+	// uint64s: aligned for the words Eq reads.
+	for _, buf := range []*[]byte{&b.statx, &b.statfs} {
+		words := make([]uint64, (unsafe.Sizeof(unix.Statx_t{})+7)/8)
+		p.Keep(words)
+		*buf = unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)
+	}
 	return b
 }
+
+// addr is the address of buf, which the Prog keeps alive.
+func addr(buf []byte) uintptr { return uintptr(unsafe.Pointer(&buf[0])) }
 
 // atFdcwd is AT_FDCWD as a word: a path relative to the cwd (an absolute
 // host path, before the pivot).
@@ -272,7 +279,7 @@ func (b *rawBuilder) isDir(r raw.Reg, name string) int {
 // number rdev; else the child fails with errno e.
 func (b *rawBuilder) statxRdev(r raw.Reg, rdev uint64, name string, e syscall.Errno) {
 	b.op(step.Step{Op: "statx", Args: name + `, "", AT_EMPTY_PATH, STATX_TYPE`, Why: "the device number of what is there"},
-		0, unix.SYS_STATX, []uintptr{0, b.str(""), unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, b.statx}, r)
+		0, unix.SYS_STATX, []uintptr{0, b.str(""), unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, addr(b.statx)}, r)
 	b.rdevIs(rdev, name, e)
 }
 
@@ -281,17 +288,17 @@ func (b *rawBuilder) statxRdev(r raw.Reg, rdev uint64, name string, e syscall.Er
 func (b *rawBuilder) rdevIs(rdev uint64, name string, e syscall.Errno) {
 	var st unix.Statx_t
 	major, minor := uintptr(unix.Major(rdev)), uintptr(unix.Minor(rdev))
-	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_major), major, uintptr(e), 4}},
+	b.p.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&b.statx[unsafe.Offsetof(st.Rdev_major)]), Args: [6]uintptr{1: major, 2: uintptr(e), 3: 4}},
 		step.Step{Op: "check", Args: fmt.Sprintf("%s is device %d:%d", name, major, minor), Why: "nothing else may stand there"})
-	b.p.AddQuiet(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statx + unsafe.Offsetof(st.Rdev_minor), minor, uintptr(e), 4}},
+	b.p.AddQuiet(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&b.statx[unsafe.Offsetof(st.Rdev_minor)]), Args: [6]uintptr{1: minor, 2: uintptr(e), 3: 4}},
 		step.Step{Op: "check", Args: fmt.Sprintf("%s is device %d:%d", name, major, minor), Why: "nothing else may stand there"})
 }
 
 // isProc checks the handle in r is on a procfs (fstatfs(2) f_type
 // PROC_SUPER_MAGIC, procfs.Check); else the child fails EXDEV.
 func (b *rawBuilder) isProc(r raw.Reg, name string) {
-	b.op(step.Step{Op: "fstatfs", Args: name, Why: "what filesystem it is on"}, 0, sysFstatfs, fstatfsArgs(b.statfs), r)
+	b.op(step.Step{Op: "fstatfs", Args: name, Why: "what filesystem it is on"}, 0, sysFstatfs, fstatfsArgs(addr(b.statfs)), r)
 	var st unix.Statfs_t
-	b.p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{b.statfs + unsafe.Offsetof(st.Type), unix.PROC_SUPER_MAGIC, uintptr(unix.EXDEV), unsafe.Sizeof(st.Type)}},
+	b.p.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&b.statfs[unsafe.Offsetof(st.Type)]), Args: [6]uintptr{1: unix.PROC_SUPER_MAGIC, 2: uintptr(unix.EXDEV), 3: unsafe.Sizeof(st.Type)}},
 		step.Step{Op: "check", Args: name + " f_type == PROC_SUPER_MAGIC", Why: "a write meant for the kernel must not land in another filesystem (CVE-2025-52881)"})
 }
