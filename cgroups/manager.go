@@ -771,6 +771,21 @@ func (m *Manager) Frozen() (bool, error) {
 	return frozen, nil
 }
 
+// FreezerFile is the file Frozen reads: cgroup v2's cgroup.freeze, or
+// v1's freezer.state (then freezer.self_freezing when FROZEN); "" when
+// the group has no freezer (Frozen is then false).
+func (m *Manager) FreezerFile() string {
+	switch {
+	case len(m.dirs) == 0:
+		return ""
+	case m.mode == Unified:
+		return filepath.Join(m.dirs[""], "cgroup.freeze")
+	case m.dirs["freezer"] == "":
+		return ""
+	}
+	return filepath.Join(m.dirs["freezer"], "freezer.state")
+}
+
 // OOMKills is how many processes the kernel's OOM killer killed in the
 // group: the oom_kill counter of v1 memory.oom_control or v2
 // memory.events.

@@ -2,17 +2,22 @@ package container
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/process"
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Report is what `state` and `list --format json` print: the spec's state
@@ -31,7 +36,8 @@ type Report struct {
 }
 
 // Describe reports one container's state as the kernel shows it now.
-// Owner is empty, as in runc's `state`; List fills it.
+// Owner is empty, as in runc's `state`; List fills it. Under --explain
+// each read is explained (prefix "state").
 func (r Root) Describe(id string) (*Report, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -39,21 +45,59 @@ func (r Root) Describe(id string) (*Report, error) {
 	if err := r.check(false); err != nil {
 		return nil, err
 	}
-	return r.describe(id)
+	return r.describe(r.runner("state"), id)
 }
 
-// describe is Describe of a validated ID in a checked root. It reads the
-// container's small status record, not its whole state (see statusFile).
-func (r Root) describe(id string) (*Report, error) {
-	rec, err := loadRecord(r.dir(id))
+// describe is Describe of a validated ID in a checked root, its reads
+// steps of run. It reads the container's small status record, not its
+// whole state (see statusFile).
+func (r Root) describe(run *step.Runner, id string) (*Report, error) {
+	dir := r.dir(id)
+	var rec *record
+	var err error
+	run.RunOne(step.Step{Op: "read", Args: filepath.Join(dir, statusFile),
+		Why: "the container's state as create saved it: the init's pid and start time, bundle, cgroup (state.json when there is no " + statusFile + ")",
+		Do: func() error {
+			if rec, err = loadRecord(dir); err == nil && !rec.State.loaded() {
+				err = ErrNotExist // being created (see Load)
+			}
+			return nil
+		},
+		ReadBack: func() (string, error) {
+			if err == ErrNotExist {
+				return "create has not ended: no container yet, as for runc", nil
+			}
+			if err != nil {
+				return err.Error(), nil
+			}
+			return fmt.Sprintf("pid %d, starttime %d, bundle %s", rec.State.Pid, rec.State.PidStart, rec.State.Bundle), nil
+		}})
 	if err != nil {
 		return nil, err
 	}
 	s := &rec.State
-	if !s.loaded() {
-		return nil, ErrNotExist // being created (see Load)
+	var cg *cgroups.Manager
+	manager := func() *cgroups.Manager {
+		if cg == nil {
+			cg, _ = s.cgroup()
+		}
+		return cg
 	}
-	status := s.Status(r.dir(id), r.frozenFunc(s))
+	frozen := func() bool {
+		m := manager()
+		if m == nil {
+			return false
+		}
+		f, err := m.Frozen()
+		return err == nil && f
+	}
+	freezer := func() string {
+		if m := manager(); m != nil {
+			return m.FreezerFile()
+		}
+		return ""
+	}
+	status := s.status(run, dir, frozen, freezer)
 	rep := &Report{
 		Version:     specs.Version,
 		ID:          s.ID,
@@ -74,9 +118,11 @@ func (r Root) describe(id string) (*Report, error) {
 // directory, from the host's /etc/passwd, or "#UID". As runc 1.1's list,
 // a container whose state does not load (being created, see Load, or
 // unreadable) is left out with a warning ("load container ID: ..."); one
-// deleted meanwhile is left out silently.
+// deleted meanwhile is left out silently. Under --explain each read is
+// explained (prefix "list"), one container after the other.
 func (r Root) List() ([]*Report, error) {
-	ids, err := r.IDs()
+	run := r.runner("list")
+	ids, err := r.listIDs(run)
 	if err != nil {
 		return nil, err
 	}
@@ -88,12 +134,15 @@ func (r Root) List() ([]*Report, error) {
 	workers := min(runtime.GOMAXPROCS(0), (len(ids)+listChunk-1)/listChunk)
 	read := func(w int) {
 		for i := w; i < len(ids); i += workers {
-			all[i], errs[i] = r.describe(ids[i])
-			uids[i] = r.ownerUID(ids[i])
+			all[i], errs[i] = r.describe(run, ids[i])
+			if errs[i] == nil {
+				uids[i] = r.ownerUID(run, ids[i])
+			}
 		}
 	}
-	if workers <= 1 {
-		// A goroutine to wait for would only wake another thread.
+	if workers <= 1 || r.Explain != nil {
+		// A goroutine to wait for would only wake another thread; the
+		// explained reads are shown in order.
 		workers = 1
 		read(0)
 	} else {
@@ -116,7 +165,9 @@ func (r Root) List() ([]*Report, error) {
 		}
 		name, ok := names[uids[i]]
 		if !ok {
-			name = ownerName(uids[i])
+			run.RunOne(step.Step{Op: "read", Args: "/etc/passwd", Why: fmt.Sprintf("the name of uid %d, the OWNER (#UID when it has none)", uids[i]),
+				Do:       func() error { name = ownerName(uids[i]); return nil },
+				ReadBack: func() (string, error) { return name, nil }})
 			names[uids[i]] = name
 		}
 		rep.Owner = name
@@ -125,19 +176,40 @@ func (r Root) List() ([]*Report, error) {
 	return reps, nil
 }
 
+// listIDs is IDs as a step of run.
+func (r Root) listIDs(run *step.Runner) (ids []string, err error) {
+	run.RunOne(step.Step{Op: "getdents64", Args: r.Dir, Why: "each directory under --root is a container's state",
+		Do:       func() error { ids, err = r.IDs(); return nil },
+		ReadBack: func() (string, error) { return fmt.Sprintf("%d: %s", len(ids), strings.Join(ids, " ")), nil }})
+	return ids, err
+}
+
 // ListIDs is List's IDs only (runc list --quiet): each container's small
 // status record is read to leave out those List leaves out, not /proc.
 func (r Root) ListIDs() ([]string, error) {
-	ids, err := r.IDs()
+	run := r.runner("list")
+	ids, err := r.listIDs(run)
 	if err != nil {
 		return nil, err
 	}
 	out := ids[:0]
 	for _, id := range ids {
-		rec, err := loadRecord(r.dir(id))
-		if err == nil && !rec.State.loaded() {
-			err = ErrNotExist
-		}
+		var rec *record
+		var err error
+		run.RunOne(step.Step{Op: "read", Args: filepath.Join(r.dir(id), statusFile),
+			Why: "is create done (runc lists only the containers whose state loads)",
+			Do: func() error {
+				if rec, err = loadRecord(r.dir(id)); err == nil && !rec.State.loaded() {
+					err = ErrNotExist
+				}
+				return nil
+			},
+			ReadBack: func() (string, error) {
+				if err != nil {
+					return err.Error() + ": left out", nil
+				}
+				return "listed", nil
+			}})
 		if err != nil {
 			r.warnSkipped(id, err)
 			continue
@@ -172,12 +244,18 @@ func (r Root) frozenFunc(s *State) func() bool {
 }
 
 // ownerUID is the uid owning id's state directory, -1 if it is gone.
-func (r Root) ownerUID(id string) int64 {
-	var st unix.Stat_t
-	if err := unix.Stat(r.dir(id), &st); err != nil {
-		return -1
-	}
-	return int64(st.Uid)
+func (r Root) ownerUID(run *step.Runner, id string) int64 {
+	uid := int64(-1)
+	run.RunOne(step.Step{Op: "stat", Args: r.dir(id), Why: "the owner of the state directory is the container's OWNER",
+		Do: func() error {
+			var st unix.Stat_t
+			if err := unix.Stat(r.dir(id), &st); err == nil {
+				uid = int64(st.Uid)
+			}
+			return nil
+		},
+		ReadBack: func() (string, error) { return "uid " + strconv.FormatInt(uid, 10), nil }})
+	return uid
 }
 
 // ownerName names a state directory's owner as runc's list.go does: the

@@ -3,6 +3,7 @@ package container
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // processStart reads starttime (field 22) and the state letter (field 3)
@@ -48,37 +51,87 @@ func processStart(pid int) (start uint64, state byte, err error) {
 
 // InitAlive reports whether the state's init process still runs: its PID
 // exists, is not a zombie, and started when ours did (not a recycled PID).
-func (s *State) InitAlive() bool {
-	if s.Pid <= 0 {
-		return false
-	}
-	start, st, err := processStart(s.Pid)
-	if err != nil {
-		return false
-	}
-	return st != 'Z' && st != 'X' && start == s.PidStart
-}
+func (s *State) InitAlive() bool { return s.initAlive(nil) }
 
 // Status derives the OCI status (runtime.md "State") from the kernel and
 // the state directory, never from a stored field that could go stale.
 // frozen, if non-nil, tells whether the container's cgroup is frozen.
 func (s *State) Status(dir string, frozen func() bool) specs.ContainerState {
+	return s.status(nil, dir, frozen, nil)
+}
+
+// status is Status with each kernel read a step of run, explained under
+// --explain (nil: none); freezer, if set, names the file frozen reads.
+func (s *State) status(run *step.Runner, dir string, frozen func() bool, freezer func() string) specs.ContainerState {
 	if s.Pid == 0 {
 		return specs.StateCreating
 	}
-	if !s.InitAlive() {
+	if !s.initAlive(run) {
 		return specs.StateStopped
 	}
 	if s.Creating {
 		return specs.StateCreating
 	}
-	if _, err := os.Lstat(filepath.Join(dir, execFifo)); err == nil {
+	fifo := filepath.Join(dir, execFifo)
+	var ferr error
+	run.RunOne(step.Step{Op: "lstat", Args: fifo,
+		Why: "create makes the exec FIFO, start's open of it removes it: there, the container is created, not started",
+		Do:  func() error { _, ferr = os.Lstat(fifo); return nil },
+		ReadBack: func() (string, error) {
+			if ferr == nil {
+				return "there: created", nil
+			}
+			return "absent: started", nil
+		}})
+	if ferr == nil {
 		return specs.StateCreated
 	}
-	if frozen != nil && frozen() {
+	if frozen == nil {
+		return specs.StateRunning
+	}
+	file := ""
+	if freezer != nil {
+		file = freezer()
+	}
+	var isFrozen bool
+	run.RunOne(step.Step{Op: "read", Args: file,
+		Why: "the cgroup freezer: a frozen group is a paused container",
+		Do:  func() error { isFrozen = frozen(); return nil },
+		ReadBack: func() (string, error) {
+			if isFrozen {
+				return "frozen: paused", nil
+			}
+			return "not frozen: running", nil
+		}})
+	if isFrozen {
 		return statusPaused
 	}
 	return specs.StateRunning
+}
+
+// initAlive is InitAlive as a step of run: one read of /proc/PID/stat.
+func (s *State) initAlive(run *step.Runner) bool {
+	if s.Pid <= 0 {
+		return false
+	}
+	var start uint64
+	var st byte
+	var err error
+	alive := func() bool { return err == nil && st != 'Z' && st != 'X' && start == s.PidStart }
+	run.RunOne(step.Step{Op: "read", Args: "/proc/" + strconv.Itoa(s.Pid) + "/stat",
+		Why: "the init's state letter and start time: alive, not a zombie, and not another process on a reused pid (it started when the recorded one did)",
+		Do:  func() error { start, st, err = processStart(s.Pid); return nil },
+		ReadBack: func() (string, error) {
+			if err != nil {
+				return fmt.Sprintf("%v: stopped", err), nil
+			}
+			verdict := "stopped"
+			if alive() {
+				verdict = "alive"
+			}
+			return fmt.Sprintf("state %c, starttime %d (recorded %d): %s", st, start, s.PidStart, verdict), nil
+		}})
+	return alive()
 }
 
 // statusPaused is runc's status of a frozen container (runtime.md

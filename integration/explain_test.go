@@ -44,3 +44,65 @@ func TestUserExplainsStartAndKill(t *testing.T) {
 	b.must("delete", b.id)
 	b.wantNothingLeft()
 }
+
+// list and state explain the kernel reads they decide a status from, in
+// the order they make them: the container's saved state, the init's
+// /proc/PID/stat (alive, not a reused pid), the exec FIFO (created or
+// started), the cgroup freezer (paused); list also the state directory's
+// owner and /etc/passwd. What they print on stdout is unchanged.
+func TestUserExplainsListAndState(t *testing.T) {
+	b := newBundle(t, "explainls", "sleep", "1000")
+	b.mustDetached("create", "-b", b.dir, b.id)
+	pid := b.state(b.id).Pid
+	dir := filepath.Join(b.root, b.id)
+	wantLines := func(what string, r result, want ...string) {
+		t.Helper()
+		last := -1
+		for _, w := range want {
+			i := strings.Index(r.stderr, w)
+			if i < 0 {
+				t.Errorf("%s --explain lacks %q:\n%s", what, w, r.stderr)
+				continue
+			}
+			if i < last {
+				t.Errorf("%s --explain: %q out of order:\n%s", what, w, r.stderr)
+			}
+			last = i
+		}
+		plain := b.must(strings.Fields(what)...)
+		if plain.stderr != "" || (plain.stdout != r.stdout && what != "list") {
+			t.Errorf("%s: without --explain stdout %q stderr %q; with it stdout %q", what, plain.stdout, plain.stderr, r.stdout)
+		}
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	wantLines("state "+b.id, b.must("--explain", "state", b.id),
+		"explain[state]: read("+filepath.Join(dir, "status.json")+")",
+		"explain[state]: read("+stat+")", "    -> state ", ": alive\n",
+		"explain[state]: lstat("+filepath.Join(dir, "exec.fifo")+")", "    -> there: created")
+	b.must("start", b.id)
+	b.must("pause", b.id)
+	freezer := "freezer.state)"
+	if !exists("/sys/fs/cgroup/freezer") {
+		freezer = "cgroup.freeze)"
+	}
+	wantLines("state "+b.id, b.must("--explain", "state", b.id),
+		"explain[state]: read("+stat+")", "    -> absent: started", freezer, "    -> frozen: paused")
+	b.must("resume", b.id)
+	wantLines("list", b.must("--explain", "list"),
+		"explain[list]: getdents64("+b.root+")", "    -> 1: "+b.id,
+		"explain[list]: read("+filepath.Join(dir, "status.json")+")",
+		"explain[list]: read("+stat+")", "    -> absent: started", freezer, "    -> not frozen: running",
+		"explain[list]: stat("+dir+")", "    -> uid 0",
+		"explain[list]: read(/etc/passwd)", "    -> root")
+	wantLines("list -q", b.must("--explain", "list", "-q"),
+		"explain[list]: getdents64("+b.root+")", "explain[list]: read("+filepath.Join(dir, "status.json")+")", "    -> listed")
+	b.must("kill", b.id, "KILL")
+	b.waitStatus(b.id, "stopped")
+	r := b.must("--explain", "state", b.id)
+	wantLines("state "+b.id, r, "explain[state]: read("+stat+")", ": stopped\n") // a zombie or gone
+	if strings.Contains(r.stderr, "exec.fifo") {
+		t.Errorf("state of a stopped container looked at the exec FIFO:\n%s", r.stderr)
+	}
+	b.must("delete", b.id)
+	b.wantNothingLeft()
+}
