@@ -3,6 +3,7 @@ package rootfs
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/namespaces"
 	"github.com/ctr-lite/ctr-lite/raw"
 	"github.com/ctr-lite/ctr-lite/step"
 )
@@ -118,6 +120,51 @@ func runInRoot(t *testing.T, mode string, c Config, script string) string {
 	if err != nil {
 		t.Fatalf("%s helper: %v\n%s", mode, err, out)
 	}
+	return string(out)
+}
+
+// startRaw runs c's RawSteps ops in a child started by namespaces.Start
+// (new mount, PID, IPC, UTS and network namespaces: the raw child of a
+// container), then busybox sh -c script there, and returns its output.
+func startRaw(t *testing.T, c Config, script string) string {
+	t.Helper()
+	p := &raw.Prog{Explain: os.Getenv("RAWROOT_EXPLAIN") != ""}
+	if err := RawSteps(c, p); err != nil {
+		t.Fatalf("RawSteps: %v", err)
+	}
+	sh, err := p.Str("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv, err := p.Strs([]string{"busybox", "sh", "-c", script})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envp, err := p.Strs([]string{"PATH=/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Done(step.Step{Op: "write", Args: "status pipe, done"})
+	p.Sys(step.Step{Op: "execve", Args: `"/bin/busybox"`}, unix.SYS_EXECVE, sh, argv, envp)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var ns []specs.LinuxNamespace
+	for _, k := range []specs.LinuxNamespaceType{"mount", "pid", "ipc", "uts", "network"} {
+		ns = append(ns, specs.LinuxNamespace{Type: k})
+	}
+	proc, err := namespaces.Start(&namespaces.Config{Namespaces: ns, Stdout: w, Stderr: w, Prog: p}, nil)
+	w.Close()
+	if err != nil {
+		t.Fatalf("raw child: %v", err)
+	}
+	out, _ := io.ReadAll(r)
+	if st, err := proc.Wait(); err != nil || !st.Success() {
+		t.Fatalf("raw child: %v %v\n%s", st, err, out)
+	}
+	runtime.KeepAlive(p.KeepAlive())
 	return string(out)
 }
 
@@ -233,48 +280,66 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 		b.WriteString("echo ==root; touch /x 2>&1; pwd\n")
 		return b.String()
 	}
-	cases := []struct {
+	type testCase struct {
 		name string
 		c    Config
-	}{
-		{"default spec", Config{SetupDev: true, Mounts: defaultMounts(), MaskedPaths: DefaultMaskedPaths(), ReadonlyPaths: DefaultReadonlyPaths()}},
+		fds  bool // also run the ops in a helper that lists the fds left open
+	}
+	cases := []testCase{
+		{"default spec", Config{SetupDev: true, Mounts: defaultMounts(), MaskedPaths: DefaultMaskedPaths(), ReadonlyPaths: DefaultReadonlyPaths()}, true},
 		{"binds, masks, sysctls, devices", Config{SetupDev: true, Mounts: withBinds, Readonly: true, Cwd: "/work/deep/dir",
 			MaskedPaths:   append(DefaultMaskedPaths(), "/etc/hostname", "/etc/maskdir", "/nope/missing", "/data/sub"),
 			ReadonlyPaths: append(DefaultReadonlyPaths(), "/etc/rodir", "/missing/ro"),
 			ProcWrites: []ProcWrite{{Path: "sys/net/ipv4/ip_forward", Value: "1", Why: "sysctl net.ipv4.ip_forward"},
 				{Path: "sys/kernel/shm_rmid_forced", Value: "1", Why: "sysctl kernel.shm_rmid_forced"}},
 			Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: &mode, UID: &uid, GID: &gid},
-				{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200}, {Path: "/dev/loop9", Type: "b", Major: 7, Minor: 9}}}},
-		{"no pivot", Config{SetupDev: true, NoPivot: true, Mounts: defaultMounts()[:3], MaskedPaths: []string{"/proc/kcore", "/etc/hostname"}}},
-		{"rootfsPropagation rshared", Config{SetupDev: true, Propagation: "rshared", Mounts: append(defaultMounts()[:2],
+				{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200}, {Path: "/dev/loop9", Type: "b", Major: 7, Minor: 9}}}, true},
+		{name: "no pivot", c: Config{SetupDev: true, NoPivot: true, Mounts: defaultMounts()[:3], MaskedPaths: []string{"/proc/kcore", "/etc/hostname"}}},
+		{name: "rootfsPropagation rshared", c: Config{SetupDev: true, Propagation: "rshared", Mounts: append(defaultMounts()[:2],
 			specs.Mount{Destination: "/mnt/shared", Type: "bind", Source: filepath.Join(host, "shared"), Options: []string{"rbind", "rshared"}}),
 			ReadonlyPaths: []string{"/etc"}}},
-		{"rootfsPropagation private", Config{Propagation: "private", Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev", "ro"}}}}},
-		{"cgroup2", Config{Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, {Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "ro"}},
+		{name: "rootfsPropagation private", c: Config{Propagation: "private", Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev", "ro"}}}}},
+		{name: "cgroup2", c: Config{Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, {Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "ro"}},
 			{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var outs [2]string
-			for i, mode := range []string{"go", "raw"} {
+			modes := []string{"go", "start"}
+			if tc.fds {
+				modes = append(modes, "raw")
+			}
+			outs := make([]string, len(modes))
+			for i, mode := range modes {
 				c := tc.c
 				c.Rootfs = newTestRootfs(t)
 				for _, d := range []string{"etc/maskdir", "etc/rodir"} {
 					os.MkdirAll(filepath.Join(c.Rootfs, d), 0o755)
 				}
 				if hasCgroupMount(c) && !hostUnified() {
-					c.CgroupView = &CgroupView{} // read by the helper, in its cgroup
+					// A helper reads it in its cgroup, the raw child
+					// is in this process's: the same one.
+					cv, err := ReadCgroupView()
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.CgroupView = cv
 				}
 				if err := c.Validate(); err != nil {
 					t.Fatal(err)
 				}
-				outs[i] = normalize(runInRoot(t, mode, c, script(c)), c.Rootfs)
+				if mode == "start" {
+					outs[i] = normalize(startRaw(t, c, script(c)), c.Rootfs)
+				} else {
+					outs[i] = normalize(runInRoot(t, mode, c, script(c)), c.Rootfs)
+				}
 			}
 			if os.Getenv("RAWROOT_PEEK") != "" {
 				t.Logf("%s", outs[1])
 			}
-			if outs[0] != outs[1] {
-				t.Errorf("the raw ops made another root than the Go steps:\n%s", lineDiff(outs[0], outs[1]))
+			for i := 1; i < len(outs); i++ {
+				if outs[0] != outs[i] {
+					t.Errorf("the raw ops (%s) made another root than the Go steps:\n%s", modes[i], lineDiff(outs[0], outs[i]))
+				}
 			}
 			if !strings.Contains(outs[1], "==root") {
 				t.Errorf("the script did not run to the end:\n%s", outs[1])
