@@ -292,9 +292,10 @@ func TestDeviceFilterOnTheKernel(t *testing.T) {
 	}
 }
 
-// TestDevicesV1OnTheKernel: a fresh v1 group gets deny-all then the rules
-// in order (devices.list reads back in that order); with a process in
-// it, new rules are the minimal transition and the process sees them.
+// TestDevicesV1OnTheKernel: a fresh v1 group gets deny-all then the
+// allowed exceptions in runc's order (major, minor, type), and
+// devices.list reads back in that order; with a process in it, new rules
+// are the minimal transition and the process sees them.
 func TestDevicesV1OnTheKernel(t *testing.T) {
 	needRoot(t)
 	mnt := hierarchy(t, 1, "devices")
@@ -322,11 +323,11 @@ func TestDevicesV1OnTheKernel(t *testing.T) {
 		t.Fatalf("a fresh group's devices.list: %q", got)
 	}
 	rules := []DeviceRule{ruleDenyAll, ruleZero, ruleNull, ruleURandomR, {Type: 'b', Major: 8, Minor: -1, Access: "mr", Allow: true}}
-	if err := setDevicesV1(dir, rules, false); err != nil {
+	if err := setDevicesV1(dir, rules); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := list(), "c 1:5 rwm\nc 1:3 rwm\nc 1:9 r\nb 8:* rm"; got != want {
-		t.Errorf("devices.list:\n%s\nwant (the rules' order):\n%s", got, want)
+	if got, want := list(), "c 1:3 rwm\nc 1:5 rwm\nc 1:9 r\nb 8:* rm"; got != want {
+		t.Errorf("devices.list:\n%s\nwant (runc's order):\n%s", got, want)
 	}
 
 	// A process in the group; then null is taken back, urandom may be
@@ -348,7 +349,7 @@ func TestDevicesV1OnTheKernel(t *testing.T) {
 		if w := fmt.Sprint(current.transition(target)); w != "[c 1:3 rwm c 1:9 w]" {
 			t.Errorf("transition %s", w)
 		}
-		if err := setDevicesV1(dir, update, true); err != nil {
+		if err := setDevicesV1(dir, update); err != nil {
 			t.Fatal(err)
 		}
 	}, opens...)
@@ -359,7 +360,7 @@ func TestDevicesV1OnTheKernel(t *testing.T) {
 		t.Errorf("devices.list after the update:\n%s\nwant:\n%s", got, want)
 	}
 	// A hole in a wildcard is refused before anything is written.
-	if err := setDevicesV1(dir, []DeviceRule{ruleDenyAll, {Type: 'b', Major: 8, Minor: -1, Access: "rwm", Allow: true}, {Type: 'b', Major: 8, Minor: 0, Access: "r"}}, false); err == nil || !strings.Contains(err.Error(), "cannot punch hole") {
+	if err := setDevicesV1(dir, []DeviceRule{ruleDenyAll, {Type: 'b', Major: 8, Minor: -1, Access: "rwm", Allow: true}, {Type: 'b', Major: 8, Minor: 0, Access: "r"}}); err == nil || !strings.Contains(err.Error(), "cannot punch hole") {
 		t.Errorf("a hole: error %v", err)
 	}
 	if got, want := list(), "c 1:5 rwm\nc 1:9 rw\nb 8:* rm"; got != want {

@@ -280,16 +280,15 @@ func (l *devList) transition(target *devList) []DeviceRule {
 }
 
 // setDevicesV1 applies rules to the v1 devices cgroup dir
-// (Documentation/admin-guide/cgroup-v1/devices.rst).
-//
-// A fresh group (hasProcs false) gets "a *:* rwm" in devices.deny, so it
-// starts from an empty allow-list whatever it inherited, then each rule
-// in the config's order (config-linux.md: entries are applied in order);
-// the kernel keeps its exceptions in the order they were added, so
-// devices.list reads back in the config's order. A group with processes
-// (update, `cgroup set`) gets only the transition from what devices.list
-// shows to the rules' result: no moment of denying everything. Either
-// way devices.list is then read again and must show the result (for a
+// (Documentation/admin-guide/cgroup-v1/devices.rst) as runc 1.1 does
+// (its devices emulator): only the transition from what devices.list
+// shows to the rules' result, a fresh group as one with processes. A
+// fresh group shows "a *:* rwm" (it inherits its parent's allow-all):
+// "a *:* rwm" to devices.deny, then each allowed exception once, in
+// runc's order (major, minor, type), so devices.list reads back as
+// runc's. A group with processes (update, `cgroup set`) never goes
+// through a moment of denying everything unless its default changes.
+// devices.list is then read again and must show the result (for a
 // deny-list, its mode).
 //
 // Rules the kernel would silently ignore (a hole in a wildcard
@@ -298,22 +297,9 @@ func (l *devList) transition(target *devList) []DeviceRule {
 // nothing is done, as runc does; so too when dir is "" (no devices
 // hierarchy). The caller skips the controller when the config gives no
 // rules (an empty list here denies every device).
-func setDevicesV1(dir string, rules []DeviceRule, hasProcs bool) error {
+func setDevicesV1(dir string, rules []DeviceRule) error {
 	if dir == "" || procfs.InUserNS() {
 		return nil
-	}
-	if !hasProcs {
-		if _, err := devListFromRules(rules); err != nil {
-			return err
-		}
-		if err := writeDevRule(dir, DeviceRule{Type: 'a', Major: devWildcard, Minor: devWildcard, Access: "rwm"}); err != nil {
-			return err
-		}
-		for _, r := range rules {
-			if err := writeDevRule(dir, r); err != nil {
-				return err
-			}
-		}
 	}
 	list, err := os.ReadFile(filepath.Join(dir, "devices.list"))
 	if err != nil {
