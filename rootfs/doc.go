@@ -54,6 +54,24 @@
 // check that the file it opened is on a real procfs (package procfs), or
 // a container could redirect the write (CVE-2025-52881).
 //
+// # Without the Go runtime
+//
+// RawSteps appends the same steps, as system calls, to a raw.Prog that
+// the forked child of package namespaces runs with no Go runtime: the
+// kernel result is the one of the Go steps (a differential test compares
+// the two containers' mount tables, /dev, masked and read-only paths and
+// sysctls). What the parent can know is decided before the fork (a bind
+// source is a file or a directory, where the rootfs's mount is, the
+// cgroup groups to bind); what only the child can see is an errno
+// branch (a masked path missing: skipped; a directory: a tmpfs, else
+// /dev/null; a node there already: checked). Filesystems are made with
+// fsopen(2)/fsmount(2) and binds with open_tree(2), attached with
+// move_mount(2) onto targets opened in-root, and changed with
+// mount_setattr(2): no /proc/thread-self/fd path is formatted in the
+// child. A config it cannot do (tmpcopyup, mount fds, the console, a
+// filesystem type or flag it does not know, cgroup v1 without the
+// container's CgroupView) gets a *raw.NeedsGo and the Go init.
+//
 // # Preconditions
 //
 // The caller runs the steps on one goroutine locked to its OS thread

@@ -137,12 +137,13 @@ func planMount(s *setup, pl *rawPlan, i int, m specs.Mount) (rawMount, string) {
 	if _, ok := fsAttrs(rm.opts.flags); !ok {
 		return rm, "flags " + FormatFlags(rm.opts.flags) + " are mounted by the Go init"
 	}
-	if m.Type == "cgroup" && !hostUnified() {
+	switch {
+	case m.Type == "cgroup" && !hostUnified():
 		return planCgroupV1(s, pl, rm)
-	}
-	if m.Type == "cgroup" || m.Type == "cgroup2" {
-		_, v2, err := cgroupLayout()
-		if err == nil {
+	case m.Type == "cgroup":
+		pl.v2mnt = "/sys/fs/cgroup" // what hostUnified found there
+	case m.Type == "cgroup2" && pl.v2mnt == "":
+		if _, v2, err := cgroupLayout(); err == nil {
 			pl.v2mnt = v2
 		}
 	}
