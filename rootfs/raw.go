@@ -3,6 +3,7 @@ package rootfs
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/ctr-lite/ctr-lite/raw"
 )
@@ -36,6 +37,14 @@ func RawSteps(c Config, p *raw.Prog) error {
 	if why != "" {
 		return &raw.NeedsGo{Why: why}
 	}
+	// Room for the ops at once: growing a slice of a few hundred ops
+	// by doubling copied most of what this function allocated.
+	c = s.cfg
+	n := 40 + 24*len(c.Mounts) + 14*len(pl.cgroups) + 16*len(c.MaskedPaths) + 8*len(c.ReadonlyPaths) + 6*len(c.ProcWrites)
+	if c.SetupDev {
+		n += 24*len(c.devices()) + 8
+	}
+	p.Ops, p.Steps = slices.Grow(p.Ops, n), slices.Grow(p.Steps, n)
 	b := newRawBuilder(s, pl, p)
 	return b.build()
 }

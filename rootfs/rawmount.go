@@ -31,6 +31,14 @@ func (b *rawBuilder) mount(i int) error {
 	default:
 		b.fsMount(m, rm, top, name)
 	}
+	if rm.kind != rawBind || rm.srcDir {
+		b.mounted(rm.dest)
+	}
+	for _, h := range b.pl.cgroups {
+		if rm.kind == rawCgroupV1 {
+			b.made[path.Join(rm.dest, h.name)] = true
+		}
+	}
 	for _, p := range rm.opts.propagation {
 		b.propagate(top, p, name, whyPropagation)
 	}

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -37,6 +38,7 @@ type rawBuilder struct {
 	statx, statfs []byte // buffers the child's statx(2), fstatfs(2) fill
 	hows          map[[2]uint64]uintptr
 	strs          map[string]uintptr
+	made          map[string]bool // directories surely there (mkdirRoot)
 }
 
 // rawLate is a late mount (see lateMount) pinned in a register of its own.
@@ -46,7 +48,7 @@ type rawLate struct {
 }
 
 func newRawBuilder(s *setup, pl *rawPlan, p *raw.Prog) *rawBuilder {
-	b := &rawBuilder{p: p, s: s, pl: pl, hows: map[[2]uint64]uintptr{}, strs: map[string]uintptr{}}
+	b := &rawBuilder{p: p, s: s, pl: pl, hows: map[[2]uint64]uintptr{}, strs: map[string]uintptr{}, made: map[string]bool{"/": true}}
 	for _, r := range []*raw.Reg{&b.root, &b.t, &b.top, &b.fs, &b.walk, &b.dir, &b.x} {
 		*r = p.Reg()
 	}
@@ -148,17 +150,24 @@ func openInStep(name, flags, why string) step.Step {
 
 // mkdirAll leaves in out an O_PATH handle on directory rel below base,
 // made with its missing parents, as mkdirAllIn does: one in-root
-// openat2(2) when it is there; else each component made by mkdirat(2) in
-// its parent, opened in-root (EEXIST: there already), then rel opened
-// in-root. name gives the host path of a path below base, for
+// openat2(2) when it is there; else its parent opened in-root and it
+// made there with mkdirat(2) (EEXIST: there already); else each
+// component made that way from base. known says what exists for sure at
+// this point (a mount point made by an earlier op): knownDir the
+// directory itself, knownParent its parent; the ops that could not run
+// are left out. name gives the host path of a path below base, for
 // --explain.
-func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(string) string, why string) {
+func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(string) string, why string, known int) {
 	clean := strings.TrimLeft(path.Clean("/"+rel), "/")
 	if clean == "" {
 		clean = "."
 	}
+	if known == knownDir {
+		b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", why))
+		return
+	}
 	fast := b.orElse(b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out,
-		openInStep(name(clean), "O_PATH|O_DIRECTORY", why+" (ENOENT: made below)")), unix.ENOENT)
+		openInStep(name(clean), "O_PATH|O_DIRECTORY", why+" (ENOENT: made)")), unix.ENOENT)
 	done := b.goTo()
 	b.p.JumpHere(fast)
 	parts := strings.Split(clean, "/")
@@ -167,14 +176,22 @@ func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(s
 		// Most often only the last component is missing (/dev/pts in
 		// the new /dev): its parent opened in-root, it made there.
 		parent := strings.Join(parts[:n-1], "/")
-		up := b.orElse(b.openIn(base, parent, unix.O_PATH|unix.O_DIRECTORY, b.walk,
-			openInStep(name(parent), "O_PATH|O_DIRECTORY", "the parent (ENOENT: made too)")), unix.ENOENT)
-		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: fmt.Sprintf("%q, 0755", name(clean)),
+		up := b.openIn(base, parent, unix.O_PATH|unix.O_DIRECTORY, b.walk,
+			openInStep(name(parent), "O_PATH|O_DIRECTORY", "the parent"))
+		if known != knownParent {
+			b.orElse(up, unix.ENOENT)
+			b.p.Steps[up].Why += " (ENOENT: made too)"
+		}
+		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: strconv.Quote(name(clean)) + ", 0755",
 			Why: "the missing directory, made in its parent's fd (EEXIST: there already)"},
 			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(parts[n-1]), 0o755}, b.walk), unix.EEXIST)
 		b.p.JumpHere(mk)
 		b.close(b.walk, "<parent>")
 		b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", "the directory made"))
+		if known == knownParent {
+			b.p.JumpHere(done)
+			return
+		}
 		dones = append(dones, b.goTo())
 		b.p.JumpHere(up)
 	}
@@ -185,7 +202,7 @@ func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(s
 			b.openIn(base, strings.Join(parts[:i], "/"), unix.O_PATH|unix.O_DIRECTORY, b.walk,
 				openInStep(name(strings.Join(parts[:i], "/")), "O_PATH|O_DIRECTORY", "the parent of the next directory to make"))
 		}
-		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: fmt.Sprintf("%q, 0755", name(made)),
+		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: strconv.Quote(name(made)) + ", 0755",
 			Why: "a missing directory, made in its parent's fd (EEXIST: there already)"},
 			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(part), 0o755}, parent), unix.EEXIST)
 		b.p.JumpHere(mk)
@@ -197,9 +214,38 @@ func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(s
 	b.p.JumpHere(append(dones, done)...)
 }
 
-// mkdirRoot is mkdirAll below the rootfs.
+// What mkdirAll may take for granted.
+const (
+	knownNothing = iota
+	knownParent  // the parent directory exists
+	knownDir     // the directory itself exists
+)
+
+// mkdirRoot is mkdirAll below the rootfs; what exists for sure is what
+// earlier ops made (b.made), the directory is made after.
 func (b *rawBuilder) mkdirRoot(p string, out raw.Reg, why string) {
-	b.mkdirAll(b.root, p, out, b.s.host, why)
+	clean := path.Clean("/" + p)
+	known := knownNothing
+	switch {
+	case b.made[clean]:
+		known = knownDir
+	case b.made[path.Dir(clean)]:
+		known = knownParent
+	}
+	b.mkdirAll(b.root, p, out, b.s.host, why, known)
+	b.made[clean] = true
+}
+
+// mounted records a mount at dest: dest exists, what was made below it
+// is hidden by the new mount.
+func (b *rawBuilder) mounted(dest string) {
+	dest = path.Clean("/" + dest)
+	for p := range b.made {
+		if isBelow(p, dest) {
+			delete(b.made, p)
+		}
+	}
+	b.made[dest] = true
 }
 
 // createFile leaves in out a handle on file p in the rootfs, made empty
