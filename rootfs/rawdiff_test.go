@@ -299,6 +299,14 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 			specs.Mount{Destination: "/mnt/shared", Type: "bind", Source: filepath.Join(host, "shared"), Options: []string{"rbind", "rshared"}}),
 			ReadonlyPaths: []string{"/etc"}}},
 		{name: "rootfsPropagation private", c: Config{Propagation: "private", Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev", "ro"}}}}},
+		{name: "mounts over mounts, symlinks in the rootfs", c: Config{SetupDev: true, Cwd: "/link/cwd", Mounts: append(defaultMounts()[:3],
+			specs.Mount{Destination: "/a/b/c", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/a", Type: "tmpfs", Source: "tmpfs", Options: []string{"mode=700"}},
+			specs.Mount{Destination: "/a/b/c", Type: "tmpfs", Source: "tmpfs", Options: []string{"nr_inodes=100"}},
+			specs.Mount{Destination: "/link/sub", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/abs/x", Type: "bind", Source: filepath.Join(host, "data"), Options: []string{"rbind"}},
+			specs.Mount{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"newinstance", "ptmxmode=0600"}}),
+			MaskedPaths: []string{"/link/sub", "/abs"}, ReadonlyPaths: []string{"/link"}}},
 		{name: "cgroup2", c: Config{Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, {Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "ro"}},
 			{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}}}}},
 	}
@@ -312,9 +320,12 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 			for i, mode := range modes {
 				c := tc.c
 				c.Rootfs = newTestRootfs(t)
-				for _, d := range []string{"etc/maskdir", "etc/rodir"} {
+				for _, d := range []string{"etc/maskdir", "etc/rodir", "opt/target"} {
 					os.MkdirAll(filepath.Join(c.Rootfs, d), 0o755)
 				}
+				// In-root symlinks: followed inside the rootfs.
+				os.Symlink("opt/target", filepath.Join(c.Rootfs, "link"))
+				os.Symlink("/opt", filepath.Join(c.Rootfs, "abs"))
 				if hasCgroupMount(c) && !hostUnified() {
 					// A helper reads it in its cgroup, the raw child
 					// is in this process's: the same one.
