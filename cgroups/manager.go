@@ -145,6 +145,10 @@ func (m *Manager) Dirs() []string {
 	return d
 }
 
+// DirList names the cgroup's directories in one short string, as
+// --explain shows them ("/sys/fs/cgroup/{cpu,memory}/x").
+func (m *Manager) DirList() string { return m.dirList() }
+
 // dirList is Dirs in short form for messages:
 // "/sys/fs/cgroup/{cpu,memory,...}/a/b" when they differ only in the
 // hierarchy.
@@ -784,6 +788,19 @@ func (m *Manager) FreezerFile() string {
 		return ""
 	}
 	return filepath.Join(m.dirs["freezer"], "freezer.state")
+}
+
+// OOMFile is the file OOMKills reads: v1 memory.oom_control or v2
+// memory.events; "" without a memory controller.
+func (m *Manager) OOMFile() string {
+	dir := m.dir("memory")
+	switch {
+	case dir == "":
+		return ""
+	case m.mode == Unified:
+		return filepath.Join(dir, "memory.events")
+	}
+	return filepath.Join(dir, "memory.oom_control")
 }
 
 // OOMKills is how many processes the kernel's OOM killer killed in the

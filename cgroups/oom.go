@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // ErrGone is returned by OOMWatch.Wait when the cgroup was removed.
@@ -28,6 +30,22 @@ type OOMWatch struct {
 	control string // v1: cgroup.event_control, gone when the group is
 	events  string // v2: memory.events
 	last    uint64 // v2: the "oom" counter last seen
+}
+
+// WatchOOMStep is WatchOOM as a step, for --explain: the watch goes to *w.
+func (m *Manager) WatchOOMStep(w **OOMWatch) step.Step {
+	dir := m.dir("memory")
+	s := step.Step{Op: "eventfd2, write", Args: filepath.Join(dir, "cgroup.event_control") + "=<eventfd> <fd of memory.oom_control>",
+		Why: "the kernel signals the eventfd each time the group hits its memory limit and the OOM killer runs"}
+	if m.mode == Unified {
+		s = step.Step{Op: "inotify_add_watch", Args: filepath.Join(dir, "memory.events") + ", IN_MODIFY",
+			Why: "the kernel modifies memory.events when its oom_kill count goes up"}
+	}
+	s.Do = func() (err error) {
+		*w, err = m.WatchOOM()
+		return err
+	}
+	return s
 }
 
 // WatchOOM registers for the group's OOM notifications. Close releases

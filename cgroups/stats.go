@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // Stats is what the kernel counts for a cgroup, shaped like the "data"
@@ -85,6 +87,20 @@ type Hugetlb struct {
 	Usage   uint64 `json:"usage,omitempty"`
 	Max     uint64 `json:"max,omitempty"`
 	Failcnt uint64 `json:"failcnt"`
+}
+
+// StatsStep is Stats as a step, for --explain: the result goes to *st.
+func (m *Manager) StatsStep(st **Stats) step.Step {
+	files := "memory.*, cpu.stat, cpuacct.*, pids.*, blkio.*, hugetlb.* in " + m.dirList()
+	if m.mode == Unified {
+		files = "pids.*, memory.stat, memory.current/max/peak, memory.swap.*, io.stat, cpu.stat, hugetlb.* in " + m.dirList()
+	}
+	return step.Step{Op: "read", Args: files,
+		Why: "the kernel's counters of the group's use: CPU time, memory, pids, block I/O",
+		Do: func() (err error) {
+			*st, err = m.Stats()
+			return err
+		}}
 }
 
 // Stats reads the cgroup's counters, as runc's `events --stats` reads

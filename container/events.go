@@ -20,12 +20,16 @@ type Event struct {
 // "stats" every interval (once and return, with once), and "oom" each
 // time the kernel's OOM killer killed a process in the container. It
 // returns when the container stops.
+//
+// Under --explain its reads are explained (prefix "events"), each
+// interval's too.
 func (r Root) Events(id string, interval time.Duration, once bool, w io.Writer) error {
-	s, err := r.Load(id)
+	run := r.runner("events")
+	s, err := r.loadExplained(run, id)
 	if err != nil {
 		return err
 	}
-	if !s.InitAlive() {
+	if !s.initAlive(run) {
 		return errors.New("container is not running")
 	}
 	m, err := s.cgroup()
@@ -34,8 +38,8 @@ func (r Root) Events(id string, interval time.Duration, once bool, w io.Writer) 
 	}
 	enc := json.NewEncoder(w)
 	stats := func() error {
-		st, err := m.Stats()
-		if err != nil {
+		var st *cgroups.Stats
+		if err := runRead(run, m.StatsStep(&st)); err != nil {
 			return err
 		}
 		return enc.Encode(&Event{Type: "stats", ID: id, Data: st})
@@ -49,8 +53,8 @@ func (r Root) Events(id string, interval time.Duration, once bool, w io.Writer) 
 	// OOM events come from the kernel's notification (v1 eventfd on
 	// memory.oom_control, v2 inotify on memory.events): one "oom" line
 	// each time the group hit its limit and the OOM killer ran.
-	oom, err := m.WatchOOM()
-	if err != nil {
+	var oom *cgroups.OOMWatch
+	if err := runRead(run, m.WatchOOMStep(&oom)); err != nil {
 		return errorf("watch for OOM: %w", err)
 	}
 	defer oom.Close()

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/ctr-lite/ctr-lite/anatomy"
+	"github.com/ctr-lite/ctr-lite/cgroups"
+	"github.com/ctr-lite/ctr-lite/step"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -49,24 +51,36 @@ var useFiles = []string{
 }
 
 // Inspect reads a running (or created, or paused) container's anatomy.
+// Under --explain its reads are explained (prefix "inspect").
 func (r Root) Inspect(id string) (*Anatomy, error) {
-	s, err := r.Load(id)
+	run := r.runner("inspect")
+	s, err := r.loadExplained(run, id)
 	if err != nil {
 		return nil, err
 	}
-	status := s.Status(r.dir(id), r.frozenFunc(s))
+	status := r.statusExplained(run, s)
 	if status == specs.StateStopped {
 		return nil, errors.New("container is not running: its process is gone")
 	}
 	a := &Anatomy{ID: id, Status: string(status)}
-	if a.Container, err = anatomy.Read(s.Pid, true); err != nil {
+	readProcess := func(pid int, mounts bool, who string) (p *anatomy.Process, err error) {
+		files := "ns/*, cgroup, status, uid_map, gid_map, limits"
+		if mounts {
+			files += ", mountinfo"
+		}
+		err = runRead(run, step.Step{Op: "read", Args: "/proc/" + strconv.Itoa(pid) + "/{" + files + "}",
+			Why: who + " as the kernel shows it: namespaces, cgroups, capabilities, seccomp, ID maps, rlimits; its hostname by setns(2) into its UTS namespace and uname(2)",
+			Do:  func() (err error) { p, err = anatomy.Read(pid, mounts); return err }})
+		return p, err
+	}
+	if a.Container, err = readProcess(s.Pid, true, "the container's init"); err != nil {
 		return nil, err
 	}
 	// The host is PID 1, or this process (in the host's namespaces)
 	// where PID 1's files may not be read: proc(5)'s ptrace access
 	// check fails when PID 1 holds a capability we lack.
-	if a.Host, err = anatomy.Read(1, false); errors.Is(err, fs.ErrPermission) {
-		a.Host, err = anatomy.Read(os.Getpid(), false)
+	if a.Host, err = readProcess(1, false, "the host's init"); errors.Is(err, fs.ErrPermission) {
+		a.Host, err = readProcess(os.Getpid(), false, "this process, in the host's namespaces")
 	}
 	if err != nil {
 		return nil, err
@@ -75,7 +89,10 @@ func (r Root) Inspect(id string) (*Anatomy, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits, err := m.Show()
+	var limits []cgroups.FileValue
+	err = runRead(run, step.Step{Op: "read", Args: "the limit files and " + strings.Join(useFiles, ", ") + " in " + m.DirList(),
+		Why: "the cgroup's limits and what the container uses of them",
+		Do:  func() (err error) { limits, err = m.Show(); return err }})
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +113,10 @@ func (r Root) Inspect(id string) (*Anatomy, error) {
 			a.CgroupFiles = append(a.CgroupFiles, CgroupFile{Path: filepath.Join(dir, name), Value: v})
 		}
 	}
-	pids, err := m.Pids()
+	var pids []int
+	err = runRead(run, step.Step{Op: "read", Args: "cgroup.procs in " + m.DirList() + ", then /proc/PID/{status,cmdline} of each",
+		Why: "the container's processes: host and container pid (NSpid), command line",
+		Do:  func() (err error) { pids, err = m.Pids(); return err }})
 	if err != nil {
 		return nil, err
 	}

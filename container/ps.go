@@ -3,21 +3,28 @@ package container
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/ctr-lite/ctr-lite/program"
+	"github.com/ctr-lite/ctr-lite/step"
 )
 
 // PsTable runs the host's ps(1) with psArgs (default "-ef") and writes
 // its header and the lines of the container's processes, as runc ps
-// does: the PID column is found by its header.
-func PsTable(w io.Writer, pids []int, psArgs []string) error {
+// does: the PID column is found by its header. Under --explain the run
+// of ps(1) is a step of r's (prefix "ps").
+func (r Root) PsTable(w io.Writer, pids []int, psArgs []string) error {
 	if len(psArgs) == 0 {
 		psArgs = []string{"-ef"}
 	}
-	out, err := program.Command("ps", psArgs...).Output()
+	var out []byte
+	var err error
+	r.runner("ps").RunOne(step.Step{Op: "execve", Args: "ps " + strings.Join(psArgs, " "),
+		Why: "the host's ps(1) prints every process; the lines of the container's pids are kept",
+		Do:  func() error { out, err = program.Command("ps", psArgs...).Output(); return nil }})
 	if err != nil {
 		return errorf("ps %s: %w", strings.Join(psArgs, " "), err)
 	}
@@ -51,9 +58,11 @@ func PsTable(w io.Writer, pids []int, psArgs []string) error {
 }
 
 // Pids lists the container's processes as the host sees them (the
-// cgroup's cgroup.procs): what `ps` shows.
+// cgroup's cgroup.procs): what `ps` shows. Under --explain its reads are
+// explained (prefix "ps").
 func (r Root) Pids(id string) ([]int, error) {
-	s, err := r.Load(id)
+	run := r.runner("ps")
+	s, err := r.loadExplained(run, id)
 	if err != nil {
 		return nil, err
 	}
@@ -69,5 +78,12 @@ func (r Root) Pids(id string) ([]int, error) {
 	if !m.Exists() {
 		return nil, nil
 	}
-	return m.Pids()
+	var pids []int
+	run.RunOne(step.Step{Op: "read", Args: "cgroup.procs in " + m.DirList(),
+		Why: "every process of the container is in its cgroup, listed by host pid",
+		Do:  func() error { pids, err = m.Pids(); return nil },
+		ReadBack: func() (string, error) {
+			return fmt.Sprint(pids), nil
+		}})
+	return pids, err
 }

@@ -76,6 +76,25 @@ func (r Root) describe(run *step.Runner, id string) (*Report, error) {
 		return nil, err
 	}
 	s := &rec.State
+	status := r.statusExplained(run, s)
+	rep := &Report{
+		Version:     specs.Version,
+		ID:          s.ID,
+		Status:      string(status),
+		Bundle:      s.Bundle,
+		Rootfs:      s.Rootfs,
+		Created:     s.Created,
+		Annotations: rec.Annotations,
+	}
+	if status != specs.StateStopped {
+		rep.Pid = s.Pid
+	}
+	return rep, nil
+}
+
+// statusExplained is s.Status with each kernel read it makes a step of
+// run (--explain): the init's /proc entry, the exec FIFO, the freezer.
+func (r Root) statusExplained(run *step.Runner, s *State) specs.ContainerState {
 	var cg *cgroups.Manager
 	manager := func() *cgroups.Manager {
 		if cg == nil {
@@ -97,20 +116,39 @@ func (r Root) describe(run *step.Runner, id string) (*Report, error) {
 		}
 		return ""
 	}
-	status := s.status(run, dir, frozen, freezer)
-	rep := &Report{
-		Version:     specs.Version,
-		ID:          s.ID,
-		Status:      string(status),
-		Bundle:      s.Bundle,
-		Rootfs:      s.Rootfs,
-		Created:     s.Created,
-		Annotations: rec.Annotations,
+	return s.status(run, r.dir(s.ID), frozen, freezer)
+}
+
+// runRead runs s, a read for --explain's sake, and gives its error
+// unwrapped: the command's message stays what it is without --explain.
+func runRead(run *step.Runner, s step.Step) error {
+	err := run.RunOne(s)
+	var se *step.Error
+	if errors.As(err, &se) {
+		return se.Err
 	}
-	if status != specs.StateStopped {
-		rep.Pid = s.Pid
+	return err
+}
+
+// loadExplained is Load as a step of run (--explain): the read of the
+// container's saved state, for the commands that read a container
+// (ps, events, stats, inspect).
+func (r Root) loadExplained(run *step.Runner, id string) (*State, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
 	}
-	return rep, nil
+	var s *State
+	var err error
+	run.RunOne(step.Step{Op: "read", Args: filepath.Join(r.dir(id), stateFile),
+		Why: "the container's saved state: its init's pid and start time, its cgroup's directories",
+		Do:  func() error { s, err = r.Load(id); return nil },
+		ReadBack: func() (string, error) {
+			if err != nil {
+				return err.Error(), nil
+			}
+			return fmt.Sprintf("pid %d, starttime %d, cgroup %s", s.Pid, s.PidStart, s.CgroupPath), nil
+		}})
+	return s, err
 }
 
 // List describes every container under the root, each with its Owner as

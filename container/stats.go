@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
+	"github.com/ctr-lite/ctr-lite/step"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -57,11 +58,16 @@ const noLimit = 1 << 62
 // Sample reads one container's counters now. A stopped container whose
 // cgroup is gone reads as zeros; one that does not exist is ErrNotExist.
 func (r Root) Sample(id string) (*Sample, error) {
-	s, err := r.Load(id)
+	return r.sample(r.runner("stats"), id)
+}
+
+// sample is Sample with its reads steps of run (--explain).
+func (r Root) sample(run *step.Runner, id string) (*Sample, error) {
+	s, err := r.loadExplained(run, id)
 	if err != nil {
 		return nil, err
 	}
-	status := s.Status(r.dir(id), r.frozenFunc(s))
+	status := r.statusExplained(run, s)
 	out := &Sample{ID: id, Name: id, Status: string(status), Time: time.Now(), Created: s.Created,
 		Cgroup: s.CgroupPath}
 	if status != specs.StateStopped {
@@ -85,13 +91,14 @@ func (r Root) Sample(id string) (*Sample, error) {
 		}
 		return nil, errorf("cgroup %s does not exist", s.CgroupPath)
 	}
-	st, err := m.Stats()
-	if err != nil {
+	var st *cgroups.Stats
+	if err := runRead(run, m.StatsStep(&st)); err != nil {
 		return nil, err
 	}
 	out.fill(st)
 	// A host without oom_kill counters (v1 before Linux 4.13) reads 0.
-	out.OOMKills, _ = m.OOMKills()
+	run.RunOne(step.Step{Op: "read", Args: "oom_kill of " + m.OOMFile(), Why: "how many processes the OOM killer killed in the group",
+		Do: func() error { out.OOMKills, _ = m.OOMKills(); return nil }})
 	return out, nil
 }
 
@@ -136,13 +143,14 @@ func (s *Sample) SetCPUPercent(prev *Sample) {
 // Samples reads the counters of every container under the root, in ID
 // order; one deleted meanwhile is skipped.
 func (r Root) Samples() ([]*Sample, error) {
-	ids, err := r.IDs()
+	run := r.runner("stats")
+	ids, err := r.listIDs(run)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Sample, 0, len(ids))
 	for _, id := range ids {
-		s, err := r.Sample(id)
+		s, err := r.sample(run, id)
 		if errors.Is(err, ErrNotExist) {
 			continue
 		}

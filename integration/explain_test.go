@@ -106,3 +106,46 @@ func TestUserExplainsListAndState(t *testing.T) {
 	b.must("delete", b.id)
 	b.wantNothingLeft()
 }
+
+// ps, events, stats and inspect explain the reads they make of a running
+// container (its saved state, the init's /proc entry, its cgroup's files,
+// the run of ps(1)); without --explain they print nothing on stderr.
+func TestUserExplainsPsEventsStatsAndInspect(t *testing.T) {
+	b := newBundle(t, "explainrd", "sleep", "1000")
+	b.mustDetached("run", "-d", "-b", b.dir, b.id)
+	pid := b.state(b.id).Pid
+	saved := "read(" + filepath.Join(b.root, b.id, "state.json") + ")"
+	stat := fmt.Sprintf("read(/proc/%d/stat)", pid)
+	counters := "read(memory.*, cpu.stat, cpuacct.*" // v1's files first
+	if cgroupV2() {
+		counters = "read(pids.*, memory.stat"
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"ps", b.id}, []string{"explain[ps]: " + saved, "explain[ps]: read(cgroup.procs in ", fmt.Sprintf("    -> [%d]", pid),
+			"explain[ps]: execve(ps -ef)"}},
+		{[]string{"ps", "--format", "json", b.id}, []string{"explain[ps]: " + saved, "explain[ps]: read(cgroup.procs in "}},
+		{[]string{"events", "--stats", b.id}, []string{"explain[events]: " + saved, "explain[events]: " + stat, ": alive\n",
+			"explain[events]: " + counters}},
+		{[]string{"stats", "--no-stream", "--format", "json", b.id}, []string{"explain[stats]: " + saved, "explain[stats]: " + stat,
+			"explain[stats]: " + counters, "explain[stats]: read(oom_kill of "}},
+		{[]string{"stats", "--no-stream", "--format", "json"}, []string{"explain[stats]: getdents64(" + b.root + ")", "explain[stats]: " + saved}},
+		{[]string{"inspect", b.id}, []string{"explain[inspect]: " + saved, "explain[inspect]: " + stat,
+			fmt.Sprintf("explain[inspect]: read(/proc/%d/{ns/*, cgroup, status, uid_map, gid_map, limits, mountinfo})", pid),
+			"explain[inspect]: read(the limit files and ", "explain[inspect]: read(cgroup.procs in "}},
+	} {
+		r := b.must(append([]string{"--explain"}, tc.args...)...)
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%v --explain lacks %q:\n%s", tc.args, w, r.stderr)
+			}
+		}
+		if plain := b.must(tc.args...); plain.stderr != "" {
+			t.Errorf("%v without --explain printed %q", tc.args, plain.stderr)
+		}
+	}
+	b.must("delete", "--force", b.id)
+	b.wantNothingLeft()
+}

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"flag"
-
-	"github.com/ctr-lite/ctr-lite/container"
 )
 
 // psOpts are ps's flags.
@@ -38,6 +36,6 @@ var psCommand = &command{
 			}
 			return json.NewEncoder(g.stdout).Encode(pids)
 		}
-		return opError("ps", id, container.PsTable(g.stdout, pids, args[1:]))
+		return opError("ps", id, rootOf(g).PsTable(g.stdout, pids, args[1:]))
 	},
 }
