@@ -127,82 +127,77 @@ var LimitNames = []string{"memory", "memory-swap", "memory-reservation", "pids-l
 // they are. An error starts with the name.
 func SetLimit(r *specs.LinuxResources, name, v string) error {
 	bad := func(err error) error { return errorf("%s %q: %v", name, v, err) }
-	size := func() (*int64, error) {
+	// The value is parsed once by its kind, then stored: one parse per
+	// kind in the binary, not one inlined at each limit.
+	var (
+		i64 *int64
+		u64 *uint64
+	)
+	switch name {
+	case "memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp":
 		n, err := ParseSize(v)
 		if err != nil {
-			return nil, errorf("%s: %v", name, err)
+			return errorf("%s: %v", name, err)
 		}
-		return &n, nil
-	}
-	integer := func() (*int64, error) {
+		i64 = &n
+	case "pids-limit", "cpu-quota", "cpu-rt-runtime":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, bad(errors.New("not an integer"))
+			return bad(errors.New("not an integer"))
 		}
-		return &n, nil
-	}
-	unsigned := func() (*uint64, error) {
+		i64 = &n
+	case "cpu-shares", "cpu-period", "cpu-rt-period", "cpu-weight", "blkio-weight":
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return nil, bad(errors.New("not a non-negative integer"))
+			return bad(errors.New("not a non-negative integer"))
 		}
-		return &n, nil
+		u64 = &n
 	}
-	var err error
 	switch name {
 	case "memory":
-		limitMemory(r).Limit, err = size()
+		limitMemory(r).Limit = i64
 	case "memory-swap":
-		limitMemory(r).Swap, err = size()
+		limitMemory(r).Swap = i64
 	case "memory-reservation":
-		limitMemory(r).Reservation, err = size()
+		limitMemory(r).Reservation = i64
 	case "kernel-memory":
-		limitMemory(r).Kernel, err = size() //nolint:staticcheck // deprecated, still runc's flag
+		limitMemory(r).Kernel = i64 //nolint:staticcheck // deprecated, still runc's flag
 	case "kernel-memory-tcp":
-		limitMemory(r).KernelTCP, err = size() //nolint:staticcheck // deprecated, still runc's flag
+		limitMemory(r).KernelTCP = i64 //nolint:staticcheck // deprecated, still runc's flag
 	case "pids-limit":
-		var n *int64
-		if n, err = integer(); err == nil {
-			r.Pids = &specs.LinuxPids{Limit: n}
-		}
+		r.Pids = &specs.LinuxPids{Limit: i64}
 	case "cpu-shares":
-		limitCPU(r).Shares, err = unsigned()
+		limitCPU(r).Shares = u64
 	case "cpu-quota":
-		limitCPU(r).Quota, err = integer()
+		limitCPU(r).Quota = i64
 	case "cpu-period":
-		limitCPU(r).Period, err = unsigned()
+		limitCPU(r).Period = u64
 	case "cpu-rt-period":
-		limitCPU(r).RealtimePeriod, err = unsigned()
+		limitCPU(r).RealtimePeriod = u64
 	case "cpu-rt-runtime":
-		limitCPU(r).RealtimeRuntime, err = integer()
+		limitCPU(r).RealtimeRuntime = i64
 	case "cpuset-cpus":
 		limitCPU(r).Cpus = v
 	case "cpuset-mems":
 		limitCPU(r).Mems = v
 	case "cpu-weight":
-		var n *uint64
-		if n, err = unsigned(); err == nil {
-			if *n < 1 || *n > 10000 {
-				return bad(errors.New("outside 1..10000"))
-			}
-			if r.Unified == nil {
-				r.Unified = map[string]string{}
-			}
-			r.Unified["cpu.weight"] = v
+		if *u64 < 1 || *u64 > 10000 {
+			return bad(errors.New("outside 1..10000"))
 		}
+		if r.Unified == nil {
+			r.Unified = map[string]string{}
+		}
+		r.Unified["cpu.weight"] = v
 	case "blkio-weight":
-		var n *uint64
-		if n, err = unsigned(); err == nil {
-			if *n > 65535 {
-				return bad(errors.New("too large"))
-			}
-			w := uint16(*n)
-			limitBlkio(r).Weight = &w
+		if *u64 > 65535 {
+			return bad(errors.New("too large"))
 		}
+		w := uint16(*u64)
+		limitBlkio(r).Weight = &w
 	default:
 		return errorf("%s: no such limit", name)
 	}
-	return err
+	return nil
 }
 
 func limitMemory(r *specs.LinuxResources) *specs.LinuxMemory {
