@@ -1,7 +1,6 @@
 package process
 
 import (
-	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +28,7 @@ func DefaultSignalsStep() step.Step {
 					continue
 				}
 				if err := unignore(s); err != nil {
-					return fmt.Errorf("signal %d: %w", s, err)
+					return errorf("signal %d: %w", s, err)
 				}
 			}
 			var none unix.Sigset_t

@@ -437,7 +437,7 @@ func openEtcInRoot(root, name string) (*os.File, error) {
 	}
 	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+		return nil, errorf("open %s in %s: %w", name, root, err)
 	}
 	defer unix.Close(rfd)
 	h, err := unix.Openat2(rfd, name, &unix.OpenHow{
@@ -450,7 +450,7 @@ func openEtcInRoot(root, name string) (*os.File, error) {
 	case errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EXDEV):
 		return nil, errNoFastPath // no openat2, a rename race, or a magic link: pathrs-lite decides
 	case err != nil:
-		return nil, fmt.Errorf("open %s in %s: %w", name, root, err)
+		return nil, errorf("open %s in %s: %w", name, root, err)
 	}
 	hf := os.NewFile(uintptr(h), name)
 	defer hf.Close()
@@ -459,7 +459,7 @@ func openEtcInRoot(root, name string) (*os.File, error) {
 	}
 	var hst, fst unix.Stat_t
 	if err := unix.Fstat(h, &hst); err != nil {
-		return nil, fmt.Errorf("fstat %s: %w", name, err)
+		return nil, errorf("fstat %s: %w", name, err)
 	}
 	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(h), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -472,7 +472,7 @@ func openEtcInRoot(root, name string) (*os.File, error) {
 	// Not in the runtime's netpoller: one read of a regular file.
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, errorf("open %s: %w", name, err)
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }
