@@ -103,8 +103,10 @@ func openFds() string {
 	return strings.Join(fds, " ")
 }
 
-// runInRoot runs a helper for c in mode and returns its output.
-func runInRoot(t *testing.T, mode string, c Config, script string) string {
+// runInRoot runs a helper for c in mode and returns its output; with
+// userns, in a new user namespace mapping ids 0-65535 to themselves
+// (root without the host's privileges: no mknod, no cgroup2 mount).
+func runInRoot(t *testing.T, mode string, c Config, script string, userns bool) string {
 	t.Helper()
 	data, err := json.Marshal(c)
 	if err != nil {
@@ -116,6 +118,11 @@ func runInRoot(t *testing.T, mode string, c Config, script string) string {
 		cmd.Env = append(cmd.Env, viewEnv+"=1")
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET}
+	if userns {
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWUSER
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s helper: %v\n%s", mode, err, out)
@@ -126,7 +133,7 @@ func runInRoot(t *testing.T, mode string, c Config, script string) string {
 // startRaw runs c's RawSteps ops in a child started by namespaces.Start
 // (new mount, PID, IPC, UTS and network namespaces: the raw child of a
 // container), then busybox sh -c script there, and returns its output.
-func startRaw(t *testing.T, c Config, script string) string {
+func startRaw(t *testing.T, c Config, script string, userns bool) string {
 	t.Helper()
 	p := &raw.Prog{Explain: os.Getenv("RAWROOT_EXPLAIN") != ""}
 	if err := RawSteps(c, p); err != nil {
@@ -155,7 +162,13 @@ func startRaw(t *testing.T, c Config, script string) string {
 	for _, k := range []specs.LinuxNamespaceType{"mount", "pid", "ipc", "uts", "network"} {
 		ns = append(ns, specs.LinuxNamespace{Type: k})
 	}
-	proc, err := namespaces.Start(&namespaces.Config{Namespaces: ns, Stdout: w, Stderr: w, Prog: p}, nil)
+	nc := &namespaces.Config{Namespaces: ns, Stdout: w, Stderr: w, Prog: p}
+	if userns {
+		nc.Namespaces = append([]specs.LinuxNamespace{{Type: "user"}}, ns...)
+		nc.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 65536}}
+		nc.GIDMappings = nc.UIDMappings
+	}
+	proc, err := namespaces.Start(nc, nil)
 	w.Close()
 	if err != nil {
 		t.Fatalf("raw child: %v", err)
@@ -284,16 +297,19 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 		name string
 		c    Config
 		fds  bool // also run the ops in a helper that lists the fds left open
+		// userns: in a user namespace (devices bound from the host,
+		// cgroup2 bound from the host's)
+		userns bool
 	}
 	cases := []testCase{
-		{"default spec", Config{SetupDev: true, Mounts: defaultMounts(), MaskedPaths: DefaultMaskedPaths(), ReadonlyPaths: DefaultReadonlyPaths()}, true},
-		{"binds, masks, sysctls, devices", Config{SetupDev: true, Mounts: withBinds, Readonly: true, Cwd: "/work/deep/dir",
+		{name: "default spec", fds: true, c: Config{SetupDev: true, Mounts: defaultMounts(), MaskedPaths: DefaultMaskedPaths(), ReadonlyPaths: DefaultReadonlyPaths()}},
+		{name: "binds, masks, sysctls, devices", fds: true, c: Config{SetupDev: true, Mounts: withBinds, Readonly: true, Cwd: "/work/deep/dir",
 			MaskedPaths:   append(DefaultMaskedPaths(), "/etc/hostname", "/etc/maskdir", "/nope/missing", "/data/sub"),
 			ReadonlyPaths: append(DefaultReadonlyPaths(), "/etc/rodir", "/missing/ro"),
 			ProcWrites: []ProcWrite{{Path: "sys/net/ipv4/ip_forward", Value: "1", Why: "sysctl net.ipv4.ip_forward"},
 				{Path: "sys/kernel/shm_rmid_forced", Value: "1", Why: "sysctl kernel.shm_rmid_forced"}},
 			Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: &mode, UID: &uid, GID: &gid},
-				{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200}, {Path: "/dev/loop9", Type: "b", Major: 7, Minor: 9}}}, true},
+				{Path: "/dev/net/tun", Type: "c", Major: 10, Minor: 200}, {Path: "/dev/loop9", Type: "b", Major: 7, Minor: 9}}}},
 		{name: "no pivot", c: Config{SetupDev: true, NoPivot: true, Mounts: defaultMounts()[:3], MaskedPaths: []string{"/proc/kcore", "/etc/hostname"}}},
 		{name: "rootfsPropagation rshared", c: Config{SetupDev: true, Propagation: "rshared", Mounts: append(defaultMounts()[:2],
 			specs.Mount{Destination: "/mnt/shared", Type: "bind", Source: filepath.Join(host, "shared"), Options: []string{"rbind", "rshared"}}),
@@ -307,6 +323,10 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 			specs.Mount{Destination: "/abs/x", Type: "bind", Source: filepath.Join(host, "data"), Options: []string{"rbind"}},
 			specs.Mount{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"newinstance", "ptmxmode=0600"}}),
 			MaskedPaths: []string{"/link/sub", "/abs"}, ReadonlyPaths: []string{"/link"}}},
+		{name: "user namespace", userns: true, fds: true, c: Config{SetupDev: true, Mounts: append(defaultMounts()[:6],
+			specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "ro"}}),
+			Devices:     []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
+			MaskedPaths: DefaultMaskedPaths(), ReadonlyPaths: DefaultReadonlyPaths()}},
 		{name: "cgroup2", c: Config{Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, {Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "ro"}},
 			{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}}}}},
 	}
@@ -339,9 +359,9 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 					t.Fatal(err)
 				}
 				if mode == "start" {
-					outs[i] = normalize(startRaw(t, c, script(c)), c.Rootfs)
+					outs[i] = normalize(startRaw(t, c, script(c), tc.userns), c.Rootfs)
 				} else {
-					outs[i] = normalize(runInRoot(t, mode, c, script(c)), c.Rootfs)
+					outs[i] = normalize(runInRoot(t, mode, c, script(c), tc.userns), c.Rootfs)
 				}
 			}
 			if os.Getenv("RAWROOT_PEEK") != "" {
