@@ -10,7 +10,7 @@ import (
 // Delete removes a stopped container (runtime.md "delete"): its cgroup,
 // its state, then the poststop hooks. force kills a running one first.
 func (r Root) Delete(id string, force bool) error {
-	h, err := r.Open(id)
+	h, err := r.openAny(id)
 	if err != nil {
 		return err
 	}

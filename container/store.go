@@ -157,13 +157,33 @@ func (r Root) check(create bool) error {
 }
 
 // Open locks ROOT/ID and reads its state. The lock serializes commands on
-// one container (two deletes, a kill during a delete).
+// one container (two deletes, a kill during a delete). A container whose
+// create has not ended (it runs, or was killed) is ErrNotExist at once,
+// as for runc 1.1 (see Load), rather than waited for: only delete
+// (openAny) takes it.
 func (r Root) Open(id string) (*Handle, error) {
+	return r.open(id, false)
+}
+
+// openAny is Open that also takes a container whose create has not
+// ended, waiting for the lock a running create holds: delete --force of
+// a killed create removes what it left.
+func (r Root) openAny(id string) (*Handle, error) {
+	return r.open(id, true)
+}
+
+func (r Root) open(id string, creating bool) (*Handle, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
 	if err := r.check(false); err != nil {
 		return nil, err
+	}
+	if !creating {
+		// Read unlocked first: a running create holds the lock.
+		if s, err := readState(r.dir(id)); err == nil && !s.loaded() {
+			return nil, ErrNotExist
+		}
 	}
 	h, err := openLocked(r.dir(id))
 	if err != nil {
@@ -175,6 +195,10 @@ func (r Root) Open(id string) (*Handle, error) {
 	if err := h.read(); err != nil {
 		h.Close()
 		return nil, err
+	}
+	if !creating && !h.State.loaded() {
+		h.Close()
+		return nil, ErrNotExist
 	}
 	return h, nil
 }

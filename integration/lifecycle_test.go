@@ -1189,8 +1189,9 @@ func TestOrchestratorCreateWithTakenCgroupLeavesItAlone(t *testing.T) {
 // TestUserListsContainerBeingCreated: while create runs a createRuntime
 // hook, runc 1.1 has no state.json yet: list leaves the container out in
 // every format with "load container ID: container does not exist" on
-// stderr, and state, ps, events and stats say it does not exist. Once
-// create ends, it is there, created.
+// stderr; state, ps, events, stats and inspect say it does not exist, and
+// so do kill, start, exec (exit 255), pause, resume and update at once,
+// not after create. Once create ends, it is there, created.
 func TestUserListsContainerBeingCreated(t *testing.T) {
 	b := newBundle(t, "listcreating", "sleep", "1000")
 	dir := t.TempDir()
@@ -1212,8 +1213,16 @@ func TestUserListsContainerBeingCreated(t *testing.T) {
 			t.Errorf("%v during create: want exit 0, %q and runc's warning %q:\n%s", tc.args, tc.out, warning, r)
 		}
 	}
-	for _, args := range [][]string{{"state"}, {"ps"}, {"events", "--stats"}, {"inspect"}} {
-		b.fail(append(args, b.id), args[0]+` "`+b.id+`": container does not exist`)
+	id := b.id
+	for _, args := range [][]string{{"state", id}, {"ps", id}, {"events", "--stats", id}, {"inspect", id}, {"kill", id, "KILL"},
+		{"start", id}, {"exec", id, "true"}, {"pause", id}, {"resume", id}, {"update", "--pids-limit", "10", id}} {
+		r := b.fail(args, args[0]+` "`+id+`": container does not exist`)
+		if want := map[bool]int{true: 255, false: 1}[args[0] == "exec"]; r.code != want {
+			t.Errorf("%v during create: exit %d, runc's is %d", args, r.code, want)
+		}
+	}
+	if cmd.ProcessState != nil {
+		t.Fatal("create ended while its hook blocks")
 	}
 	if r := b.must("stats", "--no-stream"); strings.Contains(r.stdout, b.id) {
 		t.Errorf("stats lists the container being created:\n%s", r)
