@@ -270,7 +270,7 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 	withBinds := append(defaultMounts(),
 		specs.Mount{Destination: "/data", Type: "bind", Source: filepath.Join(host, "data"), Options: []string{"rbind", "ro", "rprivate"}},
 		specs.Mount{Destination: "/etc/extra/file.conf", Type: "none", Source: filepath.Join(host, "file.conf"), Options: []string{"bind", "ro", "nosuid", "nodev"}},
-		specs.Mount{Destination: "/mnt/slave", Type: "bind", Source: filepath.Join(host, "slave"), Options: []string{"rbind", "rslave", "noexec"}},
+		specs.Mount{Destination: "/mnt/slave", Type: "bind", Source: filepath.Join(host, "slave"), Options: []string{"rbind", "rslave", "noexec", "rw"}},
 		specs.Mount{Destination: "/mnt/shared", Type: "bind", Source: filepath.Join(host, "shared"), Options: []string{"bind", "rshared", "rro", "rnosuid"}},
 		specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}},
 		specs.Mount{Destination: "/run/ro", Type: "tmpfs", Source: "tmpfs", Options: []string{"ro", "size=1m"}},
