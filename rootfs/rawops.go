@@ -222,7 +222,11 @@ const (
 )
 
 // mkdirRoot is mkdirAll below the rootfs; what exists for sure is what
-// earlier ops made (b.made), the directory is made after.
+// earlier ops made (b.made), the directory is made after. The paths are
+// compared as written: an image whose symlinks make a later mount land
+// on an ancestor of an earlier one can hide a directory b.made still
+// lists, and a mkdir below it then fails (ENOENT) where the Go steps
+// would make it again.
 func (b *rawBuilder) mkdirRoot(p string, out raw.Reg, why string) {
 	clean := path.Clean("/" + p)
 	known := knownNothing
