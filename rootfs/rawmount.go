@@ -31,14 +31,6 @@ func (b *rawBuilder) mount(i int) error {
 	default:
 		b.fsMount(m, rm, top, name)
 	}
-	if rm.kind != rawBind || rm.srcDir {
-		b.mounted(rm.dest)
-	}
-	for _, h := range b.pl.cgroups {
-		if rm.kind == rawCgroupV1 {
-			b.made[path.Join(rm.dest, h.name)] = true
-		}
-	}
 	for _, p := range rm.opts.propagation {
 		b.propagate(top, p, name, whyPropagation)
 	}
@@ -184,7 +176,7 @@ func (b *rawBuilder) cgroupV1(rm rawMount, top raw.Reg, name string) {
 		dest := path.Join(rm.dest, h.name)
 		hname := fmt.Sprintf("<bind on %s>", b.s.host(dest))
 		b.openTree(h.src, false, true, b.fs, "the container's own group of this hierarchy")
-		b.mkdirRoot(dest, b.t, "the hierarchy's directory")
+		b.mkdirAll(b.root, dest, b.t, b.s.host, "the hierarchy's directory", knownParent) // in the new tmpfs
 		b.moveMount(b.fs, b.t, step.Step{Op: "move_mount", Args: fmt.Sprintf("%q, %q", h.src, b.s.host(dest)), Why: whyCgroupView})
 		b.close(b.t, "<target>")
 		b.propagate(b.fs, unix.MS_PRIVATE, hname, "private, as a new mount is")

@@ -38,7 +38,6 @@ type rawBuilder struct {
 	statx, statfs []byte // buffers the child's statx(2), fstatfs(2) fill
 	hows          map[[2]uint64]uintptr
 	strs          map[string]uintptr
-	made          map[string]bool // directories surely there (mkdirRoot)
 }
 
 // rawLate is a late mount (see lateMount) pinned in a register of its own.
@@ -48,7 +47,7 @@ type rawLate struct {
 }
 
 func newRawBuilder(s *setup, pl *rawPlan, p *raw.Prog) *rawBuilder {
-	b := &rawBuilder{p: p, s: s, pl: pl, hows: map[[2]uint64]uintptr{}, strs: map[string]uintptr{}, made: map[string]bool{"/": true}}
+	b := &rawBuilder{p: p, s: s, pl: pl, hows: map[[2]uint64]uintptr{}, strs: map[string]uintptr{}}
 	for _, r := range []*raw.Reg{&b.root, &b.t, &b.top, &b.fs, &b.walk, &b.dir, &b.x} {
 		*r = p.Reg()
 	}
@@ -153,18 +152,14 @@ func openInStep(name, flags, why string) step.Step {
 // openat2(2) when it is there; else its parent opened in-root and it
 // made there with mkdirat(2) (EEXIST: there already); else each
 // component made that way from base. known says what exists for sure at
-// this point (a mount point made by an earlier op): knownDir the
-// directory itself, knownParent its parent; the ops that could not run
+// this point: knownParent, its parent (the cgroup tmpfs just mounted,
+// where only the directories made in it are); the ops that could not run
 // are left out. name gives the host path of a path below base, for
 // --explain.
 func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(string) string, why string, known int) {
 	clean := strings.TrimLeft(path.Clean("/"+rel), "/")
 	if clean == "" {
 		clean = "."
-	}
-	if known == knownDir {
-		b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", why))
-		return
 	}
 	fast := b.orElse(b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out,
 		openInStep(name(clean), "O_PATH|O_DIRECTORY", why+" (ENOENT: made)")), unix.ENOENT)
@@ -218,38 +213,13 @@ func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(s
 const (
 	knownNothing = iota
 	knownParent  // the parent directory exists
-	knownDir     // the directory itself exists
 )
 
-// mkdirRoot is mkdirAll below the rootfs; what exists for sure is what
-// earlier ops made (b.made), the directory is made after. The paths are
-// compared as written: an image whose symlinks make a later mount land
-// on an ancestor of an earlier one can hide a directory b.made still
-// lists, and a mkdir below it then fails (ENOENT) where the Go steps
-// would make it again.
+// mkdirRoot is mkdirAll below the rootfs. What earlier ops made is not
+// taken for granted: an image's symlinks can make a later mount land on
+// an ancestor of an earlier one and hide it.
 func (b *rawBuilder) mkdirRoot(p string, out raw.Reg, why string) {
-	clean := path.Clean("/" + p)
-	known := knownNothing
-	switch {
-	case b.made[clean]:
-		known = knownDir
-	case b.made[path.Dir(clean)]:
-		known = knownParent
-	}
-	b.mkdirAll(b.root, p, out, b.s.host, why, known)
-	b.made[clean] = true
-}
-
-// mounted records a mount at dest: dest exists, what was made below it
-// is hidden by the new mount.
-func (b *rawBuilder) mounted(dest string) {
-	dest = path.Clean("/" + dest)
-	for p := range b.made {
-		if isBelow(p, dest) {
-			delete(b.made, p)
-		}
-	}
-	b.made[dest] = true
+	b.mkdirAll(b.root, p, out, b.s.host, why, knownNothing)
 }
 
 // createFile leaves in out a handle on file p in the rootfs, made empty
