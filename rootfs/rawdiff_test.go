@@ -321,7 +321,11 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 			specs.Mount{Destination: "/a/b/c", Type: "tmpfs", Source: "tmpfs", Options: []string{"nr_inodes=100"}},
 			specs.Mount{Destination: "/link/sub", Type: "tmpfs", Source: "tmpfs"},
 			specs.Mount{Destination: "/abs/x", Type: "bind", Source: filepath.Join(host, "data"), Options: []string{"rbind"}},
-			specs.Mount{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"newinstance", "ptmxmode=0600"}}),
+			specs.Mount{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"newinstance", "ptmxmode=0600"}},
+			// /up/b/l leads to /up: the second mount hides the first's.
+			specs.Mount{Destination: "/up/b/c", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/up/b/l", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/up/b/c/d", Type: "tmpfs", Source: "tmpfs"}),
 			MaskedPaths: []string{"/link/sub", "/abs"}, ReadonlyPaths: []string{"/link"}}},
 		{name: "user namespace", userns: true, fds: true, c: Config{SetupDev: true, Mounts: append(defaultMounts()[:6],
 			specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "ro"}}),
@@ -346,6 +350,8 @@ func TestRawStepsSameRootAsGoSteps(t *testing.T) {
 				// In-root symlinks: followed inside the rootfs.
 				os.Symlink("opt/target", filepath.Join(c.Rootfs, "link"))
 				os.Symlink("/opt", filepath.Join(c.Rootfs, "abs"))
+				os.MkdirAll(filepath.Join(c.Rootfs, "up/b"), 0o755)
+				os.Symlink("/up", filepath.Join(c.Rootfs, "up/b/l"))
 				if hasCgroupMount(c) && !hostUnified() {
 					// A helper reads it in its cgroup, the raw child
 					// is in this process's: the same one.
