@@ -26,7 +26,15 @@ import (
 // /proc/thread-self/fd/N path is ever used.
 //
 // It returns a *raw.NeedsGo, with nothing appended to p, for a config
-// that needs the Go init (rawNeedsGo lists them).
+// that needs the Go init (planRaw lists them); after any other error p
+// holds part of the ops and is not to be run.
+//
+// The caller sets Config.CgroupView on a cgroup v1 or hybrid host when
+// the config has a "cgroup" mount (CgroupViewOf the container's groups:
+// the child must be in them when it runs p), and no MountSources or
+// BeforeFinal. What is looked up here (bind sources, the mount holding
+// the rootfs, the host's cgroup mounts) is looked up in the caller's
+// mount namespace, which the child's new one copies.
 func RawSteps(c Config, p *raw.Prog) error {
 	real, err := filepath.EvalSymlinks(c.Rootfs)
 	if err != nil {
