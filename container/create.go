@@ -16,6 +16,7 @@ import (
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/exeseal"
 	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/raw"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -249,6 +250,17 @@ type spawn struct {
 // c.Init is set as soon as the process exists, so a caller's cleanup can
 // kill it.
 func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
+	plan := sp.cfg.Plan
+	plan.Process.Process = *withCallerNofile(&plan.Process.Process, callerNofile())
+	prog, err := rawInitProg(plan, sp.cfg.Exec, c.Root.Explain != nil, sp.stdio())
+	var ng *raw.NeedsGo
+	if err != nil && !errors.As(err, &ng) {
+		return err
+	}
+	rawInitNote(run, err)
+	if err == nil {
+		return sp.startRaw(c, h, run, prog)
+	}
 	parentSock, childSock, err := socketPair()
 	if err != nil {
 		return err
@@ -264,7 +276,6 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 	// fds 3..3+N-1 are the preserved ones (runc's --preserve-fds), then
 	// the sync socket, the FIFO and the console socket, as the plan
 	// numbered them (Plan.layoutFds).
-	plan := sp.cfg.Plan
 	var extra []*os.File
 	for i := 0; i < plan.PreserveFds; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
@@ -276,7 +287,6 @@ func (sp *spawn) start(c *Container, h *Handle, run *step.Runner) error {
 	if sp.console != nil {
 		extra = append(extra, sp.console)
 	}
-	plan.Process.Process = *withCallerNofile(&plan.Process.Process, callerNofile())
 	ns := initNamespaces(plan, self, [3]*os.File{sp.stdin, sp.stdout, sp.stderr}, extra)
 	ns.CgroupFD, ns.CgroupTasks, ns.CgroupProcs = sp.cgroup.Dir, sp.cgroup.Tasks, sp.cgroup.Procs
 	// The kernel sends the parent-death signal when the forking thread

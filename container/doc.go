@@ -15,6 +15,23 @@
 // reads no config.json and validates nothing again. `create --dry-run`
 // (Root.DryRun) prints the same steps without running them.
 //
+// # Create without an init (init_raw.go, spawn_raw.go)
+//
+// Where no step needs Go (Plan.needsGoInit, or a part's raw builder
+// returning raw.NeedsGo), rawInitProg compiles the plan once more, in the
+// runtime, into a raw.Prog: the same steps as the init's, in the same
+// order, as system calls whose arguments are all computed before the
+// fork. The child namespaces.Start forks runs it after its namespace ops:
+// it joins its cgroup, makes the cgroup namespace, the keyring, the root
+// filesystem, the process, clears its parent-death signal and reports
+// Done on the status pipe (create records the container and exits), closes
+// every fd of the runtime's it inherited, blocks on the exec FIFO until
+// `start`, and execs the program. A failure before Done is create's error,
+// named by the op's step; after it, it is written to the FIFO
+// (raw.FailMagic) and `start` reports it. There are no messages: the
+// plan is in the child's copy of the runtime's memory. Exec's program is
+// the same without Done and FIFO: the runtime waits for its execve.
+//
 // # Create and its init
 //
 // The runtime starts the init (this binary, run from a sealed copy,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ctr-lite/ctr-lite/cgroups"
 	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/raw"
 	"github.com/ctr-lite/ctr-lite/rootfs"
 	"github.com/ctr-lite/ctr-lite/step"
 )
@@ -89,6 +90,21 @@ func (r Root) planSteps(p *Plan) ([]plannedStep, error) {
 		out = append(out, plannedStep{init: init, note: fmt.Sprintf(format, args...)})
 	}
 	add(false, mkfifoStep(filepath.Join(r.dir(p.ID), execFifo)))
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer null.Close()
+	nulls := [3]*os.File{null, null, null}
+	prog, err := rawInitProg(p, false, false, nulls)
+	var ng *raw.NeedsGo
+	if err != nil && !errors.As(err, &ng) {
+		return nil, err
+	}
+	if err == nil {
+		return r.rawPlanSteps(p, prog, null, out)
+	}
+	note(false, "the Go init (ctr-lite re-executed) sets the container up: %s", ng.Why)
 	note(false, "the init is this binary, run from a sealed read-only copy (CVE-2019-5736)")
 	// The group is made and limited first; the init joins it itself,
 	// as the forked child's first act (cgroups.Join).
@@ -126,6 +142,32 @@ func (r Root) planSteps(p *Plan) ([]plannedStep, error) {
 		return nil, err
 	}
 	add(true, proc...)
+	return out, nil
+}
+
+// rawPlanSteps ends planSteps for a container the forked child sets up
+// itself (rawInitProg): the cgroup, the fork, then the child's program.
+func (r Root) rawPlanSteps(p *Plan, prog *raw.Prog, null *os.File, out []plannedStep) ([]plannedStep, error) {
+	out = append(out, plannedStep{note: "no init process: the forked child sets the container up with the system calls below, then executes the program"})
+	for _, s := range p.Cgroup.ApplySteps(-1) {
+		out = append(out, plannedStep{step: s})
+	}
+	var j cgroups.Join
+	out = append(out, plannedStep{step: p.Cgroup.OpenJoinStep(&j)},
+		plannedStep{note: "the child joins the cgroup itself, first: v1 \"0\" to each hierarchy's tasks file, cgroup2 clone3 CLONE_INTO_CGROUP"})
+	fifo := null
+	ns, err := namespaces.Describe(rawNamespaces(p, [3]*os.File{null, null, null}, fifo, null, prog))
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range ns {
+		out = append(out, plannedStep{step: s})
+	}
+	for _, s := range prog.Steps {
+		if s.Op != "" {
+			out = append(out, plannedStep{init: true, step: s})
+		}
+	}
 	return out, nil
 }
 

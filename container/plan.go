@@ -75,9 +75,12 @@ type Plan struct {
 	// The init's fds: 3..3+PreserveFds-1 are the caller's, then the sync
 	// socket, the exec FIFO and the console socket (-1: none).
 	PreserveFds int `json:"preserve_fds,omitempty"`
-	SyncFd      int `json:"sync_fd"`
-	FifoFd      int `json:"fifo_fd"`
-	ConsoleFd   int `json:"console_fd"`
+	// InitPid is the container's init an exec joins (0 for create): a
+	// raw exec reads the user from /proc/InitPid/root/etc/passwd.
+	InitPid   int `json:"-"`
+	SyncFd    int `json:"sync_fd"`
+	FifoFd    int `json:"fifo_fd"`
+	ConsoleFd int `json:"console_fd"`
 }
 
 // NewPlan compiles spec for `create` with its flags: the one validator,
@@ -210,8 +213,8 @@ func execPlan(st *State, proc *specs.Process, o ExecOpts) (*Plan, error) {
 	p := &Plan{ID: st.ID, Bundle: st.Bundle, Spec: st.Config,
 		Namespaces: joinNamespaces(st), NoNewKeyring: st.NoNewKeyring,
 		Caps: cs, Seccomp: filter, Personality: linux.Personality, Terminal: proc.Terminal,
-		PreserveFds: o.PreserveFds,
-		Process:     process.Config{Process: q, Namespaces: linux.Namespaces, ChownStdio: true}}
+		PreserveFds: o.PreserveFds, InitPid: st.Pid,
+		Process: process.Config{Process: q, Namespaces: linux.Namespaces, ChownStdio: true}}
 	p.layoutFds(false, proc.Terminal)
 	return p, nil
 }

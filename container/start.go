@@ -1,13 +1,16 @@
 package container
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctr-lite/ctr-lite/raw"
 	"github.com/ctr-lite/ctr-lite/step"
 )
 
@@ -123,7 +126,30 @@ func readInit(fd int, h *Handle) (initErr, err error) {
 		}
 	}
 	if len(got) > 1 {
+		// A raw init's failure (an op's record and name, raw.DecodeFailure),
+		// or a Go init's error text.
+		if err, ok := raw.DecodeFailure(got[1:]); ok {
+			return err, nil
+		}
+		if err, ok := trampolineFailure(got[1:], h.State.Config); ok {
+			return err, nil
+		}
 		return errors.New(string(got[1:])), nil
 	}
 	return nil, nil
+}
+
+// trampolineFailure is the exec trampoline's report of a failed execve
+// (exeseal.Trampoline): `execve "` and the program's path, NUL, the errno
+// byte; the error then reads as the Go init's execve step's.
+func trampolineFailure(b []byte, spec *specs.Spec) (error, bool) {
+	n := len(b)
+	if n < 3 || b[n-2] != 0 || bytes.IndexByte(b[:n-2], 0) >= 0 || !bytes.HasPrefix(b, []byte(`execve "`)) {
+		return nil, false
+	}
+	var args []string
+	if spec != nil && spec.Process != nil {
+		args = spec.Process.Args
+	}
+	return errorf("%s\", %q: %w", b[:n-2], args, syscall.Errno(b[n-1])), true
 }

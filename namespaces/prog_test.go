@@ -143,3 +143,19 @@ func TestStartProgFailureAfterDoneGoesToRegErr(t *testing.T) {
 		t.Fatalf("RegErr got %q (%v, %v)", b, got, ok)
 	}
 }
+
+// A fault in the child's ops (here a nil Ptr) ends the child with
+// SIGSEGV: Start fails at once instead of hanging in the Go runtime's
+// handler, which cannot run without its threads.
+func TestStartProgFaultEndsChild(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	p := &raw.Prog{}
+	p.Add(raw.Op{Trap: raw.Eq, Args: [6]uintptr{1: 1, 2: uintptr(unix.EIO), 3: 1}}, step.Step{Op: "check"})
+	p.Done(step.Step{Op: "done"})
+	_, err := Start(&Config{Namespaces: []specs.LinuxNamespace{{Type: "pid"}}, Prog: p}, nil)
+	if err == nil || !strings.Contains(err.Error(), "exited before its setup was done") {
+		t.Fatalf("err = %v, want the child's early exit", err)
+	}
+}

@@ -288,6 +288,14 @@ func (s *starter) build(nsFiles []*os.File) error {
 	if err := s.buildCgroupJoin(add1); err != nil {
 		return err
 	}
+	if c.Prog != nil {
+		// The child is a fork of the runtime: /proc/PID/exe is its
+		// binary until the program's execve. Non-dumpable, no process
+		// without CAP_SYS_PTRACE may open it (proc(5), ptrace access
+		// mode), in a PID namespace it joins too (CVE-2019-5736).
+		add1(sys(unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0), step.Step{Op: "prctl", Args: "PR_SET_DUMPABLE, 0",
+			Why: "a fork of the runtime: nobody in the container may open its /proc/PID/exe (the runtime's binary) until it execs"})
+	}
 	add1(sys(unix.SYS_CLOSE, s.goW.Fd()), step.Step{Op: "close", Args: fmt.Sprint(s.goW.Fd()),
 		Why: "drop the child's copy of the go-ahead pipe's write end, so it sees EOF if the parent dies"})
 	for i, src := range s.srcs {
@@ -361,6 +369,14 @@ func (s *starter) build(nsFiles []*os.File) error {
 		}
 	}
 	if c.Prog != nil {
+		// A fault in the program's ops must end the child: the Go
+		// runtime's handler cannot run without its other threads.
+		dfl := new([8]uintptr) // larger than any arch's struct sigaction: all zeros is SIG_DFL
+		s.keep = append(s.keep, dfl)
+		for _, sig := range []unix.Signal{unix.SIGSEGV, unix.SIGBUS} {
+			add2(sys(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(dfl)), 0, 8), step.Step{Op: "rt_sigaction",
+				Args: unix.SignalName(sig) + ", SIG_DFL", Why: "a fault in the child's own ops ends it: the Go runtime's handler cannot run without its threads"})
+		}
 		// The program ends with its own execve (raw.Done before it).
 		s.mem.regs[raw.RegStatus] = s.statusW.Fd()
 		s.mem.regs[raw.RegGo] = s.goR.Fd()
@@ -605,7 +621,7 @@ func (s *starter) run() (*Process, error) {
 	if ch.fail != nil {
 		return nil, ch.abort(s.childError(steps, *ch.fail))
 	}
-	if s.c.Prog != nil && !ch.done {
+	if s.c.Prog != nil && s.c.Prog.HasDone() && !ch.done {
 		return nil, ch.abort(fmt.Errorf("child %d: exited before its setup was done", pid))
 	}
 	final := pid

@@ -225,6 +225,10 @@ func (p *Prog) Done(st step.Step) {
 	p.done = true
 }
 
+// HasDone reports whether p has a Done op: the runner returns when the
+// child reaches it, not at its execve.
+func (p *Prog) HasDone() bool { return p.done }
+
 // Error is the error a failure record (op index i, errno e) stands for.
 func (p *Prog) Error(i int, e syscall.Errno) error {
 	if i < 0 || i >= len(p.Steps) {

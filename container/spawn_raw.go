@@ -1,0 +1,93 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctr-lite/ctr-lite/exeseal"
+	"github.com/ctr-lite/ctr-lite/namespaces"
+	"github.com/ctr-lite/ctr-lite/raw"
+	"github.com/ctr-lite/ctr-lite/step"
+)
+
+// startRaw starts the container's process with no second Go runtime: the
+// raw-forked child joins its cgroup and namespaces, then runs prog (the
+// whole setup as system calls, see rawInitProg) and, for create, waits on
+// the exec FIFO; for exec it executes the program at once. Start returns
+// when the child reported Done (create) or executed the program (exec).
+func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.Prog) error {
+	var tramp *os.File
+	if !sp.cfg.Exec {
+		var err error
+		if tramp, err = exeseal.Trampoline(); err != nil {
+			return err
+		}
+		defer tramp.Close()
+		run.Note("the program is executed through %s, a sealed memfd (CVE-2019-5736): %d bytes", tramp.Name(), exeseal.TrampolineSize())
+	}
+	ns := rawNamespaces(sp.cfg.Plan, sp.stdio(), sp.fifo, tramp, prog)
+	ns.CgroupFD, ns.CgroupTasks, ns.CgroupProcs = sp.cgroup.Dir, sp.cgroup.Tasks, sp.cgroup.Procs
+	// The kernel sends the parent-death signal when the forking thread
+	// exits: keep it until Start returns.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p, err := namespaces.Start(ns, run)
+	if err != nil {
+		return err
+	}
+	c.Init = p
+	if h == nil {
+		return nil // exec: the program runs
+	}
+	start, _, err := processStart(p.Pid)
+	if err != nil {
+		return fmt.Errorf("init process %d: %w", p.Pid, err)
+	}
+	h.State.Pid, h.State.PidStart = p.Pid, start
+	return nil
+}
+
+// rawNamespaces is how the raw child is started: in the plan's
+// namespaces, with stdio and the fds as the plan numbered them (the
+// preserved ones, no sync socket: a nil leaves its number closed, the
+// FIFO, the exec trampoline), running prog.
+func rawNamespaces(plan *Plan, stdio [3]*os.File, fifo, tramp *os.File, prog *raw.Prog) *namespaces.Config {
+	var extra []*os.File
+	for i := 0; i < plan.PreserveFds; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	extra = append(extra, nil)
+	if fifo != nil {
+		extra = append(extra, fifo)
+	}
+	if tramp != nil {
+		extra = append(extra, tramp)
+	}
+	return &namespaces.Config{
+		Namespaces:  plan.Namespaces,
+		UIDMappings: plan.UIDMappings,
+		GIDMappings: plan.GIDMappings,
+		Stdin:       stdio[0], Stdout: stdio[1], Stderr: stdio[2],
+		ExtraFiles: extra,
+		// The child dies with us until its setup is done (its program
+		// clears the signal before Done).
+		ParentDeathSignal: unix.SIGKILL,
+		Prog:              prog,
+	}
+}
+
+// rawInitNote says which init sets the container up, for --explain and
+// create --dry-run.
+func rawInitNote(run *step.Runner, err error) {
+	var ng *raw.NeedsGo
+	if errors.As(err, &ng) {
+		run.Note("the Go init (ctr-lite re-executed) sets the container up: %s", ng.Why)
+		return
+	}
+	run.Note("no init process: the forked child sets the container up with the system calls below, then executes the program")
+}
