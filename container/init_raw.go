@@ -70,11 +70,19 @@ func hasNamespace(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) bool
 // fork copied closed (its state lock among them: the container may wait
 // for start for days), the trampoline's fd (trampFd, right after the
 // FIFO's) made close-on-exec: the kernel opens it by path.
-func rawReadySteps(prog *raw.Prog, trampFd int) {
-	prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
-		Why: "the container outlives create from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
-	prog.Done(step.Step{Op: "write", Args: `status pipe, "done"`,
-		Why: "tell the runtime the container is set up; the status pipe closes"})
+//
+// An exec reports no Done: the runtime waits for its status pipe's EOF,
+// which comes with the close_range, then for the trampoline on its pipe.
+func rawReadySteps(prog *raw.Prog, trampFd int, exec bool) {
+	if exec {
+		prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
+			Why: "the process outlives exec from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
+	} else {
+		prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
+			Why: "the container outlives create from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
+		prog.Done(step.Step{Op: "write", Args: `status pipe, "done"`,
+			Why: "tell the runtime the container is set up; the status pipe closes"})
+	}
 	prog.Sys(step.Step{Op: "close_range", Args: strconv.Itoa(trampFd+1) + ", ~0U, 0",
 		Why: "the runtime's fds the fork copied (its state lock too) are not the container's"},
 		unix.SYS_CLOSE_RANGE, uintptr(trampFd+1), ^uintptr(0)>>32, 0)
@@ -138,12 +146,6 @@ func (sp *spawn) stdio() [3]*os.File { return [3]*os.File{sp.stdin, sp.stdout, s
 func rawInitProg(p *Plan, exec, explain bool, stdio [3]*os.File) (*raw.Prog, error) {
 	if why := p.needsGoInit(); why != "" {
 		return nil, &raw.NeedsGo{Why: why}
-	}
-	if exec {
-		// Its program too would be executed by a fork of the runtime;
-		// the trampoline that keeps /proc/self/exe off the runtime's
-		// binary waits on the exec FIFO, which an exec has not.
-		return nil, &raw.NeedsGo{Why: "exec: the sealed exec trampoline is made for create's FIFO"}
 	}
 	prog := &raw.Prog{Explain: explain, Prefix: "init"}
 	if !exec {
@@ -231,13 +233,7 @@ func rawProcessSteps(p *Plan, exec bool, prog *raw.Prog, stdio [3]*os.File) erro
 				return err
 			}
 		}
-		if exec {
-			// The runtime waits for the status pipe's EOF at execve.
-			prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0", Why: "the process outlives exec from here"},
-				unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
-			return nil
-		}
-		rawReadySteps(prog, p.trampFd())
+		rawReadySteps(prog, p.trampFd(), exec)
 		return nil
 	}
 	pc.Raw = process.RawHooks{BeforeUser: before, AfterUser: after, Last: last}
@@ -245,15 +241,18 @@ func rawProcessSteps(p *Plan, exec bool, prog *raw.Prog, stdio [3]*os.File) erro
 		return err
 	}
 	process.DefaultSignalsRaw(prog)
-	if exec {
-		return process.ExecRaw(prog, r.PathReg, r.Args, r.Env)
-	}
-	return rawExecSteps(prog, p.FifoFd, p.trampFd(), r.PathReg, r.Args, r.Env)
+	return rawExecSteps(prog, p.rawFifoFd(), p.trampFd(), r.PathReg, r.Args, r.Env)
 }
 
+// rawFifoFd is the fd the raw child has what the trampoline opens for
+// writing at: create's exec FIFO, or the write end of exec's pipe
+// (spawn.startRaw); both where the plan puts the FIFO, after the sync
+// socket's number (rawNamespaces).
+func (p *Plan) rawFifoFd() int { return p.SyncFd + 1 }
+
 // trampFd is the fd the raw child has the exec trampoline at: right after
-// the exec FIFO's (rawNamespaces).
-func (p *Plan) trampFd() int { return p.FifoFd + 1 }
+// rawFifoFd.
+func (p *Plan) trampFd() int { return p.SyncFd + 2 }
 
 // statStdio is process.StatStdio of the files the child gets as 0, 1, 2:
 // a nil one is /dev/null (namespaces.Start opens it).

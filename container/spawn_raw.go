@@ -3,10 +3,12 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/ctr-lite/ctr-lite/exeseal"
@@ -21,16 +23,26 @@ import (
 // the exec FIFO; for exec it executes the program at once. Start returns
 // when the child reported Done (create) or executed the program (exec).
 func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.Prog) error {
-	var tramp *os.File
-	if !sp.cfg.Exec {
-		var err error
-		if tramp, err = exeseal.Trampoline(); err != nil {
-			return err
-		}
-		defer tramp.Close()
-		run.Note("the program is executed through %s, a sealed memfd (CVE-2019-5736): %d bytes", tramp.Name(), exeseal.TrampolineSize())
+	tramp, err := exeseal.Trampoline()
+	if err != nil {
+		return err
 	}
-	ns := rawNamespaces(sp.cfg.Plan, sp.stdio(), sp.fifo, tramp, prog)
+	defer tramp.Close()
+	run.Note("the program is executed through %s, a sealed memfd of %d bytes (CVE-2019-5736)", tramp.Name(), exeseal.TrampolineSize())
+	fifo := sp.fifo
+	var execR *os.File
+	if sp.cfg.Exec {
+		// exec's trampoline writes "0" and a failed execve to a pipe,
+		// as create's writes to the exec FIFO for start.
+		var execW *os.File
+		if execR, execW, err = os.Pipe(); err != nil {
+			return errorf("pipe: %w", err)
+		}
+		defer execR.Close()
+		defer execW.Close()
+		fifo = execW
+	}
+	ns := rawNamespaces(sp.cfg.Plan, sp.stdio(), fifo, tramp, prog)
 	ns.CgroupFD, ns.CgroupTasks, ns.CgroupProcs = sp.cgroup.Dir, sp.cgroup.Tasks, sp.cgroup.Procs
 	// The kernel sends the parent-death signal when the forking thread
 	// exits: keep it until Start returns.
@@ -42,7 +54,8 @@ func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.P
 	}
 	c.Init = p
 	if h == nil {
-		return nil // exec: the program runs
+		fifo.Close()
+		return awaitTrampoline(execR, sp.cfg.Plan.Process.Process.Args)
 	}
 	start, _, err := processStart(p.Pid)
 	if err != nil {
@@ -50,6 +63,26 @@ func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.P
 	}
 	h.State.Pid, h.State.PidStart = p.Pid, start
 	return nil
+}
+
+// awaitTrampoline reads exec's pipe until EOF: the trampoline's "0",
+// then nothing if the program runs (the pipe is close-on-exec), or why
+// its execve failed (start's readInit reads create's the same way).
+func awaitTrampoline(r *os.File, args []string) error {
+	got, err := io.ReadAll(r)
+	if err != nil {
+		return errorf("exec pipe: %w", err)
+	}
+	switch {
+	case len(got) == 0:
+		return errorf("the process exited before it executed %q", args)
+	case len(got) == 1:
+		return nil
+	}
+	if err, ok := trampolineFailure(got[1:], &specs.Spec{Process: &specs.Process{Args: args}}); ok {
+		return err
+	}
+	return errorf("exec: %s", got[1:])
 }
 
 // rawNamespaces is how the raw child is started: in the plan's
