@@ -128,9 +128,22 @@ func rawExecSteps(prog *raw.Prog, fifoFd, trampFd int, path raw.Reg, args, env [
 	if err != nil {
 		return err
 	}
-	prog.Sys(step.Step{Op: "execve", Args: fmt.Sprintf("%q (ctr-lite's sealed exec trampoline), [\"ctr-lite-exec\" %q <program> %q]", tramp, fifo, args),
-		Why: "not the runtime's binary: /proc/self/exe names the sealed trampoline from here (CVE-2019-5736); it blocks opening " + fifo + " for writing until `ctr-lite start`, writes \"0\" and executes the program"},
-		unix.SYS_EXECVE, tp, uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envp[0])))
+	empty, err := prog.Str("")
+	if err != nil {
+		return err
+	}
+	argvp, envpp := uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envp[0]))
+	why := "not the runtime's binary: /proc/self/exe names the sealed trampoline from here (CVE-2019-5736); it opens " + fifo + " for writing, writes \"0\" and executes the program"
+	// By fd: a process that is not dumpable (ours) may not traverse its
+	// own /proc/self/fd once it is not root.
+	i := prog.Sys(step.Step{Op: "execveat", Args: fmt.Sprintf("%d (ctr-lite's sealed exec trampoline), \"\", [\"ctr-lite-exec\" %q <program> %q], AT_EMPTY_PATH", trampFd, fifo, args), Why: why},
+		unix.SYS_EXECVEAT, uintptr(trampFd), empty, argvp, envpp, unix.AT_EMPTY_PATH)
+	// A seccomp profile that allows execve(2) only.
+	prog.Ops[i].Else = [2]syscall.Errno{unix.EPERM, unix.ENOSYS}
+	prog.JumpHere(i)
+	prog.Sys(step.Step{Op: "execve", Args: fmt.Sprintf("%q, [\"ctr-lite-exec\" %q <program> %q]", tramp, fifo, args),
+		Why: "execveat(2) refused (a seccomp profile): the same trampoline by its path"},
+		unix.SYS_EXECVE, tp, argvp, envpp)
 	return nil
 }
 

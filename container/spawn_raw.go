@@ -40,6 +40,11 @@ func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.P
 		}
 		defer execR.Close()
 		defer execW.Close()
+		// The trampoline reopens it through /proc/self/fd as the
+		// process's user, as it does the 0622 exec FIFO.
+		if err := unix.Fchmod(int(execW.Fd()), 0o622); err != nil {
+			return errorf("fchmod exec pipe: %w", err)
+		}
 		fifo = execW
 	}
 	ns := rawNamespaces(sp.cfg.Plan, sp.stdio(), fifo, tramp, prog)

@@ -173,3 +173,34 @@ func lineDiff(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// An exec's process is the same from either init: the inside view of a
+// process joined to a running container, with exec's flags.
+func TestUserSeesTheSameExecFromRawAndGoInit(t *testing.T) {
+	b := newBundle(t, "rawexec", "sleep", "1000")
+	b.mustDetached("run", "-d", "--bundle", b.dir, b.id)
+	for _, flags := range [][]string{
+		nil,
+		{"--user", "1000:1000", "--additional-gids", "10", "--cwd", "/tmp", "--env", "FOO=bar"},
+		{"--cap", "CAP_SYS_ADMIN", "--no-new-privs"},
+	} {
+		execWith := func(init string) result {
+			t.Helper()
+			t.Setenv("CTR_LITE_INIT", init)
+			args := append(append([]string{"--explain", "exec"}, flags...), b.id, "sh", "-c", strings.ReplaceAll(inside, "/proc/self/mountinfo", "/dev/null"))
+			return b.ctr(args...)
+		}
+		goRun, rawRun := execWith("go"), execWith("raw")
+		if goRun.code != 0 || rawRun.code != 0 {
+			t.Fatalf("%v: go init: %s\nraw init: %s", flags, goRun, rawRun)
+		}
+		if !strings.Contains(rawRun.stderr, "no init process") || !strings.Contains(goRun.stderr, "the Go init") {
+			t.Fatalf("%v: the inits were not the ones asked for:\n%s\n%s", flags, goRun.stderr, rawRun.stderr)
+		}
+		if goRun.stdout != rawRun.stdout {
+			t.Errorf("%v: the exec'd process differs:\n%s", flags, lineDiff(goRun.stdout, rawRun.stdout))
+		}
+	}
+	b.must("delete", "--force", b.id)
+	b.wantNothingLeft()
+}
