@@ -5,6 +5,8 @@
 # shipped as the payload: the ctr-lite binary, one test binary per package
 # (run from a copy of the package's directory so its testdata/ resolves),
 # the integration tests, testdata/ and examples/.
+# VMTEST_RUN (a -test.run regex), VMTEST_FLAGS (more test flags),
+# VMTEST_ENV ("NAME=value ...", exported in the guest before the tests).
 set -eu
 arch=${1:-amd64}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +49,7 @@ fi
 cat >"$payload/run-tests.sh" <<SCRIPT
 set -e
 export CTR_LITE_BIN=/payload/ctr-lite CTR_LITE_TESTDATA=/payload/testdata CTR_LITE_EXAMPLES=/payload/examples
+${VMTEST_ENV:+export $VMTEST_ENV}
 echo "== ctr-lite check ($arch)"
 /payload/ctr-lite check
 for p in $pkgs; do
