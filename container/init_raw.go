@@ -41,8 +41,8 @@ func (p *Plan) needsGoInit() string {
 		return "the raw init is used only with " + initEnvGo + "=raw"
 	case !exeseal.HasTrampoline():
 		return "no sealed exec trampoline for " + runtime.GOARCH + " (exeseal): a fork of the runtime must not execute the program (CVE-2019-5736)"
-	case p.RuntimeHooks || len(p.CreateContainer) > 0 || len(p.StartContainer) > 0:
-		return "hooks: the init runs programs and waits for them, or asks the runtime to"
+	case len(p.CreateContainer) > 0 || len(p.StartContainer) > 0:
+		return "createContainer or startContainer hooks: the init runs programs in the container and waits for them"
 	case p.Terminal:
 		return "process.terminal: the init makes a pty and sends its master over the console socket"
 	case len(p.UIDMappings) > 0 || len(p.GIDMappings) > 0 || hasNamespace(p.Namespaces, specs.UserNamespace):
@@ -166,6 +166,12 @@ func rawInitProg(p *Plan, exec, explain bool, stdio [3]*os.File) (*raw.Prog, err
 			st := unshareCgroupStep()
 			st.Do = nil
 			prog.Sys(st, unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
+		}
+		if p.RuntimeHooks {
+			// The runtime runs them, in its namespaces, with our pid
+			// (spawn.startRaw's OnAsk), as it does for the Go init.
+			prog.Add(raw.Op{Trap: raw.Ask}, step.Step{Op: "write, read", Args: `status pipe "ask", go-ahead pipe`,
+				Why: "the runtime runs the prestart and createRuntime hooks in its namespaces, with our pid, then lets us go on"})
 		}
 	}
 	if !p.NoNewKeyring {

@@ -49,6 +49,9 @@ func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.P
 	}
 	ns := rawNamespaces(sp.cfg.Plan, sp.stdio(), fifo, tramp, prog)
 	ns.CgroupFD, ns.CgroupTasks, ns.CgroupProcs = sp.cgroup.Dir, sp.cgroup.Tasks, sp.cgroup.Procs
+	if h != nil && sp.cfg.Plan.RuntimeHooks {
+		ns.OnAsk = func(pid int) error { return runtimeHooks(h, pid) }
+	}
 	// The kernel sends the parent-death signal when the forking thread
 	// exits: keep it until Start returns.
 	runtime.LockOSThread()
@@ -68,6 +71,22 @@ func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.P
 	}
 	h.State.Pid, h.State.PidStart = p.Pid, start
 	return nil
+}
+
+// runtimeHooks runs the prestart and createRuntime hooks for a raw child
+// that asked (raw.Ask), as awaitInit does for the Go init's "hooks": the
+// state records its pid first, so that a create killed in a hook leaves a
+// state delete --force can clean up.
+func runtimeHooks(h *Handle, pid int) error {
+	start, _, err := processStart(pid)
+	if err != nil {
+		return errorf("init process %d: %w", pid, err)
+	}
+	h.State.Pid, h.State.PidStart = pid, start
+	if err := h.Save(); err != nil {
+		return err
+	}
+	return runHooks("createRuntime", createRuntimeHooks(h.State.Config), ociState(&h.State, specs.StateCreating))
 }
 
 // awaitTrampoline reads exec's pipe until EOF: the trampoline's "0",

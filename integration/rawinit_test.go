@@ -72,6 +72,11 @@ func TestUserSeesTheSameContainerFromRawAndGoInit(t *testing.T) {
 			b.spec.Linux.RootfsPropagation = "shared"
 			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/data/shared", Type: "bind", Source: b.t.TempDir(), Options: []string{"rbind", "rshared"}})
 		}},
+		// Docker's kind: a prestart hook, run by the runtime with the
+		// raw child's pid while the child waits (raw.Ask).
+		{name: "prestart-hook", edit: func(b *bundle) {
+			b.spec.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", `s=$(cat); p=${s#*\"pid\":}; p=${p%%,*}; test "$p" -gt 0 && test -d /proc/$p`}}}}
+		}},
 		{name: "seccomp", edit: func(b *bundle) {
 			b.spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 				Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchAARCH64},
@@ -129,6 +134,9 @@ func TestUserGetsTheSameErrorsFromRawAndGoInit(t *testing.T) {
 			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/no/such/source", Options: []string{"bind"}})
 		}},
 		{name: "cwd-is-a-file", edit: func(b *bundle) { b.spec.Process.Cwd = "/etc/passwd" }},
+		{name: "prestart-hook-fails", edit: func(b *bundle) {
+			b.spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo no >&2; exit 3"}}}} //nolint:staticcheck // prestart is deprecated but still honoured
+		}},
 		// Found at create, refused by execve at start: the error comes
 		// through the exec FIFO.
 		{name: "exec-format", edit: func(b *bundle) {

@@ -56,6 +56,11 @@ type Config struct {
 	// own execve. A Prog with raw.Done makes Start return at Done, the
 	// child's setup complete, not at its execve. See package raw.
 	Prog *raw.Prog
+	// OnAsk runs in the parent when Prog's child reaches a raw.Ask op,
+	// with the pid of the process running Prog (as the caller's PID
+	// namespace sees it); the child goes on once it returned nil. An
+	// error fails Start, which kills the child.
+	OnAsk func(pid int) error
 	// ExecFile, if set, is the program the child executes with
 	// execveat(fd, "", AT_EMPTY_PATH) instead of looking up Path: a
 	// binary opened here (such as /proc/self/exe, to re-execute ctr-lite

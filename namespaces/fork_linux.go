@@ -48,6 +48,7 @@ const (
 	recPID   uint32 = 2 // value: pid of the process forked into the new PID namespace
 	recFail  uint32 = 3 // value: errno of op index
 	recDone  uint32 = 4 // the setup is complete (raw.Done); the status pipe closes
+	recAsk   uint32 = 5 // the child waits for the go-ahead after Config.OnAsk (raw.Ask)
 )
 
 // childMem is what the child writes: records built in memory the parent
@@ -58,6 +59,8 @@ type childMem struct {
 	pid    record
 	fail   record
 	done   record
+	ask    record
+	goByte [1]byte
 	// failMsg is raw.FailMagic then fail: a failure sent to RegErr.
 	failMsg [len(raw.FailMagic) + 12]byte
 	regs    [raw.NRegs]uintptr
@@ -177,6 +180,17 @@ forked:
 		case raw.Fail:
 			e = syscall.Errno(a[0])
 			goto fail
+		case raw.Ask:
+			m.ask[0], m.ask[1] = recAsk, uint32(i)
+			syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.ask)), unsafe.Sizeof(m.ask))
+			r1, _, e = syscall.RawSyscall(syscall.SYS_READ, m.regs[raw.RegGo], uintptr(unsafe.Pointer(&m.goByte)), 1)
+			if e == 0 && r1 != 1 {
+				e = syscall.EPIPE
+			}
+			if e != 0 {
+				goto fail
+			}
+			continue
 		case raw.Done:
 			m.done[0], m.done[1] = recDone, uint32(i)
 			syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.done)), unsafe.Sizeof(m.done))

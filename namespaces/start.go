@@ -592,13 +592,13 @@ func (s *starter) run() (*Process, error) {
 	s.statusW.Close()
 	s.goR.Close()
 
-	ch := &children{first: pid}
+	ch := &children{first: pid, forks: s.forks}
 	rec, err := readRecord(s.statusR)
 	switch {
 	case err != nil:
 		return nil, ch.abort(fmt.Errorf("child %d: status pipe: %w", pid, err))
 	case rec[0] == recFail:
-		ch.collect(s.statusR)
+		ch.collect(s.statusR, nil)
 		return nil, ch.abort(s.childError(steps, rec))
 	case rec[0] != recReady:
 		return nil, ch.abort(fmt.Errorf("child %d: unexpected record %v", pid, rec))
@@ -615,7 +615,22 @@ func (s *starter) run() (*Process, error) {
 	if _, err := s.goW.Write([]byte{1}); err != nil {
 		return nil, ch.abort(fmt.Errorf("child %d: go-ahead pipe: %w", pid, err))
 	}
-	if err := ch.collect(s.statusR); err != nil {
+	ask := func() error {
+		final := ch.first
+		if s.forks {
+			final = ch.second
+		}
+		if s.c.OnAsk != nil {
+			if err := s.c.OnAsk(final); err != nil {
+				return err
+			}
+		}
+		if _, err := s.goW.Write([]byte{1}); err != nil {
+			return fmt.Errorf("child %d: go-ahead pipe: %w", final, err)
+		}
+		return nil
+	}
+	if err := ch.collect(s.statusR, ask); err != nil {
 		return nil, ch.abort(err)
 	}
 	if ch.fail != nil {
@@ -787,13 +802,20 @@ type children struct {
 	fail          *record
 	firstReaped   bool
 	done          bool // raw.Done: the child's setup is complete
+	forks         bool // an intermediate process forks the final one
 }
 
 // collect reads records until EOF (every process holding the status pipe
 // has exec'd or exited) or the child's Done (its setup is complete; it
 // then waits for `start`, see raw.Done).
-func (ch *children) collect(r io.Reader) error {
-	for !ch.done {
+//
+// A raw.Ask record calls ask once the final process's pid is known (the
+// intermediate process's record of it may come after).
+func (ch *children) collect(r io.Reader, ask func() error) error {
+	asked := false
+	// Done may come before the intermediate process's record of the
+	// final one's pid: read on until both are in.
+	for !ch.done || (ch.forks && ch.second == 0) {
 		rec, err := readRecord(r)
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -804,12 +826,20 @@ func (ch *children) collect(r io.Reader) error {
 		switch rec[0] {
 		case recPID:
 			ch.second = int(rec[2])
+		case recAsk:
+			asked = true
 		case recDone:
 			ch.done = true
 		case recFail:
 			if ch.fail == nil {
 				f := rec
 				ch.fail = &f
+			}
+		}
+		if asked && ask != nil && (ch.second != 0 || !ch.forks) {
+			asked = false
+			if err := ask(); err != nil {
+				return err
 			}
 		}
 	}

@@ -71,6 +71,11 @@ const (
 	// Done tells the parent the setup is complete (a record on the status
 	// pipe), closes the status pipe and sends later failures to RegErr.
 	Done
+	// Ask stops the child until the parent did its part (a record on the
+	// status pipe, then the go-ahead byte on RegGo): the createRuntime
+	// hooks, which run in the runtime's namespaces with the child's pid
+	// (namespaces.Config.OnAsk).
+	Ask
 )
 
 // Op is one system call (or pseudo-trap) of the child.
