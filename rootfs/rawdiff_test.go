@@ -181,11 +181,17 @@ func startRaw(t *testing.T, c Config, script string, userns bool) string {
 	return string(out)
 }
 
-// newTestRootfs makes a busybox rootfs (testdata/mkrootfs.sh).
+// newTestRootfs makes a busybox rootfs (testdata/mkrootfs.sh; the VM's
+// payload names its testdata in CTR_LITE_TESTDATA, as for the
+// integration tests).
 func newTestRootfs(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "rootfs")
-	if out, err := exec.Command("sh", "../testdata/mkrootfs.sh", dir).CombinedOutput(); err != nil {
+	testdata := "../testdata"
+	if p := os.Getenv("CTR_LITE_TESTDATA"); p != "" {
+		testdata = p
+	}
+	if out, err := exec.Command("sh", filepath.Join(testdata, "mkrootfs.sh"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("mkrootfs: %v\n%s", err, out)
 	}
 	return dir
