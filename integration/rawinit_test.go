@@ -134,6 +134,22 @@ func TestUserGetsTheSameErrorsFromRawAndGoInit(t *testing.T) {
 			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/no/such/source", Options: []string{"bind"}})
 		}},
 		{name: "cwd-is-a-file", edit: func(b *bundle) { b.spec.Process.Cwd = "/etc/passwd" }},
+		{name: "cwd-below-a-file", edit: func(b *bundle) { b.spec.Process.Cwd = "/etc/passwd/x/y" }},
+		{name: "cwd-through-a-magic-link", edit: func(b *bundle) { b.spec.Process.Cwd = "/proc/self/cwd/../.." }},
+		// mkdir -p through a dangling symlink in the rootfs: refused
+		// (the link opened O_NOFOLLOW: ENOTDIR), nothing made where it points.
+		{name: "mount-through-a-dangling-link", edit: func(b *bundle) {
+			if err := os.Symlink("/no/such/dir", filepath.Join(b.dir, "rootfs", "dangling")); err != nil {
+				b.t.Fatal(err)
+			}
+			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/dangling/x", Type: "tmpfs", Source: "tmpfs"})
+		}},
+		{name: "bind-below-a-file", edit: func(b *bundle) {
+			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/etc/passwd/x", Type: "bind", Source: b.t.TempDir(), Options: []string{"bind"}})
+		}},
+		{name: "sysctl-missing", edit: func(b *bundle) {
+			b.spec.Linux.Sysctl = map[string]string{"net.ipv4.no_such_knob": "1"}
+		}},
 		{name: "prestart-hook-fails", edit: func(b *bundle) {
 			b.spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo no >&2; exit 3"}}}} //nolint:staticcheck // prestart is deprecated but still honoured
 		}},

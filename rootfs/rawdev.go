@@ -3,6 +3,7 @@ package rootfs
 import (
 	"fmt"
 	"path"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -101,8 +102,10 @@ func (b *rawBuilder) device(d specs.LinuxDevice, umask raw.Reg) {
 func (b *rawBuilder) createIn(dir raw.Reg, p string, out raw.Reg, why string) {
 	mk := b.orElse(b.op(step.Step{Op: "openat", Args: fmt.Sprintf("%q, O_CREAT|O_EXCL|O_NOFOLLOW|O_RDONLY, 0644", b.s.host(p)), Why: why + " (EEXIST: opened in-root)"},
 		out, unix.SYS_OPENAT, []uintptr{0, b.str(path.Base(p)), unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_RDONLY, 0o644}, dir), unix.EEXIST)
+	b.p.SetErr(mk, func(e syscall.Errno) error { return errorf("create %s in rootfs: %w", p, e) })
 	done := b.goTo()
 	b.p.JumpHere(mk)
-	b.openIn(b.root, p, unix.O_PATH, out, openInStep(b.s.host(p), "O_PATH", "the file there already"))
+	i := b.openIn(b.root, p, unix.O_PATH, out, openInStep(b.s.host(p), "O_PATH", "the file there already"))
+	b.p.SetErr(i, func(e syscall.Errno) error { return errorf("open %s in rootfs: %w", p, e) })
 	b.p.JumpHere(done)
 }

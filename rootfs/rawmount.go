@@ -2,8 +2,10 @@ package rootfs
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -50,13 +52,18 @@ func (b *rawBuilder) mount(i int) error {
 // the flags a bind takes only after (mount_setattr(2), as remountStep).
 func (b *rawBuilder) bind(m specs.Mount, rm rawMount, top raw.Reg, name string) {
 	rec := rm.opts.flags&unix.MS_REC != 0
-	b.openTree(m.Source, rec, false, top, "a detached copy of the source's mount, to bind")
+	from := len(b.p.Ops)
+	src := m.Source
+	i := b.openTree(src, rec, false, top, "a detached copy of the source's mount, to bind")
+	b.p.SetErr(i, func(e syscall.Errno) error { return &fs.PathError{Op: "open", Path: src, Err: e} })
 	if rm.srcDir {
 		b.mkdirRoot(rm.dest, b.t, "the bind's target directory")
 	} else {
 		b.createFile(rm.dest, b.t, "the bind's target file")
 	}
 	b.moveMount(top, b.t, step.Step{Op: "move_mount", Args: fmt.Sprintf("%q, %q", m.Source, b.s.host(rm.dest)), Why: whyBind})
+	// The Go step's line (mountSteps' bind).
+	b.asStep(from, step.Step{Op: "mount", Args: fmt.Sprintf("%q, %q, \"\", %s", m.Source, b.s.host(rm.dest), FormatFlags(rm.opts.flags&(unix.MS_BIND|unix.MS_REC)))})
 	b.close(b.t, "<target>")
 	rest := rm.opts.flags &^ (unix.MS_BIND | unix.MS_REC)
 	if rest != 0 || rm.opts.clear != 0 {
@@ -80,6 +87,8 @@ func (b *rawBuilder) fsMount(m specs.Mount, rm rawMount, top raw.Reg, name strin
 	if source == "" {
 		source = fstype
 	}
+	from := len(b.p.Ops)
+	defer b.asStep(from, b.s.fsMountStep(m, rm.dest, rm.opts))
 	b.mkdirRoot(rm.dest, b.t, whyFs(fstype))
 	var data []string
 	for _, d := range rm.opts.data {

@@ -149,64 +149,150 @@ func openInStep(name, flags, why string) step.Step {
 
 // mkdirAll leaves in out an O_PATH handle on directory rel below base,
 // made with its missing parents, as mkdirAllIn does: one in-root
-// openat2(2) when it is there; else its parent opened in-root and it
-// made there with mkdirat(2) (EEXIST: there already); else each
-// component made that way from base. known says what exists for sure at
-// this point: knownParent, its parent (the cgroup tmpfs just mounted,
-// where only the directories made in it are); the ops that could not run
-// are left out. name gives the host path of a path below base, for
-// --explain.
+// openat2(2) when it is there; else the deepest ancestor that exists
+// (rel's prefixes tried from the end, in-root), then each missing
+// component made there with mkdirat(2) (EEXIST: there already) and opened
+// with O_NOFOLLOW, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV,
+// from which the next is made: a symlink in the part to make fails the
+// open (ELOOP), as in the Go steps, whose error texts its failures give
+// ("mkdir REL in rootfs: ..."). known says what exists for sure at this
+// point: knownParent, its parent (the cgroup tmpfs just mounted, where
+// only the directories made in it are). name gives the host path of a
+// path below base, for --explain.
 func (b *rawBuilder) mkdirAll(base raw.Reg, rel string, out raw.Reg, name func(string) string, why string, known int) {
 	clean := strings.TrimLeft(path.Clean("/"+rel), "/")
 	if clean == "" {
 		clean = "."
 	}
+	from := len(b.p.Ops)
 	fast := b.orElse(b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out,
 		openInStep(name(clean), "O_PATH|O_DIRECTORY", why+" (ENOENT: made)")), unix.ENOENT)
 	done := b.goTo()
 	b.p.JumpHere(fast)
-	parts := strings.Split(clean, "/")
-	var dones []int
-	if n := len(parts); n > 1 {
-		// Most often only the last component is missing (/dev/pts in
-		// the new /dev): its parent opened in-root, it made there.
+	if known == knownParent {
+		parts := strings.Split(clean, "/")
+		n := len(parts)
 		parent := strings.Join(parts[:n-1], "/")
-		up := b.openIn(base, parent, unix.O_PATH|unix.O_DIRECTORY, b.walk,
+		b.openIn(base, parent, unix.O_PATH|unix.O_DIRECTORY, b.walk,
 			openInStep(name(parent), "O_PATH|O_DIRECTORY", "the parent"))
-		if known != knownParent {
-			b.orElse(up, unix.ENOENT)
-			b.p.Steps[up].Why += " (ENOENT: made too)"
-		}
 		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: strconv.Quote(name(clean)) + ", 0755",
 			Why: "the missing directory, made in its parent's fd (EEXIST: there already)"},
 			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(parts[n-1]), 0o755}, b.walk), unix.EEXIST)
 		b.p.JumpHere(mk)
 		b.close(b.walk, "<parent>")
 		b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", "the directory made"))
-		if known == knownParent {
-			b.p.JumpHere(done)
-			return
+		b.p.JumpHere(done)
+		b.mkdirErrs(from, rel)
+		return
+	}
+	// The deepest ancestor that exists, found from the end (mkdirAllIn's
+	// loop over rel itself, not a cleaned copy: the same prefixes).
+	var dones []int
+	for end := len(rel); ; {
+		i := strings.LastIndexByte(rel[:end], '/')
+		if i <= 0 {
+			break
 		}
+		up := b.orElse(b.openIn(base, rel[:i], unix.O_PATH|unix.O_DIRECTORY, b.walk,
+			openInStep(name(rel[:i]), "O_PATH|O_DIRECTORY", "an ancestor that exists? (ENOENT: try the next one up)")), unix.ENOENT)
+		b.makeBelow(rel, rel[i+1:], out, name)
 		dones = append(dones, b.goTo())
 		b.p.JumpHere(up)
+		end = i
 	}
-	for i, part := range parts {
-		parent, made := base, strings.Join(parts[:i+1], "/")
-		if i > 0 {
-			parent = b.walk
-			b.openIn(base, strings.Join(parts[:i], "/"), unix.O_PATH|unix.O_DIRECTORY, b.walk,
-				openInStep(name(strings.Join(parts[:i], "/")), "O_PATH|O_DIRECTORY", "the parent of the next directory to make"))
-		}
-		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: strconv.Quote(name(made)) + ", 0755",
-			Why: "a missing directory, made in its parent's fd (EEXIST: there already)"},
-			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(part), 0o755}, parent), unix.EEXIST)
-		b.p.JumpHere(mk)
-		if i > 0 {
-			b.close(b.walk, "<parent>")
-		}
-	}
-	b.openIn(base, rel, unix.O_PATH|unix.O_DIRECTORY, out, openInStep(name(clean), "O_PATH|O_DIRECTORY", "the directory made"))
+	b.openIn(base, ".", unix.O_PATH|unix.O_DIRECTORY, b.walk, openInStep(name("."), "O_PATH|O_DIRECTORY", "no ancestor exists: make every component from the root"))
+	b.makeBelow(rel, strings.TrimLeft(rel, "/"), out, name)
 	b.p.JumpHere(append(dones, done)...)
+	b.mkdirErrs(from, rel)
+}
+
+// makeBelow makes each component of rest below the directory in b.walk
+// and leaves the last one's handle in out (mkdirAllIn's loop): mkdirat
+// (EEXIST: there, or not a directory, which the open finds), then the
+// component opened with no symlink followed, the next made in it (b.walk
+// and b.x take turns holding the parent). ".." in rest, or nothing to
+// make, fails ENOENT with mkdirAllIn's text.
+func (b *rawBuilder) makeBelow(rel, rest string, out raw.Reg, name func(string) string) {
+	made := strings.TrimSuffix(rel, rest)
+	nofollow := b.how(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_XDEV)
+	var parts []string
+	for _, part := range strings.Split(rest, "/") {
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			b.close(b.walk, "<parent>")
+			i := b.p.Add(raw.Op{Trap: raw.Fail, Args: [6]uintptr{uintptr(unix.ENOENT)}},
+				step.Step{Op: "mkdirat", Args: strconv.Quote(rel), Why: "'..' in the part to make is refused"})
+			b.p.SetErr(i, func(e syscall.Errno) error { return errorf("%w: %q: '..' in the part to make", e, rel) })
+			return
+		}
+		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		// Only "." left: rel was found missing, then was there.
+		b.close(b.walk, "<parent>")
+		i := b.p.Add(raw.Op{Trap: raw.Fail, Args: [6]uintptr{uintptr(unix.ENOENT)}}, step.Step{Op: "mkdirat", Args: strconv.Quote(rel)})
+		b.p.SetErr(i, func(e syscall.Errno) error { return errorf("%q: %w", rel, e) })
+		return
+	}
+	cur, next := b.walk, b.x
+	for k, part := range parts {
+		made = path.Join(made, part)
+		host := name(strings.TrimLeft(path.Clean("/"+made), "/"))
+		mk := b.orElse(b.op(step.Step{Op: "mkdirat", Args: strconv.Quote(host) + ", 0755",
+			Why: "a missing directory, made in its parent's fd (EEXIST: there already)"},
+			0, unix.SYS_MKDIRAT, []uintptr{0, b.str(part), 0o755}, cur), unix.EEXIST)
+		part := part
+		b.p.SetErr(mk, func(e syscall.Errno) error { return errorf("mkdirat %s: %w", part, e) })
+		b.p.JumpHere(mk)
+		dst := next
+		if k == len(parts)-1 {
+			dst = out
+		}
+		i := b.op(step.Step{Op: "openat2", Args: fmt.Sprintf("<parent>, %q, O_PATH|O_DIRECTORY|O_NOFOLLOW, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV", part),
+			Why: "the directory made, no symlink followed: the next is made in it"},
+			dst, unix.SYS_OPENAT2, []uintptr{0, b.str(part), nofollow, unsafe.Sizeof(unix.OpenHow{})}, cur)
+		b.p.SetErr(i, func(e syscall.Errno) error { return errorf("open %s after mkdirat: %w", part, e) })
+		b.close(cur, "<parent>")
+		cur, next = dst, cur
+	}
+}
+
+// mkdirErrs makes a failure of each op from index from on read as
+// mkdirAll's error ("mkdir REL in rootfs: ..."), under the op's own step
+// until asStep puts the Go step around it.
+func (b *rawBuilder) mkdirErrs(from int, rel string) {
+	for i := from; i < len(b.p.Ops); i++ {
+		inner, st := b.p.Errs[i], raw.Desc(b.p.Steps[i])
+		b.p.SetErr(i, func(e syscall.Errno) error {
+			var err error = e
+			if inner != nil {
+				err = inner(e)
+			}
+			return &step.Error{Step: st, Err: errorf("mkdir %s in rootfs: %w", rel, err)}
+		})
+	}
+}
+
+// asStep makes a failure of each op from index from on read as the Go
+// step st's error: what the op's own error says (mkdirErrs' text, or the
+// bare errno) after st's op and arguments, the line the Go init gives.
+func (b *rawBuilder) asStep(from int, st step.Step) {
+	st = raw.Desc(st)
+	for i := from; i < len(b.p.Ops); i++ {
+		inner := b.p.Errs[i]
+		b.p.SetErr(i, func(e syscall.Errno) error {
+			var err error = e
+			if inner != nil {
+				err = inner(e)
+				if se, ok := err.(*step.Error); ok {
+					err = se.Err
+				}
+			}
+			return &step.Error{Step: st, Err: err}
+		})
+	}
 }
 
 // What mkdirAll may take for granted.
@@ -316,9 +402,19 @@ func (b *rawBuilder) rdevIs(rdev uint64, name string, e syscall.Errno) {
 
 // isProc checks the handle in r is on a procfs (fstatfs(2) f_type
 // PROC_SUPER_MAGIC, procfs.Check); else the child fails EXDEV.
-func (b *rawBuilder) isProc(r raw.Reg, name string) {
-	b.op(step.Step{Op: "fstatfs", Args: name, Why: "what filesystem it is on"}, 0, sysFstatfs, fstatfsArgs(addr(b.statfs)), r)
+func (b *rawBuilder) isProc(r raw.Reg, name string) (statfs, check int) {
+	statfs = b.op(step.Step{Op: "fstatfs", Args: name, Why: "what filesystem it is on"}, 0, sysFstatfs, fstatfsArgs(addr(b.statfs)), r)
 	var st unix.Statfs_t
-	b.p.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&b.statfs[unsafe.Offsetof(st.Type)]), Args: [6]uintptr{1: unix.PROC_SUPER_MAGIC, 2: uintptr(unix.EXDEV), 3: unsafe.Sizeof(st.Type)}},
+	check = b.p.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&b.statfs[unsafe.Offsetof(st.Type)]), Args: [6]uintptr{1: unix.PROC_SUPER_MAGIC, 2: uintptr(unix.EXDEV), 3: unsafe.Sizeof(st.Type)}},
 		step.Step{Op: "check", Args: name + " f_type == PROC_SUPER_MAGIC", Why: "a write meant for the kernel must not land in another filesystem (CVE-2025-52881)"})
+	return statfs, check
+}
+
+// procErrs gives the ops of isProc procfs.Check's error texts for the
+// file named name (the f_type found is in the child's memory only).
+func (b *rawBuilder) procErrs(statfs, check int, name string) {
+	b.p.SetErr(statfs, func(e syscall.Errno) error { return errorf("fstatfs %s: %w", name, e) })
+	b.p.SetErr(check, func(syscall.Errno) error {
+		return errorf("%s is not on a procfs (want PROC_SUPER_MAGIC %#x): refusing to write through it", name, unix.PROC_SUPER_MAGIC)
+	})
 }

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"fmt"
 	"path"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,7 +16,9 @@ import (
 
 // cwd makes process.cwd with its parents (cwdStep).
 func (b *rawBuilder) cwd() error {
+	from := len(b.p.Ops)
 	b.mkdirRoot(b.s.cfg.Cwd, b.t, whyCwd)
+	b.asStep(from, b.s.cwdStep(b.s.cfg.Cwd))
 	b.close(b.t, "<cwd>")
 	return nil
 }
@@ -26,20 +29,40 @@ func (b *rawBuilder) cwd() error {
 // procfs.WriteAt).
 func (b *rawBuilder) procWrites() error {
 	proc := b.s.host("/proc")
-	b.openIn(b.root, "/proc", unix.O_PATH, b.fs, openInStep(proc, "O_PATH", "the container's /proc, where the sysctls are written"))
-	b.isProc(b.fs, fmt.Sprintf("<%s>", proc))
+	// Failures read as the Go steps' (procWriteStep, procfs.WriteAt),
+	// the first write's for /proc itself, opened once for all here.
+	from := len(b.p.Ops)
+	i := b.openIn(b.root, "/proc", unix.O_PATH, b.fs, openInStep(proc, "O_PATH", "the container's /proc, where the sysctls are written"))
+	b.p.SetErr(i, func(e syscall.Errno) error { return errorf("open /proc in rootfs: %w", e) })
+	statfs, check := b.isProc(b.fs, fmt.Sprintf("<%s>", proc))
+	b.procErrs(statfs, check, "/proc")
 	how := b.p.Bytes(howBytes(unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS))
 	for _, w := range b.s.cfg.ProcWrites {
 		file := path.Join(proc, path.Clean("/"+w.Path))
-		b.op(step.Step{Op: "openat2", Args: fmt.Sprintf("<%s>, %q, O_WRONLY|O_NOFOLLOW, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS", proc, w.Path),
+		name := path.Join("/proc", path.Clean("/"+w.Path))
+		j := b.op(step.Step{Op: "openat2", Args: fmt.Sprintf("<%s>, %q, O_WRONLY|O_NOFOLLOW, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS", proc, w.Path),
 			Why: "below that procfs, no symlink followed"},
 			b.x, unix.SYS_OPENAT2, []uintptr{0, b.str(w.Path), how, unsafe.Sizeof(unix.OpenHow{})}, b.fs)
-		b.isProc(b.x, fmt.Sprintf("<%s>", file))
+		b.p.SetErr(j, func(e syscall.Errno) error { return errorf("open %s: %w", "/proc/"+w.Path, e) })
+		statfs, check := b.isProc(b.x, fmt.Sprintf("<%s>", file))
+		b.procErrs(statfs, check, "/proc/"+w.Path)
 		val := b.p.Bytes([]byte(w.Value))
-		i := b.op(step.Step{Op: "write " + file, Args: fmt.Sprintf("%q", w.Value), Why: w.Why + whyProcWrite},
+		k := b.op(step.Step{Op: "write " + file, Args: fmt.Sprintf("%q", w.Value), Why: w.Why + whyProcWrite},
 			0, unix.SYS_WRITE, []uintptr{0, val, uintptr(len(w.Value))}, b.x)
-		b.p.Ops[i].Check, b.p.Ops[i].Want = true, uintptr(len(w.Value)) // one write, whole
+		b.p.Ops[k].Check, b.p.Ops[k].Want = true, uintptr(len(w.Value)) // one write, whole
+		for op := from; op < len(b.p.Ops); op++ {
+			inner := b.p.Errs[op]
+			b.p.SetErr(op, func(e syscall.Errno) error {
+				var err error = e
+				if inner != nil {
+					err = inner(e)
+				}
+				return errorf("write %s: %w", name, err)
+			})
+		}
+		b.asStep(from, b.s.procWriteStep(w))
 		b.close(b.x, "<"+file+">")
+		from = len(b.p.Ops)
 	}
 	b.close(b.fs, "<"+proc+">")
 	return nil
