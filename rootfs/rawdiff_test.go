@@ -214,9 +214,19 @@ func normalize(out, rootfs string) string {
 		m[k] = fmt.Sprint("#", len(m)+1)
 		return m[k]
 	}
+	// mountinfo's root field is the path inside the mount's file
+	// system: where the temporary directory is a mount of its own (a
+	// tmpfs /tmp), the rootfs's path shows without its mount point.
+	rel := rootfs
+	if mp, err := mountPointHolding(rootfs); err == nil && mp != "/" {
+		rel = strings.TrimPrefix(rootfs, mp)
+	}
 	lines := strings.Split(out, "\n")
 	for i, line := range lines {
 		line = strings.ReplaceAll(line, rootfs, "<rootfs>")
+		if f := strings.Fields(line); len(f) > 3 && strings.HasPrefix(f[3], rel) {
+			line = strings.Replace(line, " "+rel, " <rootfs>", 1)
+		}
 		f := strings.Fields(line)
 		if len(f) > 6 && strings.Contains(line, " - ") && !strings.Contains(f[0], "/") {
 			f[0], f[1] = num(ids, f[0]), num(ids, f[1])
