@@ -96,7 +96,9 @@ func (r Root) planSteps(p *Plan) ([]plannedStep, error) {
 	}
 	defer null.Close()
 	nulls := [3]*os.File{null, null, null}
-	prog, err := rawInitProg(p, false, false, nulls)
+	planned := *p
+	planned.dryRun = true                                  // the container's cgroups are not made
+	prog, err := rawInitProg(&planned, false, true, nulls) // explain: which ops have a line
 	var ng *raw.NeedsGo
 	if err != nil && !errors.As(err, &ng) {
 		return nil, err
@@ -163,8 +165,10 @@ func (r Root) rawPlanSteps(p *Plan, prog *raw.Prog, null *os.File, out []planned
 	for _, s := range ns {
 		out = append(out, plannedStep{step: s})
 	}
-	for _, s := range prog.Steps {
-		if s.Op != "" {
+	// The ops --explain shows (those with a line), not the quiet ones
+	// (an fd closed, a group's later calls).
+	for i, s := range prog.Steps {
+		if s.Op != "" && prog.Ops[i].SayLen != 0 {
 			out = append(out, plannedStep{init: true, step: s})
 		}
 	}

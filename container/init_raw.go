@@ -186,6 +186,9 @@ func rawInitProg(p *Plan, exec, explain bool, stdio [3]*os.File) (*raw.Prog, err
 			if err != nil {
 				return nil, err
 			}
+			if p.dryRun {
+				cv = cv.Unmade() // create makes them first
+			}
 			rc.CgroupView = cv
 		}
 		if err := rootfs.RawSteps(rc, prog); err != nil {

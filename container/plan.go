@@ -77,7 +77,10 @@ type Plan struct {
 	PreserveFds int `json:"preserve_fds,omitempty"`
 	// InitPid is the container's init an exec joins (0 for create): a
 	// raw exec reads the user from /proc/InitPid/root/etc/passwd.
-	InitPid   int `json:"-"`
+	InitPid int `json:"-"`
+	// dryRun: the plan is shown, not run (create --dry-run): its
+	// cgroups are not made.
+	dryRun    bool
 	SyncFd    int `json:"sync_fd"`
 	FifoFd    int `json:"fifo_fd"`
 	ConsoleFd int `json:"console_fd"`

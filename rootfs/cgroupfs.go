@@ -181,6 +181,18 @@ func (s *setup) cgroupV1Steps(m specs.Mount, dest string, opts mountOptions, lat
 type CgroupView struct {
 	mounts []v1Hierarchy     // the v1 hierarchies, and cgroup2 (opts "")
 	own    map[string]string // controllerKey ("" for cgroup2) -> group, from /proc/self/cgroup
+	// unmade: the groups are not made yet (create --dry-run); RawSteps
+	// takes their directories for granted.
+	unmade bool
+}
+
+// Unmade returns cv for groups create will make: RawSteps plans the
+// binds of their directories without looking for them (create --dry-run
+// shows the steps create runs once they exist).
+func (cv *CgroupView) Unmade() *CgroupView {
+	c := *cv
+	c.unmade = true
+	return &c
 }
 
 // ReadCgroupView reads /proc/thread-self/mountinfo and /proc/self/cgroup.

@@ -183,7 +183,7 @@ func planCgroupV1(s *setup, pl *rawPlan, rm rawMount) (rawMount, string) {
 		if !ok {
 			return rm, "cgroup " + h.name + ": the container's group is not below the host's mount; mounted anew by the Go init"
 		}
-		if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		if fi, err := os.Lstat(dir); !cv.unmade && (err != nil || !fi.IsDir()) {
 			return rm, "cgroup " + h.name + ": " + dir + " is not a directory here; mounted anew by the Go init"
 		}
 		name := h.name
