@@ -236,6 +236,14 @@ func (s *stuckStderr) close() {
 
 const initLine = "explain[init]: "
 
+// isReady: l explains the init's step after which the container may
+// outlive the runtime: the Go init's "ready" message (its parent-death
+// signal cleared in the same step), the raw init's clearing of the
+// signal (then its Done, or for exec the program).
+func isReady(l string) bool {
+	return strings.Contains(l, initLine+"write(sync socket") || strings.Contains(l, initLine+"prctl(PR_SET_PDEATHSIG, 0)")
+}
+
 // initLines counts the init's explained steps of a command up to and
 // including the one that tells the runtime it is ready.
 func initLines(stderr string) int {
@@ -243,7 +251,7 @@ func initLines(stderr string) int {
 	for _, l := range strings.Split(stderr, "\n") {
 		if strings.Contains(l, initLine) && !strings.Contains(l, initLine+"    ->") {
 			n++
-			if strings.Contains(l, initLine+"write(sync socket") {
+			if isReady(l) {
 				return n
 			}
 		}
@@ -290,7 +298,7 @@ func killAtInitLine(t *testing.T, b *bundle, n int, args ...string) bool {
 	}
 	left := livingOf(procs)
 	out := s.drain()
-	if strings.Contains(out, initLine+"write(sync socket") {
+	if isReady(out) {
 		// The init may have sent "ready": it may live on.
 		return false
 	}
@@ -452,7 +460,7 @@ func killAtReady(t *testing.T, b *bundle, calib string, args ...string) bool {
 		if rearm < 0 && strings.Contains(l, initLine+"setresuid(") {
 			rearm = i
 		}
-		if ready < 0 && strings.Contains(l, initLine+"write(sync socket") {
+		if ready < 0 && isReady(l) {
 			ready = i
 		}
 	}
@@ -503,7 +511,7 @@ func killAtReady(t *testing.T, b *bundle, calib string, args ...string) bool {
 		out.Write(buf[:n])
 	}
 	got := out.String()
-	if strings.Contains(got, initLine+"write(sync socket") || !strings.Contains(got, initLine+"setresuid(") {
+	if isReady(got) || !strings.Contains(got, initLine+"setresuid(") {
 		// Ready was sent, or the init blocked before its last steps.
 		for _, p := range left {
 			unix.Kill(p, unix.SIGKILL)
