@@ -14,7 +14,7 @@ func TrampolineSize() int { return len(trampolineELF) }
 func HasTrampoline() bool { return trampolineELF != nil }
 
 // Trampoline returns a sealed memfd holding ctr-lite's exec trampoline: a
-// 592-byte static program (testdata/trampoline_amd64.s) that a raw-forked
+// static program of some 600 bytes (testdata/trampoline_ARCH.s: amd64, arm64) that a raw-forked
 // child executes in place of the container's program. The child is a fork
 // of the runtime, so its /proc/PID/exe is the host's ctr-lite binary; a
 // program it executed as "#!/proc/self/exe" (or through a symlink to it)

@@ -12,31 +12,39 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The embedded bytes are what the source assembles to, where binutils are
-// installed (they are not needed to build ctr-lite).
+// The embedded bytes are what the sources assemble to, for each
+// architecture whose binutils are installed here (they are not needed to
+// build ctr-lite; Debian: binutils, binutils-aarch64-linux-gnu).
 func TestTrampolineIsItsSource(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("the trampoline exists for amd64 only")
-	}
-	as, errAs := exec.LookPath("as")
-	ld, errLd := exec.LookPath("ld")
-	if errAs != nil || errLd != nil {
-		t.Skip("binutils (as, ld) not installed: the bytes cannot be rebuilt here")
-	}
-	dir := t.TempDir()
-	obj, bin := filepath.Join(dir, "t.o"), filepath.Join(dir, "t")
-	if out, err := exec.Command(as, "-o", obj, "testdata/trampoline_amd64.s").CombinedOutput(); err != nil {
-		t.Fatalf("as: %v: %s", err, out)
-	}
-	if out, err := exec.Command(ld, "-static", "-N", "-s", "--build-id=none", "-z", "noexecstack", "-o", bin, obj).CombinedOutput(); err != nil {
-		t.Fatalf("ld: %v: %s", err, out)
-	}
-	got, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, trampolineELF) {
-		t.Errorf("trampolineELF (%d bytes) is not testdata/trampoline_amd64.s assembled (%d bytes): regenerate it", len(trampolineELF), len(got))
+	for _, tc := range []struct {
+		arch, prefix string
+		want         []byte
+	}{
+		{"amd64", "x86_64-linux-gnu-", trampolineAMD64},
+		{"arm64", "aarch64-linux-gnu-", trampolineARM64},
+	} {
+		t.Run(tc.arch, func(t *testing.T) {
+			as, errAs := exec.LookPath(tc.prefix + "as")
+			ld, errLd := exec.LookPath(tc.prefix + "ld")
+			if errAs != nil || errLd != nil {
+				t.Skipf("binutils for %s (%sas, %sld) not installed: the bytes cannot be rebuilt here", tc.arch, tc.prefix, tc.prefix)
+			}
+			dir := t.TempDir()
+			obj, bin := filepath.Join(dir, "t.o"), filepath.Join(dir, "t")
+			if out, err := exec.Command(as, "-o", obj, "testdata/trampoline_"+tc.arch+".s").CombinedOutput(); err != nil {
+				t.Fatalf("as: %v: %s", err, out)
+			}
+			if out, err := exec.Command(ld, "-static", "-N", "-s", "--build-id=none", "-z", "noexecstack", "-o", bin, obj).CombinedOutput(); err != nil {
+				t.Fatalf("ld: %v: %s", err, out)
+			}
+			got, err := os.ReadFile(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("the embedded %s trampoline (%d bytes) is not testdata/trampoline_%s.s assembled (%d bytes): regenerate it", tc.arch, len(tc.want), tc.arch, len(got))
+			}
+		})
 	}
 }
 
@@ -44,8 +52,8 @@ func TestTrampolineIsItsSource(t *testing.T) {
 // closes the FIFO's O_PATH fd and executes the program; a failed execve
 // is written after the "0" as the step's name, the path, NUL and errno.
 func TestTrampolineWaitsThenExecs(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("the trampoline exists for amd64 only")
+	if !HasTrampoline() {
+		t.Skipf("no trampoline for %s", runtime.GOARCH)
 	}
 	tr, err := Trampoline()
 	if err != nil {
