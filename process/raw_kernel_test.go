@@ -316,7 +316,7 @@ func TestRawStepsMatchGoSteps(t *testing.T) {
 				"Uid:\t1000\t1000\t1000\t1000", "Groups:\t10 20 ", "NoNewPrivs:\t1", "Seccomp:\t2",
 				"CapAmb:\t0000000000000400", "CapInh:\t0000000000000400", "CapBnd:\t00000000a80425fb",
 				"umask 0027", "cwd " + cwd, "uts rawproc example", "oom 500", "fds\n0\n1\n2\n3\nend of fds",
-				"stdout owner 1000", "mkdir 1", "arch i686", "best-effort: prio 3",
+				"stdout owner 1000", "mkdir 1", "arch " + linux32Machine(), "best-effort: prio 3",
 				"keyring perm 3f1b0000 0 keyring _ses.rawproc-full:",
 			} {
 				if !strings.Contains(got, line) {
@@ -404,4 +404,12 @@ func TestRawLookPathAsLookPath(t *testing.T) {
 			t.Errorf("%s: raw lookup: %v\nLookPath: %v", name, got, want)
 		}
 	}
+}
+
+// linux32Machine is what uname -m says under PER_LINUX32 here.
+func linux32Machine() string {
+	if runtime.GOARCH == "arm64" {
+		return "armv8l"
+	}
+	return "i686"
 }
