@@ -63,35 +63,37 @@ func hasNamespace(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) bool
 	return false
 }
 
-// rawReadySteps end the setup of a created container's raw program,
-// before the signals reset and the trampoline (rawExecSteps): the
-// parent-death signal cleared (the container outlives create), Done
-// (create records the container and exits), every fd of the runtime's the
-// fork copied closed (its state lock among them: the container may wait
-// for start for days), the trampoline's fd (trampFd, right after the
-// FIFO's) made close-on-exec: the kernel opens it by path.
-//
-// An exec reports no Done: the runtime waits for its status pipe's EOF,
-// which comes with the close_range, then for the trampoline on its pipe.
-func rawReadySteps(prog *raw.Prog, trampFd int, exec bool) {
-	if exec {
-		prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
-			Why: "the process outlives exec from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
-	} else {
-		prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
-			Why: "the container outlives create from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
-		prog.Done(step.Step{Op: "write", Args: `status pipe, "done"`,
-			Why: "tell the runtime the container is set up; the status pipe closes"})
-	}
-	prog.Sys(step.Step{Op: "close_range", Args: strconv.Itoa(trampFd+1) + ", ~0U, 0",
-		Why: "the runtime's fds the fork copied (its state lock too) are not the container's"},
-		unix.SYS_CLOSE_RANGE, uintptr(trampFd+1), ^uintptr(0)>>32, 0)
+// rawFdSteps ready the fds for the trampoline (rawExecSteps), before the
+// seccomp filter (fcntl may not be in a profile): the exec FIFO's O_PATH
+// fd (fifoFd = trampFd-1) stays open across its execve, the trampoline's
+// own fd does not. Every other fd of the runtime's the fork copied (its
+// state lock among them) was made close-on-exec by the process steps and
+// is gone once the trampoline runs, before it waits for start.
+func rawFdSteps(prog *raw.Prog, trampFd int) {
 	prog.Sys(step.Step{Op: "fcntl", Args: strconv.Itoa(trampFd-1) + ", F_SETFD, 0",
 		Why: "the exec FIFO's O_PATH fd: the trampoline opens the FIFO through it, then closes it"},
 		unix.SYS_FCNTL, uintptr(trampFd-1), unix.F_SETFD, 0)
 	prog.Sys(step.Step{Op: "fcntl", Args: strconv.Itoa(trampFd) + ", F_SETFD, FD_CLOEXEC",
-		Why: "the trampoline is executed by its /proc/self/fd path; the program does not get the fd"},
+		Why: "the trampoline's memfd: executed by fd, not passed to the program"},
 		unix.SYS_FCNTL, uintptr(trampFd), unix.F_SETFD, unix.FD_CLOEXEC)
+}
+
+// rawReadySteps end the setup of the raw program, before the signals
+// reset and the trampoline: the parent-death signal cleared (the
+// container outlives create, the process exec), and for create Done
+// (create records the container and exits). An exec reports no Done: the
+// runtime waits for its status pipe's EOF at the trampoline's execve, then
+// for the trampoline on its pipe.
+func rawReadySteps(prog *raw.Prog, exec bool) {
+	if exec {
+		prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
+			Why: "the process outlives exec from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
+		return
+	}
+	prog.Sys(step.Step{Op: "prctl", Args: "PR_SET_PDEATHSIG, 0",
+		Why: "the container outlives create from here"}, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, 0)
+	prog.Done(step.Step{Op: "write", Args: `status pipe, "done"`,
+		Why: "tell the runtime the container is set up; the status pipe closes"})
 }
 
 // rawExecSteps end a created container's raw program: execve of the
@@ -247,6 +249,7 @@ func rawProcessSteps(p *Plan, exec bool, prog *raw.Prog, stdio [3]*os.File) erro
 		return p.Caps.ApplyRaw(prog)
 	}
 	last := func(prog *raw.Prog) error {
+		rawFdSteps(prog, p.trampFd())
 		if err := process.LSMRaw(prog, &pc.Process); err != nil {
 			return err
 		}
@@ -255,7 +258,7 @@ func rawProcessSteps(p *Plan, exec bool, prog *raw.Prog, stdio [3]*os.File) erro
 				return err
 			}
 		}
-		rawReadySteps(prog, p.trampFd(), exec)
+		rawReadySteps(prog, exec)
 		return nil
 	}
 	pc.Raw = process.RawHooks{BeforeUser: before, AfterUser: after, Last: last}

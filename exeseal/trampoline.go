@@ -24,8 +24,10 @@ func HasTrampoline() bool { return trampolineELF != nil }
 // first, the trampoline is what /proc/self/exe names: nobody can write it
 // (F_SEAL_WRITE) and no one but this container runs it.
 //
-// Its argv is [name, fifo, failed, path, argv...]: it opens fifo (the exec
-// FIFO, "/proc/self/fd/N") for writing, which blocks until `start`,
+// Its argv is [name, fifo, failed, path, argv...]: it makes itself not
+// dumpable (no process of the container may open its /proc/PID/fd, where
+// the FIFO is, until the program's execve), opens fifo (the exec FIFO,
+// "/proc/self/fd/N") for writing, which blocks until `start`,
 // closes N, writes "0", and execs path with argv and its own environment.
 // If execve fails it writes failed, path, a NUL and the errno byte to the FIFO
 // (see container's readInit) and exits 127. errors.ErrUnsupported: no

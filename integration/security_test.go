@@ -158,6 +158,30 @@ func TestAttackOverwritesRuntimeThroughProcExe(t *testing.T) {
 	}
 	run("start", b.id)
 
+	// The raw init executes every program through its sealed trampoline
+	// (exeseal.Trampoline): /proc/self/exe, or a "#!/proc/self/exe"
+	// script, then names the trampoline, never ctr-lite. So a program
+	// that re-executes /proc/self/exe cannot become ctr-lite at all.
+	if r := runBin(b, bin, "--explain", "exec", b.id, "/proc/self/exe", "--version"); strings.Contains(r.stderr, "no init process") {
+		if r.code == 0 || strings.Contains(r.stdout, "ctr-lite") {
+			t.Errorf("exec of /proc/self/exe through the raw init ran ctr-lite:\n%s", r)
+		}
+		script := filepath.Join(mnt, "victim")
+		if err := os.WriteFile(script, []byte("#!/proc/self/exe\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if r := runBin(b, bin, "exec", b.id, "/mnt/victim", "--version"); r.code == 0 || strings.Contains(r.stdout, "ctr-lite") {
+			t.Errorf("a #!/proc/self/exe script run by the raw init ran ctr-lite:\n%s", r)
+		}
+		if after := fileHash(t, bin); after != before {
+			t.Errorf("host binary %s changed: sha256 %s -> %s", bin, before, after)
+		}
+		b.must("kill", "--all", b.id, "KILL")
+		b.waitStatus(b.id, "stopped")
+		b.must("delete", b.id)
+		return
+	}
+
 	// The container's program re-executes ctr-lite through
 	// /proc/self/exe ("#!/proc/self/exe" in the exploit); ctr-lite ns
 	// waits for its child, so it keeps running until we kill it.

@@ -192,8 +192,16 @@ forked:
 			}
 			continue
 		case raw.Done:
+			// A runtime that died before it read Done gets no container:
+			// the write fails (or SIGPIPE ends us) and the child exits.
 			m.done[0], m.done[1] = recDone, uint32(i)
-			syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.done)), unsafe.Sizeof(m.done))
+			r1, _, e = syscall.RawSyscall(syscall.SYS_WRITE, m.status, uintptr(unsafe.Pointer(&m.done)), unsafe.Sizeof(m.done))
+			if e == 0 && r1 != unsafe.Sizeof(m.done) {
+				e = syscall.EPIPE
+			}
+			if e != 0 {
+				goto fail
+			}
 			syscall.RawSyscall(syscall.SYS_CLOSE, m.status, 0, 0)
 			m.closed = true
 			continue

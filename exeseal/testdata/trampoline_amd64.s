@@ -1,15 +1,20 @@
 # ctr-lite's exec trampoline (amd64), see exeseal.Trampoline.
-# argv = [name, fifo, failed, path, arg0, ...]: open fifo for writing (blocks
+# argv = [name, fifo, failed, path, arg0, ...]: become non-dumpable, open fifo for writing (blocks
 # until start), close the O_PATH fd N of "/proc/self/fd/N", write "0", execve
 # path with argv[4:] and envp; on failure write failed, path, "\0", errno.
 # Build: as -o t.o trampoline_amd64.s && ld -static -N -s --build-id=none -o t t.o
 	.globl _start
 	.text
 _start:
-	movq	16(%rsp), %rdi		# argv[1]: the exec FIFO, "/proc/self/fd/N"
-	movl	$0x80001, %esi		# O_WRONLY|O_CLOEXEC
-	xorl	%edx, %edx
-	movl	$2, %eax		# open(2): blocks until start opens the FIFO
+	movl	$4, %edi		# PR_SET_DUMPABLE
+	xorl	%esi, %esi		# 0: no process of the container may open our /proc/PID/fd
+	movl	$157, %eax		# prctl(2); the program's execve makes it dumpable again
+	syscall
+	movq	$-100, %rdi		# AT_FDCWD
+	movq	16(%rsp), %rsi		# argv[1]: the exec FIFO, "/proc/self/fd/N"
+	movl	$0x80001, %edx		# O_WRONLY|O_CLOEXEC
+	xorl	%r10d, %r10d
+	movl	$257, %eax		# openat(2): blocks until start opens the FIFO
 	syscall
 	testq	%rax, %rax
 	js	out

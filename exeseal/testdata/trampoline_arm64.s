@@ -1,5 +1,5 @@
 // ctr-lite's exec trampoline (arm64), see exeseal.Trampoline.
-// argv = [name, fifo, failed, path, arg0, ...]: open fifo for writing (blocks
+// argv = [name, fifo, failed, path, arg0, ...]: become non-dumpable, open fifo for writing (blocks
 // until start), close the O_PATH fd N of "/proc/self/fd/N", write "0", execve
 // path with argv[4:] and envp; on failure write failed, path, "\0", errno.
 // Build: aarch64-linux-gnu-as -o t.o trampoline_arm64.s &&
@@ -8,6 +8,10 @@
 	.text
 _start:
 	mov	x19, sp			// x19: the initial stack (argc, argv..., NULL, envp...)
+	mov	x0, #4			// PR_SET_DUMPABLE
+	mov	x1, #0			// 0: no process of the container may open our /proc/PID/fd
+	mov	x8, #167		// prctl(2); the program's execve makes it dumpable again
+	svc	#0
 	mov	x0, #-100		// AT_FDCWD
 	ldr	x1, [x19, #16]		// argv[1]: the exec FIFO, "/proc/self/fd/N"
 	mov	x2, #1			// O_WRONLY
