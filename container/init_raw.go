@@ -29,7 +29,7 @@ const initEnvGo = "CTR_LITE_INIT"
 // is non-dumpable, and executes the program only through the sealed
 // trampoline (exeseal.Trampoline), so that a program run as
 // "#!/proc/self/exe" never runs the host's binary (CVE-2019-5736).
-const rawByDefault = false
+const rawByDefault = true
 
 // needsGoInit says why p's setup needs the Go init ("" when a raw
 // program in the forked child can do all of it, see rawInitProg).
