@@ -22,15 +22,20 @@
 // runtime, into a raw.Prog: the same steps as the init's, in the same
 // order, as system calls whose arguments are all computed before the
 // fork. The child namespaces.Start forks runs it after its namespace ops:
-// it joins its cgroup, makes the cgroup namespace, the keyring, the root
-// filesystem, the process, clears its parent-death signal and reports
-// Done on the status pipe (create records the container and exits), closes
-// every fd of the runtime's it inherited, blocks on the exec FIFO until
-// `start`, and execs the program. A failure before Done is create's error,
-// named by the op's step; after it, it is written to the FIFO
-// (raw.FailMagic) and `start` reports it. There are no messages: the
-// plan is in the child's copy of the runtime's memory. Exec's program is
-// the same without Done and FIFO: the runtime waits for its execve.
+// it joins its cgroup, makes the cgroup namespace, stops (raw.Ask) while
+// the runtime runs the prestart and createRuntime hooks with its pid,
+// makes the keyring, the root filesystem and the process, clears its
+// parent-death signal and reports Done on the status pipe (create
+// records the container and exits). Then it executes the sealed exec
+// trampoline (exeseal.Trampoline): every fd of the runtime's it
+// inherited is close-on-exec and gone, /proc/self/exe names the
+// trampoline, which blocks on the exec FIFO until `start`, writes "0" and
+// executes the program. A failure before Done is create's error, named by
+// the op's step; the trampoline's failed execve is written to the FIFO
+// and `start` reports it in the Go init's words. There are no messages:
+// the plan is in the child's copy of the runtime's memory. Exec's program
+// is the same without Done, its trampoline writing to a pipe instead of
+// the FIFO (awaitTrampoline).
 //
 // # Create and its init
 //
