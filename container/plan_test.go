@@ -2,8 +2,10 @@ package container
 
 import (
 	"encoding/json"
+	"github.com/ctr-lite/ctr-lite/exeseal"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -68,6 +70,8 @@ func cat(parts ...[]string) []string { return slices.Concat(parts...) }
 // default config and variants of it, without root and without running
 // anything: what NewPlan compiled and the init turns into steps.
 func TestPlanSteps(t *testing.T) {
+	// The Go init's steps; TestPlanStepsRaw has the raw init's.
+	t.Setenv(initEnvGo, "go")
 	noTerm := func(s *specs.Spec, o *CreateOpts) { s.Process.Terminal, o.ConsoleSocket = false, "" }
 	ns := `unshare|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET`
 	rootSteps := cat(planRoot, planMounts, planDev, planMasks, planReadonly)
@@ -272,5 +276,51 @@ func TestPlanMessage(t *testing.T) {
 	}
 	if back.Plan.Rootfs == nil || back.Plan.Rootfs.Rootfs != filepath.Join(bundle, "rootfs") || !back.Plan.Rootfs.Readonly {
 		t.Errorf("rootfs did not cross whole: %+v", back.Plan.Rootfs)
+	}
+}
+
+// The raw init's plan (create --dry-run without CTR_LITE_INIT): no init
+// process; the child's own steps, in the kernel's order, from the
+// non-dumpable fork to the sealed trampoline, each at most once where it
+// must be.
+func TestPlanStepsRaw(t *testing.T) {
+	if !exeseal.HasTrampoline() {
+		t.Skipf("no exec trampoline for %s: the Go init's plan (TestPlanSteps)", runtime.GOARCH)
+	}
+	t.Setenv(initEnvGo, "")
+	bundle := t.TempDir()
+	if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSpec()
+	s.Process.Terminal = false
+	s.Mounts = slices.DeleteFunc(s.Mounts, func(m specs.Mount) bool { return m.Type == "cgroup" })
+	p, err := NewPlan(s, CreateOpts{ID: "c1", Bundle: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := Root{Dir: "/run/ctr-lite"}.planSteps(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, x := range shown {
+		if x.note == "" {
+			all = append(all, x.step.Op+"|"+x.step.Args)
+		} else if strings.Contains(x.note, "Go init") {
+			t.Fatalf("the plan is the Go init's: %s", x.note)
+		}
+	}
+	want := []string{"clone|", "prctl|PR_SET_DUMPABLE, 0", "unshare|CLONE_NEWNS", "keyctl|KEYCTL_JOIN_SESSION_KEYRING",
+		"fsopen|\"proc\"", "pivot_root|", "prlimit|0, RLIMIT_NOFILE", "capset|", "prctl|PR_SET_NO_NEW_PRIVS",
+		"prctl|PR_SET_PDEATHSIG, 0", "write|status pipe, \"done\"", "execveat|", "execve|"}
+	i := 0
+	for _, line := range all {
+		if i < len(want) && strings.HasPrefix(line, want[i]) {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("the raw plan lacks %q (or has it out of order):\n%s", want[i], strings.Join(all, "\n"))
 	}
 }
