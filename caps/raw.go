@@ -1,7 +1,6 @@
 package caps
 
 import (
-	"fmt"
 	"syscall"
 	"unsafe"
 
@@ -32,7 +31,7 @@ func (s *Set) BoundingRaw(p *raw.Prog) error {
 	in := p.Reg()
 	g := p.NewGroup(sts[0])
 	for _, c := range drop.Caps() {
-		errf := func(e syscall.Errno) error { return fmt.Errorf("%s: %w", Name(c), e) }
+		errf := func(e syscall.Errno) error { return errorf("%s: %w", Name(c), e) }
 		g.Add(raw.Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_CAPBSET_READ, uintptr(c)}, Out: in},
 			step.Step{Op: "prctl", Args: "PR_CAPBSET_READ, " + Name(c)}, errf)
 		g.Add(raw.Op{Trap: unix.SYS_PRCTL, Args: [6]uintptr{unix.PR_CAPBSET_DROP, uintptr(c)}, If: in},

@@ -107,11 +107,11 @@ func rawExecSteps(prog *raw.Prog, fifoFd, trampFd int, path raw.Reg, args, env [
 	fifo := "/proc/self/fd/" + strconv.Itoa(fifoFd)
 	argv, err := syscall.SlicePtrFromStrings(append([]string{"ctr-lite-exec", fifo, "", ""}, args...))
 	if err != nil {
-		return fmt.Errorf("process: args: %w", err)
+		return errorf("process: args: %w", err)
 	}
 	envp, err := syscall.SlicePtrFromStrings(env)
 	if err != nil {
-		return fmt.Errorf("process: env: %w", err)
+		return errorf("process: env: %w", err)
 	}
 	prog.Keep(argv)
 	prog.Keep(envp)

@@ -2,7 +2,6 @@ package container
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -67,7 +66,7 @@ func (sp *spawn) startRaw(c *Container, h *Handle, run *step.Runner, prog *raw.P
 	}
 	start, _, err := processStart(p.Pid)
 	if err != nil {
-		return fmt.Errorf("init process %d: %w", p.Pid, err)
+		return errorf("init process %d: %w", p.Pid, err)
 	}
 	h.State.Pid, h.State.PidStart = p.Pid, start
 	return nil

@@ -98,7 +98,7 @@ func (s *starter) closeAll() {
 func (s *starter) above(f *os.File, what string) (*os.File, error) {
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, s.nfd)
 	if err != nil {
-		return nil, fmt.Errorf("fcntl F_DUPFD_CLOEXEC %s: %w", what, err)
+		return nil, errorf("fcntl F_DUPFD_CLOEXEC %s: %w", what, err)
 	}
 	d := os.NewFile(uintptr(fd), f.Name())
 	s.open = append(s.open, d)
@@ -162,15 +162,15 @@ func (s *starter) openJoins() ([]*os.File, error) {
 			return nil
 		}
 		if err := s.r.RunOne(st); err != nil {
-			return nil, fmt.Errorf("join %s: %w", j.kind, err)
+			return nil, errorf("join %s: %w", j.kind, err)
 		}
 		s.open = append(s.open, f)
 		t, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
 		if err != nil {
-			return nil, fmt.Errorf("join %s: %s is not a namespace file (ioctl NS_GET_NSTYPE: %w)", j.kind, j.path, err)
+			return nil, errorf("join %s: %s is not a namespace file (ioctl NS_GET_NSTYPE: %w)", j.kind, j.path, err)
 		}
 		if uintptr(t) != j.kind.Flag() {
-			return nil, fmt.Errorf("join %s: %s is a %s namespace", j.kind, j.path, kindOfFlag(uintptr(t)))
+			return nil, errorf("join %s: %s is a %s namespace", j.kind, j.path, kindOfFlag(uintptr(t)))
 		}
 		d, err := s.above(f, j.path)
 		if err != nil {
@@ -220,7 +220,7 @@ func (s *starter) pipes() error {
 	mk := func() (*os.File, *os.File, error) {
 		r, w, err := os.Pipe()
 		if err != nil {
-			return nil, nil, fmt.Errorf("pipe: %w", err)
+			return nil, nil, errorf("pipe: %w", err)
 		}
 		s.open = append(s.open, r, w)
 		return r, w, nil
@@ -255,7 +255,7 @@ func (s *starter) moveAbove(f *os.File, what string) (*os.File, error) {
 func (s *starter) str(v string) (uintptr, error) {
 	p, err := syscall.BytePtrFromString(v)
 	if err != nil {
-		return 0, fmt.Errorf("%q: %w", v, err)
+		return 0, errorf("%q: %w", v, err)
 	}
 	s.keep = append(s.keep, p)
 	return uintptr(unsafe.Pointer(p)), nil
@@ -265,7 +265,7 @@ func (s *starter) str(v string) (uintptr, error) {
 func (s *starter) strs(vs []string) (uintptr, error) {
 	a, err := syscall.SlicePtrFromStrings(vs)
 	if err != nil {
-		return 0, fmt.Errorf("%q: %w", vs, err)
+		return 0, errorf("%q: %w", vs, err)
 	}
 	s.keep = append(s.keep, a)
 	return uintptr(unsafe.Pointer(&a[0])), nil
@@ -343,7 +343,7 @@ func (s *starter) build(nsFiles []*os.File) error {
 	if c.Hostname != "" {
 		h, err := s.str(c.Hostname)
 		if err != nil {
-			return fmt.Errorf("hostname: %w", err)
+			return errorf("hostname: %w", err)
 		}
 		add2(sys(unix.SYS_SETHOSTNAME, h, uintptr(len(c.Hostname))), step.Step{Op: "sethostname",
 			Args: fmt.Sprintf("%q", c.Hostname), Why: "name the new UTS namespace; the host keeps its name"})
@@ -351,7 +351,7 @@ func (s *starter) build(nsFiles []*os.File) error {
 	if c.Dir != "" {
 		d, err := s.str(c.Dir)
 		if err != nil {
-			return fmt.Errorf("dir: %w", err)
+			return errorf("dir: %w", err)
 		}
 		add2(sys(unix.SYS_CHDIR, d), step.Step{Op: "chdir", Args: fmt.Sprintf("%q", c.Dir),
 			Why: "the program's working directory"})
@@ -444,11 +444,11 @@ func (s *starter) buildExec(add func(op, step.Step)) error {
 	}
 	argv, err := s.strs(args)
 	if err != nil {
-		return fmt.Errorf("args: %w", err)
+		return errorf("args: %w", err)
 	}
 	envp, err := s.strs(env)
 	if err != nil {
-		return fmt.Errorf("env: %w", err)
+		return errorf("env: %w", err)
 	}
 	if c.ExecFile != nil {
 		d, err := s.above(c.ExecFile, "exec file")
@@ -463,7 +463,7 @@ func (s *starter) buildExec(add func(op, step.Step)) error {
 	}
 	path, err := s.str(c.Path)
 	if err != nil {
-		return fmt.Errorf("path: %w", err)
+		return errorf("path: %w", err)
 	}
 	add(sys(unix.SYS_EXECVE, path, argv, envp), step.Step{Op: "execve", Args: fmt.Sprintf("%q, %q", c.Path, args),
 		Why: "replace the child with the program; namespaces and fds 0.." + fmt.Sprint(s.nfd-1) + " stay"})
@@ -596,12 +596,12 @@ func (s *starter) run() (*Process, error) {
 	rec, err := readRecord(s.statusR)
 	switch {
 	case err != nil:
-		return nil, ch.abort(fmt.Errorf("child %d: status pipe: %w", pid, err))
+		return nil, ch.abort(errorf("child %d: status pipe: %w", pid, err))
 	case rec[0] == recFail:
 		ch.collect(s.statusR, nil)
 		return nil, ch.abort(s.childError(steps, rec))
 	case rec[0] != recReady:
-		return nil, ch.abort(fmt.Errorf("child %d: unexpected record %v", pid, rec))
+		return nil, ch.abort(errorf("child %d: unexpected record %v", pid, rec))
 	}
 	if err := s.writeMaps(pid); err != nil {
 		return nil, ch.abort(err)
@@ -613,7 +613,7 @@ func (s *starter) run() (*Process, error) {
 		s.r.RunOne(cs.step)
 	}
 	if _, err := s.goW.Write([]byte{1}); err != nil {
-		return nil, ch.abort(fmt.Errorf("child %d: go-ahead pipe: %w", pid, err))
+		return nil, ch.abort(errorf("child %d: go-ahead pipe: %w", pid, err))
 	}
 	ask := func() error {
 		final := ch.first
@@ -626,7 +626,7 @@ func (s *starter) run() (*Process, error) {
 			}
 		}
 		if _, err := s.goW.Write([]byte{1}); err != nil {
-			return fmt.Errorf("child %d: go-ahead pipe: %w", final, err)
+			return errorf("child %d: go-ahead pipe: %w", final, err)
 		}
 		return nil
 	}
@@ -637,7 +637,7 @@ func (s *starter) run() (*Process, error) {
 		return nil, ch.abort(s.childError(steps, *ch.fail))
 	}
 	if s.c.Prog != nil && s.c.Prog.HasDone() && !ch.done {
-		return nil, ch.abort(fmt.Errorf("child %d: exited before its setup was done", pid))
+		return nil, ch.abort(errorf("child %d: exited before its setup was done", pid))
 	}
 	final := pid
 	if s.forks {
@@ -645,7 +645,7 @@ func (s *starter) run() (*Process, error) {
 			return nil, ch.abort(err)
 		}
 		if ch.second == 0 {
-			return nil, ch.abort(fmt.Errorf("child %d exited without forking", pid))
+			return nil, ch.abort(errorf("child %d exited without forking", pid))
 		}
 		final = ch.second
 	}
@@ -725,12 +725,12 @@ func idmapHelperStep(tool string, pid int, ms []specs.LinuxIDMapping) step.Step 
 		Do: func() error {
 			path, err := program.LookPath(tool)
 			if err != nil {
-				return fmt.Errorf("map %q for a user who is not root: needs %s (the uidmap package) and an /etc/sub%sid range: %w",
+				return errorf("map %q for a user who is not root: needs %s (the uidmap package) and an /etc/sub%sid range: %w",
 					strings.TrimSpace(mapFile(ms)), tool, tool[3:4], err)
 			}
 			out, err := program.Command(path, args...).CombinedOutput()
 			if err != nil {
-				return fmt.Errorf("%s %s: %w: %s", tool, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+				return errorf("%s %s: %w: %s", tool, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 			}
 			return nil
 		},
@@ -790,7 +790,7 @@ func (s *starter) childError(steps []childStep, rec record) error {
 		return s.c.Prog.Error(i-len(steps), syscall.Errno(rec[2]))
 	}
 	if i >= len(steps) {
-		return fmt.Errorf("child failed at op %d: %w", i, syscall.Errno(rec[2]))
+		return errorf("child failed at op %d: %w", i, syscall.Errno(rec[2]))
 	}
 	return &step.Error{Step: steps[i].step, Err: syscall.Errno(rec[2])}
 }
@@ -821,7 +821,7 @@ func (ch *children) collect(r io.Reader, ask func() error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("status pipe: %w", err)
+			return errorf("status pipe: %w", err)
 		}
 		switch rec[0] {
 		case recPID:
@@ -851,11 +851,11 @@ func (ch *children) collect(r io.Reader, ask func() error) error {
 func (ch *children) reapFirst() error {
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(ch.first, &ws, 0, nil); err != nil {
-		return fmt.Errorf("wait4 %d: %w", ch.first, err)
+		return errorf("wait4 %d: %w", ch.first, err)
 	}
 	ch.firstReaped = true
 	if !ws.Exited() || ws.ExitStatus() != 0 {
-		return fmt.Errorf("intermediate child %d failed: %v", ch.first, ws)
+		return errorf("intermediate child %d failed: %v", ch.first, ws)
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func StatStdio(fds [3]int) ([3]StdioFile, error) {
 				out[i].Closed = true
 				continue
 			}
-			return out, fmt.Errorf("fstat fd %d: %w", fd, err)
+			return out, errorf("fstat fd %d: %w", fd, err)
 		}
 		out[i].UID = st.Uid
 		out[i].Null = st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3)
@@ -214,11 +214,11 @@ func sysOp(p *raw.Prog, st step.Step, trap uintptr, args ...uintptr) int {
 func ExecRaw(p *raw.Prog, path raw.Reg, args, env []string) error {
 	argv, err := p.Strs(args)
 	if err != nil {
-		return fmt.Errorf("process: args: %w", err)
+		return errorf("process: args: %w", err)
 	}
 	envp, err := p.Strs(env)
 	if err != nil {
-		return fmt.Errorf("process: env: %w", err)
+		return errorf("process: env: %w", err)
 	}
 	name := ""
 	if len(args) > 0 {
@@ -242,19 +242,19 @@ func LookPathRaw(p *raw.Prog, name string, env []string) (raw.Reg, error) {
 	reg := p.Reg()
 	look := step.Step{Op: "lookup", Args: fmt.Sprintf("%q", name), Why: "the program, as the container's root shows it"}
 	perr := func(err error) func(syscall.Errno) error {
-		return func(syscall.Errno) error { return fmt.Errorf("process: %w", err) }
+		return func(syscall.Errno) error { return errorf("process: %w", err) }
 	}
 	statErr := func(e syscall.Errno) error {
-		return fmt.Errorf("process: %w", executableErr(name, &fs.PathError{Op: "stat", Path: name, Err: e}))
+		return errorf("process: %w", executableErr(name, &fs.PathError{Op: "stat", Path: name, Err: e}))
 	}
 	if strings.Contains(name, "/") {
 		ptr, err := p.Str(name)
 		if err != nil {
-			return 0, fmt.Errorf("process: executable: %w", err)
+			return 0, errorf("process: executable: %w", err)
 		}
 		slash, err := p.Str(name + "/")
 		if err != nil {
-			return 0, fmt.Errorf("process: executable: %w", err)
+			return 0, errorf("process: executable: %w", err)
 		}
 		// A directory: "name/" resolves. ENOTDIR (a file) and ENOENT go
 		// on to the X_OK check, which names the error.
@@ -269,7 +269,7 @@ func LookPathRaw(p *raw.Prog, name string, env []string) (raw.Reg, error) {
 			step.Step{Op: "faccessat", Args: fmt.Sprintf("%q, X_OK", name), Why: "an execute bit (root passes on any)"})
 		p.SetErr(i, func(e syscall.Errno) error {
 			if e == unix.EACCES {
-				return fmt.Errorf("process: %w", noExecuteErr(name))
+				return errorf("process: %w", noExecuteErr(name))
 			}
 			return statErr(e)
 		})
@@ -281,11 +281,11 @@ func LookPathRaw(p *raw.Prog, name string, env []string) (raw.Reg, error) {
 	for _, c := range pathCandidates(name, env) {
 		ptr, err := p.Str(c)
 		if err != nil {
-			return 0, fmt.Errorf("process: executable: %w", err)
+			return 0, errorf("process: executable: %w", err)
 		}
 		slash, err := p.Str(c + "/")
 		if err != nil {
-			return 0, fmt.Errorf("process: executable: %w", err)
+			return 0, errorf("process: executable: %w", err)
 		}
 		o := raw.Op{Trap: unix.SYS_FACCESSAT, Args: [6]uintptr{atFDCWD, ptr, unix.X_OK},
 			Else: [2]syscall.Errno{unix.ENOENT, unix.EACCES}}
@@ -322,7 +322,7 @@ func LookPathRaw(p *raw.Prog, name string, env []string) (raw.Reg, error) {
 func utsRaw(p *raw.Prog, st step.Step, trap uintptr, name string) error {
 	ptr, err := p.Str(name)
 	if err != nil {
-		return fmt.Errorf("process: %s: %w", st.Op, err)
+		return errorf("process: %s: %w", st.Op, err)
 	}
 	sysOp(p, st, trap, ptr, uintptr(len(name)))
 	return nil
@@ -337,7 +337,7 @@ func rlimitRaw(p *raw.Prog, rl []specs.POSIXRlimit) error {
 		res, _ := rlimitResource(r.Type)
 		var old unix.Rlimit
 		if err := unix.Prlimit(0, res, nil, &old); err != nil {
-			return fmt.Errorf("process: prlimit %s: %w", r.Type, err)
+			return errorf("process: prlimit %s: %w", r.Type, err)
 		}
 		lim := &unix.Rlimit{Cur: r.Soft, Max: r.Hard}
 		p.Keep(lim)
@@ -365,11 +365,11 @@ const (
 func procWriteRaw(p *raw.Prog, st step.Step, proc, rel, val string, resolve uint64, errf func(syscall.Errno) error) error {
 	procPtr, err := p.Str(proc)
 	if err != nil {
-		return fmt.Errorf("process: %s: %w", st.Op, err)
+		return errorf("process: %s: %w", st.Op, err)
 	}
 	relPtr, err := p.Str(rel)
 	if err != nil {
-		return fmt.Errorf("process: %s: %w", st.Op, err)
+		return errorf("process: %s: %w", st.Op, err)
 	}
 	name := strings.TrimSuffix(proc, "/") + "/" + rel
 	how := &unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: resolve}
@@ -380,11 +380,11 @@ func procWriteRaw(p *raw.Prog, st step.Step, proc, rel, val string, resolve uint
 	g := p.NewGroup(st)
 	g.Add(raw.Op{Trap: unix.SYS_OPENAT, Args: [6]uintptr{atFDCWD, procPtr, unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC}, Out: dir},
 		step.Step{Op: "openat", Args: fmt.Sprintf("%q, O_PATH|O_DIRECTORY|O_NOFOLLOW", proc)},
-		func(e syscall.Errno) error { return fmt.Errorf("open %s: %w", proc, e) })
+		func(e syscall.Errno) error { return errorf("open %s: %w", proc, e) })
 	procCheckRaw(g, dir, sfs, proc)
 	g.Add(raw.Op{Trap: unix.SYS_OPENAT2, Args: [6]uintptr{0, relPtr, uintptr(unsafe.Pointer(how)), unsafe.Sizeof(*how)}, In: [6]raw.Reg{dir}, Out: file},
 		step.Step{Op: "openat2", Args: fmt.Sprintf("%q, O_WRONLY, RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS", rel)},
-		func(e syscall.Errno) error { return fmt.Errorf("open %s: %w", name, e) })
+		func(e syscall.Errno) error { return errorf("open %s: %w", name, e) })
 	g.Add(raw.Op{Trap: unix.SYS_CLOSE, In: [6]raw.Reg{dir}}, step.Step{Op: "close", Args: proc}, nil)
 	procCheckRaw(g, file, sfs, name)
 	valPtr := p.Bytes([]byte(val))
@@ -399,11 +399,11 @@ func procWriteRaw(p *raw.Prog, st step.Step, proc, rel, val string, resolve uint
 func procCheckRaw(g *raw.Group, reg raw.Reg, sfs *unix.Statfs_t, name string) {
 	trap, args := fstatfsCall(0, uintptr(unsafe.Pointer(sfs)), unsafe.Sizeof(*sfs))
 	g.Add(raw.Op{Trap: trap, Args: args, In: [6]raw.Reg{reg}}, step.Step{Op: "fstatfs", Args: name},
-		func(e syscall.Errno) error { return fmt.Errorf("fstatfs %s: %w", name, e) })
+		func(e syscall.Errno) error { return errorf("fstatfs %s: %w", name, e) })
 	g.Add(raw.Op{Trap: raw.Eq, Ptr: unsafe.Pointer(&sfs.Type), Args: [6]uintptr{1: unix.PROC_SUPER_MAGIC, 2: uintptr(unix.EXDEV), 3: unsafe.Sizeof(sfs.Type)}},
 		step.Step{Op: "check", Args: "f_type == PROC_SUPER_MAGIC"},
 		func(syscall.Errno) error {
-			return fmt.Errorf("%s is not on a procfs (want PROC_SUPER_MAGIC %#x): refusing to write through it", name, unix.PROC_SUPER_MAGIC)
+			return errorf("%s is not on a procfs (want PROC_SUPER_MAGIC %#x): refusing to write through it", name, unix.PROC_SUPER_MAGIC)
 		})
 }
 
@@ -436,7 +436,7 @@ func cloexecRaw(p *raw.Prog, keep []int) {
 	cr(uint(first), uint(^uint32(0)))
 	for _, fd := range keep {
 		g.Sys(step.Step{Op: "fcntl", Args: fmt.Sprintf("%d, F_SETFD, 0", fd)},
-			func(e syscall.Errno) error { return fmt.Errorf("keep fd %d: %w", fd, e) },
+			func(e syscall.Errno) error { return errorf("keep fd %d: %w", fd, e) },
 			unix.SYS_FCNTL, uintptr(fd), unix.F_SETFD, 0)
 	}
 }
@@ -448,7 +448,7 @@ func cloexecRaw(p *raw.Prog, keep []int) {
 func chdirRaw(p *raw.Prog, st step.Step, path string, ifReg raw.Reg) (raw.Reg, error) {
 	ptr, err := p.Str(path)
 	if err != nil {
-		return 0, fmt.Errorf("process: cwd: %w", err)
+		return 0, errorf("process: cwd: %w", err)
 	}
 	cwd := make([]byte, unix.PathMax)
 	p.Keep(cwd)
@@ -536,7 +536,7 @@ func DefaultSignalsRaw(p *raw.Prog) {
 			continue
 		}
 		g.Sys(step.Step{Op: "rt_sigaction", Args: fmt.Sprintf("%d, SIG_DFL", s)},
-			func(e syscall.Errno) error { return fmt.Errorf("signal %d: %w", s, e) },
+			func(e syscall.Errno) error { return errorf("signal %d: %w", s, e) },
 			unix.SYS_RT_SIGACTION, uintptr(s), dfl, 0, 8) // the kernel's sigset_t: 64 bits
 	}
 	g.Sys(step.Step{Op: "rt_sigprocmask", Args: "SIG_SETMASK, {}"}, nil,

@@ -43,7 +43,7 @@ func AttrRaw(p *raw.Prog, pers *specs.LinuxPersonality, io *specs.LinuxIOPriorit
 func SessionKeyringRaw(p *raw.Prog, id string) error {
 	name, err := p.Str("_ses." + id)
 	if err != nil {
-		return fmt.Errorf("process: session keyring: %w", err)
+		return errorf("process: session keyring: %w", err)
 	}
 	kid := p.Reg()
 	g := p.NewGroup(SessionKeyringStep(id))

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"fmt"
 	"path/filepath"
 	"slices"
 
@@ -38,7 +37,7 @@ import (
 func RawSteps(c Config, p *raw.Prog) error {
 	real, err := filepath.EvalSymlinks(c.Rootfs)
 	if err != nil {
-		return fmt.Errorf("rootfs: %w", err)
+		return errorf("rootfs: %w", err)
 	}
 	s := &setup{cfg: c, rootReal: real}
 	pl, why := planRaw(s)

@@ -41,10 +41,10 @@ func (b *rawBuilder) prepare() error {
 func checkDevNull() error {
 	var st unix.Stat_t
 	if err := unix.Stat("/dev/null", &st); err != nil {
-		return fmt.Errorf("stat /dev/null: %w", err)
+		return errorf("stat /dev/null: %w", err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
-		return fmt.Errorf("/dev/null: not the null device (char 1:3)")
+		return errorf("/dev/null: not the null device (char 1:3)")
 	}
 	return nil
 }

@@ -104,13 +104,13 @@ func LoadRawListener(p *raw.Prog, f *Filter, l RawListener) error {
 	g.Add(raw.Op{Trap: raw.Store, Ptr: unsafe.Pointer(&oob[unix.CmsgLen(0)]), In: [6]raw.Reg{1: fd}},
 		step.Step{Op: "store", Args: "listener fd, SCM_RIGHTS"}, nil)
 	sendErr := func(e syscall.Errno) error {
-		return fmt.Errorf("send seccomp listener fd to the runtime: %w", e)
+		return errorf("send seccomp listener fd to the runtime: %w", e)
 	}
 	g.Add(raw.Op{Trap: unix.SYS_SENDMSG, Args: [6]uintptr{0, uintptr(unsafe.Pointer(hdr)), 0}, In: [6]raw.Reg{l.Sock},
 		Check: true, Want: uintptr(len(msg))},
 		step.Step{Op: "sendmsg", Args: "listener fd, SCM_RIGHTS", Why: "the runtime passes it to the seccomp agent"}, sendErr)
 	g.Add(raw.Op{Trap: unix.SYS_CLOSE, In: [6]raw.Reg{fd}}, step.Step{Op: "close", Args: "listener fd"}, nil)
-	ackErr := func(e syscall.Errno) error { return fmt.Errorf("seccomp listener: %w", e) }
+	ackErr := func(e syscall.Errno) error { return errorf("seccomp listener: %w", e) }
 	g.Add(raw.Op{Trap: unix.SYS_RECVFROM, Args: [6]uintptr{0, uintptr(unsafe.Pointer(&ack[0])), uintptr(len(ack)), unix.MSG_WAITALL}, In: [6]raw.Reg{l.Sock},
 		Check: true, Want: uintptr(len(ack))},
 		step.Step{Op: "recvfrom", Args: "the runtime's answer"}, ackErr)
