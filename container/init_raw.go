@@ -71,7 +71,7 @@ func hasNamespace(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) bool
 // is gone once the trampoline runs, before it waits for start.
 func rawFdSteps(prog *raw.Prog, trampFd int) {
 	prog.Sys(step.Step{Op: "fcntl", Args: strconv.Itoa(trampFd-1) + ", F_SETFD, 0",
-		Why: "the exec FIFO's O_PATH fd: the trampoline opens the FIFO through it, then closes it"},
+		Why: "what the trampoline opens for writing through /proc/self/fd (create's exec FIFO, exec's pipe); it closes it then"},
 		unix.SYS_FCNTL, uintptr(trampFd-1), unix.F_SETFD, 0)
 	prog.Sys(step.Step{Op: "fcntl", Args: strconv.Itoa(trampFd) + ", F_SETFD, FD_CLOEXEC",
 		Why: "the trampoline's memfd: executed by fd, not passed to the program"},

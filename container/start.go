@@ -65,7 +65,7 @@ func releaseInit(h *Handle, run *step.Runner) error {
 	err := run.Run(
 		step.Step{
 			Op: "open", Args: path + ", O_RDONLY|O_NONBLOCK|O_CLOEXEC",
-			Why: "a reader on the exec FIFO: the init's open for writing returns, and it runs the startContainer hooks and execve",
+			Why: "a reader on the exec FIFO: the open for writing of the container's process (its Go init, or the exec trampoline) returns, and it executes the program",
 			Do: func() (err error) {
 				fd, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 				return err
